@@ -1,0 +1,1 @@
+"""civic-iot: the command line, the demo, and pieces every role shares."""

@@ -1,0 +1,3 @@
+from civic_iot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The one console script: ``civic-iot <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from civic_iot.yamlconf import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INVENTORY = REPO_ROOT / "firmware-config"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"civic-iot: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="civic-iot", description="Public Wi-Fi, watch-over and smart facilities for a city."
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    commands = parser.add_subparsers(title="commands")
+
+    edge = commands.add_parser("edge", help="the agent on a Raspberry Pi").add_subparsers()
+    run = edge.add_parser("run", help="run the agent until SIGTERM or Ctrl-C")
+    run.add_argument("--config", type=Path, required=True)
+    run.set_defaults(handler=_edge_run)
+    check = edge.add_parser("check-config", help="validate an agent config and exit")
+    check.add_argument("config", type=Path)
+    check.set_defaults(handler=_edge_check)
+    collect = edge.add_parser("collect", help="read every collector once and print the readings")
+    collect.add_argument("--config", type=Path, required=True)
+    collect.set_defaults(handler=_edge_collect)
+
+    gateway = commands.add_parser("gateway", help="MQTT to InfluxDB ingest").add_subparsers()
+    grun = gateway.add_parser("run", help="run the gateway until SIGTERM or Ctrl-C")
+    grun.add_argument("--config", type=Path, required=True)
+    grun.set_defaults(handler=_gateway_run)
+    schema = gateway.add_parser("schema", help="print the InfluxDB schema as a Markdown table")
+    schema.set_defaults(handler=_gateway_schema)
+
+    inventory = commands.add_parser("inventory", help="sites and devices").add_subparsers()
+    icheck = inventory.add_parser("check", help="validate firmware-config and list its devices")
+    icheck.add_argument("--dir", type=Path, default=DEFAULT_INVENTORY)
+    icheck.set_defaults(handler=_inventory_check)
+
+    demo = commands.add_parser("demo", help="a local stack with the example city's devices")
+    demo.add_argument("--state-dir", type=Path, default=Path(".demo"))
+    demo.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
+    demo.add_argument("--interval", type=float, default=5.0, help="seconds between readings")
+    demo.add_argument("--duration", type=float, default=0.0, help="stop after N s (0: Ctrl-C)")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so loops end cleanly."""
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def _edge_run(args: argparse.Namespace) -> int:
+    from edge import config
+    from edge.agent import Agent
+
+    agent_config, collectors = config.load(args.config)
+    stop = stop_on_signals()
+    agent = Agent(agent_config, collectors)
+
+    def wake_on_stop() -> None:
+        stop.wait()
+        agent.wake()
+
+    threading.Thread(target=wake_on_stop, daemon=True).start()
+    agent.run(stop)
+    return 0
+
+
+def _edge_check(args: argparse.Namespace) -> int:
+    from edge import config
+
+    agent_config, collectors = config.load(args.config)
+    names = ", ".join(f"{c.name} every {c.interval_s:g}s" for c in collectors)
+    print(f"{args.config}: OK: device {agent_config.device_id}; collectors: {names}")
+    return 0
+
+
+def _edge_collect(args: argparse.Namespace) -> int:
+    from edge import config
+    from wire import encode, now_ms
+
+    _, collectors = config.load(args.config)
+    for collector in collectors:
+        for reading in collector.collect(now_ms()):
+            print(collector.name, encode(reading).decode())
+    return 0
+
+
+def _gateway_run(args: argparse.Namespace) -> int:
+    from gateway import config
+    from gateway.ingest import Ingest
+    from provisioning.inventory import load_inventory
+
+    gateway_config = config.load(args.config)
+    inventory = load_inventory(Path(gateway_config.inventory))
+    stop = stop_on_signals()
+    Ingest(gateway_config, inventory, config.make_writer(gateway_config.influx)).run(stop)
+    return 0
+
+
+def _gateway_schema(args: argparse.Namespace) -> int:
+    from gateway.schema import markdown_table
+
+    print(markdown_table())
+    return 0
+
+
+def _inventory_check(args: argparse.Namespace) -> int:
+    from provisioning.inventory import load_inventory
+
+    inventory = load_inventory(args.dir)
+    for site in inventory.sites.values():
+        print(f"{site.id:<16} {site.kind:<9} {site.name.ja} / {site.name.en}")
+        for device in site.devices:
+            print(f"  {device.id:<22} {device.profile.value}")
+    print(f"{len(inventory.sites)} sites, {len(inventory.devices)} devices: OK")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from civic_iot.demo import run_demo
+
+    return run_demo(args)

@@ -1,0 +1,51 @@
+"""MQTT connection settings shared by the agent, the gateway and the tools, and the one
+place that makes a paho client: VERSION2 callbacks, MQTT v5, TLS and credentials."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+
+
+class TlsConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    ca_file: str
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+class MqttConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    host: str = "127.0.0.1"
+    port: Port = 1883
+    username: str | None = None
+    # Secrets live in their own file (0600), never in the config itself.
+    password_file: str | None = None
+    keepalive_s: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 30
+    tls: TlsConfig | None = None
+
+    def password(self) -> str | None:
+        if self.password_file is None:
+            return None
+        return Path(self.password_file).read_text(encoding="utf-8").strip()
+
+
+def new_client(client_id: str, config: MqttConfig) -> mqtt.Client:
+    """A paho client with our conventions; callbacks and connect are the caller's."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.reconnect_delay_set(min_delay=1, max_delay=60)
+    if config.username is not None:
+        client.username_pw_set(config.username, config.password())
+    if config.tls is not None:
+        client.tls_set(
+            ca_certs=config.tls.ca_file,
+            certfile=config.tls.cert_file,
+            keyfile=config.tls.key_file,
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+    return client

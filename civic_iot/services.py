@@ -1,0 +1,259 @@
+"""Run real Mosquitto, InfluxDB 1.x and VictoriaMetrics instances for tests and the demo.
+
+Each instance listens on a free loopback port with its own config and state directory,
+so tests can stop, kill and restart it without touching any broker or database the
+machine already runs (a Mosquitto on 1883, an InfluxDB on 8086).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import ClassVar
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServiceError(Exception):
+    """A service that could not be started or stopped; says which and why."""
+
+
+class MissingBinaryError(ServiceError):
+    def __init__(self, binary: str, package: str) -> None:
+        self.binary = binary
+        self.package = package
+        super().__init__(
+            f"{binary} is not installed: install it with `sudo apt-get install {package}` "
+            "(scripts/test and scripts/demo do this for you)"
+        )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=0.5) as response:  # noqa: S310 - loopback
+            return 200 <= int(response.status) < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Service:
+    """One server process with a state directory; start, stop, kill, restart."""
+
+    name: ClassVar[str]
+    binary: ClassVar[str]
+    package: ClassVar[str]
+
+    def __init__(self, state_dir: Path, port: int | None = None) -> None:
+        self.state_dir = state_dir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = state_dir / f"{self.name}.log"
+
+    @classmethod
+    def find_binary(cls) -> str:
+        path = shutil.which(cls.binary) or shutil.which(cls.binary, path="/usr/sbin:/usr/bin")
+        if path is None:
+            raise MissingBinaryError(cls.binary, cls.package)
+        return path
+
+    def command(self, binary: str) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        return _port_open(self.port)
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        binary = self.find_binary()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServiceError(
+                    f"{self.name} exited with {self.process.returncode} at start: {self.log_tail()}"
+                )
+            if self.ready():
+                return
+            time.sleep(0.05)
+        self.kill()
+        raise ServiceError(f"{self.name} did not answer on port {self.port} within {timeout_s}s")
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Stop cleanly (SIGTERM), as a service manager would."""
+        self._signal(signal.SIGTERM, timeout_s)
+
+    def kill(self) -> None:
+        """Stop abruptly (SIGKILL), as a power cut would."""
+        self._signal(signal.SIGKILL, 10.0)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _signal(self, signum: int, timeout_s: float) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signum)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+class Mosquitto(Service):
+    name = "mosquitto"
+    binary = "mosquitto"
+    package = "mosquitto"
+
+    def __init__(self, state_dir: Path, port: int | None = None, extra_config: str = "") -> None:
+        super().__init__(state_dir, port)
+        self.extra_config = extra_config
+        self.config_path = state_dir / "mosquitto.conf"
+
+    @property
+    def host(self) -> str:
+        return LOOPBACK
+
+    def command(self, binary: str) -> list[str]:
+        self.config_path.write_text(self.config_text(), encoding="utf-8")
+        return [binary, "-c", str(self.config_path)]
+
+    def config_text(self) -> str:
+        # Persistence on and a deep queue: Mosquitto's defaults (no persistence,
+        # max_queued_messages 1000) drop QoS 1 messages while still sending PUBACK.
+        return "\n".join(
+            [
+                f"listener {self.port} {LOOPBACK}",
+                "allow_anonymous true",
+                "persistence true",
+                f"persistence_location {self.state_dir}/",
+                "autosave_interval 5",
+                "max_queued_messages 1000000",
+                "max_inflight_messages 100",
+                "log_type error",
+                "log_type warning",
+                "log_type notice",
+                self.extra_config,
+                "",
+            ]
+        )
+
+
+class InfluxDB(Service):
+    """InfluxDB 1.x (Debian's influxdb), answering /write and InfluxQL on /query."""
+
+    name = "influxdb"
+    binary = "influxd"
+    package = "influxdb"
+
+    def __init__(self, state_dir: Path, port: int | None = None) -> None:
+        super().__init__(state_dir, port)
+        self.rpc_port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def command(self, binary: str) -> list[str]:
+        config = self.state_dir / "influxdb.conf"
+        config.write_text(self._config_text(), encoding="utf-8")
+        return [binary, "-config", str(config)]
+
+    def ready(self) -> bool:
+        return _http_ok(f"{self.url}/ping")
+
+    def _config_text(self) -> str:
+        state = self.state_dir
+        return f"""reporting-disabled = true
+bind-address = "{LOOPBACK}:{self.rpc_port}"
+[meta]
+  dir = "{state}/meta"
+[data]
+  dir = "{state}/data"
+  wal-dir = "{state}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "{LOOPBACK}:{self.port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[logging]
+  level = "warn"
+"""
+
+
+class VictoriaMetrics(Service):
+    """VictoriaMetrics single node; it serves InfluxDB's /api/v2/write."""
+
+    name = "victoria-metrics"
+    binary = "victoria-metrics"
+    package = "victoria-metrics"
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def command(self, binary: str) -> list[str]:
+        return [
+            binary,
+            f"-storageDataPath={self.state_dir / 'data'}",
+            f"-httpListenAddr={LOOPBACK}:{self.port}",
+            "-retentionPeriod=100y",
+            # Recent samples become visible at once, and a replayed sample with the
+            # same series and timestamp is stored once, as in InfluxDB.
+            "-search.latencyOffset=0s",
+            "-dedup.minScrapeInterval=1ms",
+            "-loggerLevel=WARN",
+        ]
+
+    def ready(self) -> bool:
+        return _http_ok(f"{self.url}/health")
+
+
+def process_rss_peak_kib(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a running process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise ServiceError(f"no VmHWM for pid {pid}")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

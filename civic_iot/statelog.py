@@ -1,0 +1,23 @@
+"""Log when something starts failing and when it recovers, not on every poll."""
+
+from __future__ import annotations
+
+import logging
+
+
+class StateLog:
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        self._failing: dict[str, str] = {}
+
+    def failed(self, source: str, reason: str) -> None:
+        if source not in self._failing:
+            self._logger.warning("%s is failing: %s", source, reason)
+        self._failing[source] = reason
+
+    def ok(self, source: str) -> None:
+        if self._failing.pop(source, None) is not None:
+            self._logger.warning("%s recovered", source)
+
+    def is_failing(self, source: str) -> bool:
+        return source in self._failing

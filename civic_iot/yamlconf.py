@@ -1,0 +1,137 @@
+"""Strict YAML configuration files: typed, unknown keys refused, errors with file:line.
+
+Every configuration file of civic-iot (agent, gateway, sites and devices) is read here,
+so they all fail the same way: ``sites/library.yaml:12: devices[0].profil: unknown key``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import yaml
+
+T = TypeVar("T")
+_AT = re.compile(r" - at `(?P<where>[^`]*)`$")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]*)`")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; says which file, line and key."""
+
+    def __init__(self, source: str, reason: str, *, key: str = "", line: int | None = None):
+        self.source = source
+        self.reason = reason
+        self.key = key
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        place = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{place}: {self.key}: {self.reason}" if self.key else f"{place}: {self.reason}"
+
+
+@dataclass
+class Document:
+    """Parsed YAML plus the line of every key, for error messages."""
+
+    source: str
+    data: Any
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def error(self, where: str, reason: str) -> ConfigError:
+        """An error about the value at ``where`` (a ``$.a.b[0]`` path)."""
+        return ConfigError(self.source, reason, key=_display(where), line=self._line_of(where))
+
+    def _line_of(self, where: str) -> int | None:
+        # Fall back to the nearest enclosing key that has a line.
+        while where:
+            if where in self.lines:
+                return self.lines[where]
+            cut = max(where.rfind("."), where.rfind("["))
+            where = where[:cut] if cut > 0 else ""
+        return None
+
+
+def read(path: Path) -> Document:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, source: str) -> Document:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, f"not valid YAML: {problem}", line=line) from None
+    document = Document(source, data)
+    if node is not None:
+        _record_lines(node, "$", document)
+    return document
+
+
+def convert(document: Document, kind: type[T], *, at: str = "$") -> T:
+    """Validate ``document.data`` (or the part at ``at``) against a msgspec type."""
+    data = document.data if at == "$" else value_at(document.data, at)
+    try:
+        return msgspec.convert(data, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _error(document, str(exc), at) from None
+
+
+def load(path: Path, kind: type[T]) -> T:
+    return convert(read(path), kind)
+
+
+def _error(document: Document, text: str, at: str) -> ConfigError:
+    match = _AT.search(text)
+    reason = text[: match.start()] if match else text
+    where = match["where"] if match else "$"
+    if at != "$":
+        where = at + where[1:]
+    unknown = _UNKNOWN.match(reason)
+    if unknown:
+        where = f"{where}.{unknown['key']}"
+        reason = "unknown key (check the spelling; see the documented keys)"
+    return document.error(where, reason)
+
+
+def _record_lines(node: yaml.Node, where: str, document: Document) -> None:
+    document.lines.setdefault(where, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = f"{where}.{key}"
+            if key in seen:
+                raise ConfigError(
+                    document.source,
+                    "duplicate key",
+                    key=_display(child),
+                    line=key_node.start_mark.line + 1,
+                )
+            seen.add(key)
+            document.lines[child] = key_node.start_mark.line + 1
+            _record_lines(value_node, child, document)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, f"{where}[{index}]", document)
+
+
+def value_at(data: Any, where: str) -> Any:
+    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", where):
+        data = data[part[0]] if part[0] else data[int(part[1])]
+    return data
+
+
+def _display(where: str) -> str:
+    return where.removeprefix("$").removeprefix(".") or "(top level)"

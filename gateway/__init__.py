@@ -1,0 +1,1 @@
+"""The civic-iot gateway: MQTT in, validated readings out to InfluxDB."""

@@ -1,0 +1,85 @@
+"""The gateway's configuration file (YAML), validated strictly at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from civic_iot import yamlconf
+from civic_iot.mqttlink import MqttConfig
+from gateway.schema import Databases
+from gateway.writers import Writer
+from gateway.writers.v1 import V1Writer
+from gateway.writers.v2 import V2Writer
+from wire import topics
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class InfluxConfig(_Strict):
+    dialect: Literal["v1", "v2"] = "v1"
+    url: str = "http://127.0.0.1:8086"
+    timeout_s: Positive = 10.0
+    databases: Databases = msgspec.field(default_factory=Databases)
+    # v1 dialect
+    username: str | None = None
+    password_file: str | None = None
+    retention_policy: str | None = None
+    create_databases: bool = True
+    # v2 dialect
+    org: str = "civic"
+    token_file: str | None = None
+
+
+class BatchConfig(_Strict):
+    max_points: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 5000
+    max_delay_s: Positive = 1.0
+
+
+class GatewayConfig(_Strict):
+    gateway_id: Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
+    inventory: str = "firmware-config"
+    mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
+    # MQTT v5 shared subscription group: workers with the same group split the stream.
+    shared_group: str | None = None
+    # How long the broker keeps our session (and queues for it) while we are away.
+    session_expiry_s: Annotated[int, msgspec.Meta(ge=0)] = 86_400
+    influx: InfluxConfig = msgspec.field(default_factory=InfluxConfig)
+    batch: BatchConfig = msgspec.field(default_factory=BatchConfig)
+    queue_size: Annotated[int, msgspec.Meta(ge=100)] = 50_000
+
+
+def load(path: Path) -> GatewayConfig:
+    config = yamlconf.load(path, GatewayConfig)
+    inventory = Path(config.inventory)
+    if not inventory.is_absolute():
+        inventory = (path.parent / inventory).resolve()
+    return msgspec.structs.replace(config, inventory=str(inventory))
+
+
+def make_writer(config: InfluxConfig) -> Writer:
+    if config.dialect == "v1":
+        password = _secret(config.password_file)
+        return V1Writer(
+            config.url,
+            username=config.username,
+            password=password,
+            retention_policy=config.retention_policy,
+            timeout_s=config.timeout_s,
+        )
+    return V2Writer(
+        config.url,
+        org=config.org,
+        token=_secret(config.token_file) or "",
+        timeout_s=config.timeout_s,
+    )
+
+
+def _secret(path: str | None) -> str | None:
+    return None if path is None else Path(path).read_text(encoding="utf-8").strip()

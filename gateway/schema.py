@@ -1,0 +1,74 @@
+"""How readings become InfluxDB points: measurement, tags, fields and database.
+
+The mapping is documented in docs/influxdb-schema.md; a test keeps that table equal to
+``markdown_table()``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import msgspec
+
+from gateway.lineprotocol import FieldValue, line
+from provisioning.inventory import DevicePlacement
+from wire import CATALOGUE, Message, ValueType, Zone
+
+TAGS = ("device", "site", "sensor")
+
+
+class Databases(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename="kebab"):
+    """Database (v1) or bucket (v2) of each trust zone."""
+
+    watch_over: str = "civic_watch"
+    facility: str = "civic_facility"
+    operations: str = "civic_ops"
+
+    def of(self, zone: Zone) -> str:
+        if zone is Zone.WATCH_OVER:
+            return self.watch_over
+        return self.facility if zone is Zone.FACILITY else self.operations
+
+    def all(self) -> list[str]:
+        return [self.watch_over, self.facility, self.operations]
+
+
+def message_lines(
+    message: Message, device_id: str, placement: DevicePlacement
+) -> dict[Zone, list[str]]:
+    """Line protocol per zone; readings of one measurement, sensor and time share a point."""
+    points: dict[tuple[Zone, str, str, int], dict[str, FieldValue]] = defaultdict(dict)
+    for reading in message.readings:
+        quantity = CATALOGUE[reading.quantity]
+        zone = quantity.zone or placement.site.zone
+        ts = reading.ts if reading.ts is not None else message.ts
+        value = reading.value
+        if quantity.type is ValueType.FLOAT:
+            value = float(value)  # keeps the field a float even when JSON said 41
+        points[(zone, quantity.measurement, reading.sensor, ts)][quantity.field] = value
+    by_zone: dict[Zone, list[str]] = defaultdict(list)
+    for (zone, measurement, sensor, ts), fields in points.items():
+        tags = {"device": device_id, "site": placement.site.id, "sensor": sensor}
+        by_zone[zone].append(line(measurement, tags, fields, ts))
+    return dict(by_zone)
+
+
+def markdown_table(databases: Databases | None = None) -> str:
+    """The schema as a Markdown table, one row per field."""
+    databases = databases or Databases()
+    rows = [
+        "| measurement | field | type | unit | zone: database / bucket | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for quantity in CATALOGUE.values():
+        if quantity.zone is None:
+            zone = (
+                f"site's zone: `{databases.watch_over}` (home) or `{databases.facility}` (facility)"
+            )
+        else:
+            zone = f"{quantity.zone.value}: `{databases.of(quantity.zone)}`"
+        rows.append(
+            f"| `{quantity.measurement}` | `{quantity.field}` | {quantity.type.value} "
+            f"| `{quantity.unit}` | {zone} | {quantity.description} |"
+        )
+    return "\n".join(rows)

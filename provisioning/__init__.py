@@ -1,0 +1,1 @@
+"""Sites, devices and profiles as data (firmware-config/), and what is rendered from them."""

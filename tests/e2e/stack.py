@@ -1,0 +1,84 @@
+"""Write agent and gateway configs for a test, and compute what should land where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from civic_iot.services import Mosquitto
+from tests.support.mqtt import Recorder, wait_for
+from tests.support.processes import CliProcess
+from wire import Message, Status, decode, decode_message, topics
+
+HOME_DEVICE = "home-a001-hub"
+HOME_SITE = "home-a001"
+
+
+def agent_config(tmp: Path, broker: Mosquitto, device_id: str = HOME_DEVICE) -> Path:
+    path = tmp / f"{device_id}.yaml"
+    path.write_text(
+        f"""device_id: {device_id}
+mqtt:
+  host: {broker.host}
+  port: {broker.port}
+  keepalive_s: 5
+collectors:
+  - type: system
+    interval_s: 0.5
+  - type: simulated
+    interval_s: 0.25
+    kinds: [climate, door, motion]
+    event_rate: 1.0
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def gateway_config(
+    tmp: Path, broker: Mosquitto, inventory: Path, influx: str, gateway_id: str = "gw-test"
+) -> Path:
+    path = tmp / f"{gateway_id}.yaml"
+    path.write_text(
+        f"""gateway_id: {gateway_id}
+inventory: {inventory}
+mqtt: {{host: {broker.host}, port: {broker.port}}}
+influx:
+{influx}
+batch: {{max_points: 500, max_delay_s: 0.2}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def expected_values(payloads: list[bytes]) -> set[tuple[str, str, str, int, Any]]:
+    """(measurement, field, sensor, time ms, value) for every reading published."""
+    expected = set()
+    for payload in payloads:
+        message: Message = decode_message(payload)
+        for reading in message.readings:
+            measurement, field = reading.quantity.split(".", 1)
+            ts = reading.ts if reading.ts is not None else message.ts
+            expected.add((measurement, field, reading.sensor, ts, reading.value))
+    return expected
+
+
+def start_gateway(
+    tmp: Path, broker: Mosquitto, config: Path, gateway_id: str = "gw-test"
+) -> CliProcess:
+    """Start a gateway and wait until it has subscribed (it says online after that)."""
+    recorder = Recorder(broker, topics.service_status(gateway_id), client_id=f"wait-{gateway_id}")
+    gateway = CliProcess(tmp / f"{gateway_id}.log", "gateway", "run", "--config", str(config))
+
+    def online() -> bool:
+        return any(decode(p, Status).state == "online" for _, p, _ in recorder.snapshot())
+
+    try:
+        wait_for(online, what=f"gateway {gateway_id} online")
+    except AssertionError:
+        gateway.kill()
+        raise AssertionError(gateway.log()) from None
+    finally:
+        recorder.close()
+    return gateway

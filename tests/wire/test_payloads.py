@@ -1,0 +1,71 @@
+import msgspec
+import pytest
+
+from wire import CATALOGUE, Message, PayloadError, Reading, Status, decode, decode_message, encode
+
+TS = 1_763_856_000_000
+
+
+def message(*readings: dict[str, object], **envelope: object) -> bytes:
+    body = {"schema": 1, "seq": 1, "ts": TS, "readings": list(readings), **envelope}
+    return msgspec.json.encode(body)
+
+
+def temp(**overrides: object) -> dict[str, object]:
+    return {"quantity": "climate.temperature", "value": 21.5, "unit": "Cel", **overrides}
+
+
+def test_a_valid_message_decodes_to_typed_readings() -> None:
+    decoded = decode_message(message(temp(sensor="kitchen")))
+    assert decoded == Message(
+        schema=1,
+        seq=1,
+        ts=TS,
+        readings=[Reading("climate.temperature", 21.5, "Cel", sensor="kitchen")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "where", "reason"),
+    [
+        (b"{not json", "$", "not valid JSON"),
+        (message(temp(), seq=-1), "$.seq", "Expected `int` >= 0"),
+        (message(temp(), schema=2), "$.schema", "schema 2 is not supported"),
+        (message(temp(), ts=1_763_856_000), "$.ts", ">= 946684800000"),
+        (message(), "$.readings", "length >= 1"),
+        (message(temp(unit="F")), "$.readings[0].unit", "unit 'F' for climate.temperature"),
+        (message(temp(quantity="climate.mood")), "$.readings[0].quantity", "unknown quantity"),
+        (message(temp(value="warm")), "$.readings[0].value", "got `str`"),
+        (message(temp(value=True)), "$.readings[0].value", "expected a number"),
+        (
+            message({"quantity": "door.open", "value": 1, "unit": "1"}),
+            "$.readings[0].value",
+            "expected true or false",
+        ),
+        (
+            message({"quantity": "wifi.clients", "value": 2.5, "unit": "1"}),
+            "$.readings[0].value",
+            "expected an integer",
+        ),
+        (message(temp(sensor="AA:BB:CC:DD:EE:FF")), "$.readings[0].sensor", "matching regex"),
+        (message(temp(colour="red")), "$.readings[0]", "unknown field `colour`"),
+    ],
+)
+def test_decoding_errors_say_what_and_where(payload: bytes, where: str, reason: str) -> None:
+    with pytest.raises(PayloadError) as info:
+        decode_message(payload, topic="t/x")
+    assert info.value.where == where
+    assert reason in info.value.reason
+    assert "t/x" in str(info.value)
+
+
+def test_every_catalogue_quantity_round_trips_with_its_unit() -> None:
+    values = {"float": 1.25, "int": 3, "bool": True}
+    readings = [Reading(q.name, values[q.type.value], q.unit) for q in CATALOGUE.values()]
+    original = Message(schema=1, seq=9, ts=TS, readings=readings)
+    assert decode_message(encode(original)) == original
+
+
+def test_status_rejects_an_unknown_state() -> None:
+    with pytest.raises(PayloadError, match=r"\$\.state"):
+        decode(b'{"schema":1,"state":"sleeping","ts":%d}' % TS, Status)

@@ -1,0 +1,207 @@
+"""Payload models of the MQTT contract, their JSON encoding and strict decoding.
+
+Every payload carries ``schema`` (the contract version, now 1). Readings travel in a
+``Message`` on the telemetry, event and health topics, with the device's sequence number
+and the event time in UTC epoch milliseconds. Golden files in ``wire/golden/`` pin the
+exact format.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+
+from wire.errors import PayloadError
+from wire.quantities import CATALOGUE, ValueType
+
+SCHEMA_VERSION = 1
+# 2000-01-01 and 2100-01-01: anything outside is a broken clock or a unit mistake
+# (seconds or microseconds sent as milliseconds).
+MIN_TS_MS = 946_684_800_000
+MAX_TS_MS = 4_102_444_800_000
+MAX_READINGS = 1000
+
+SensorId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{0,64}$")]
+EpochMs = Annotated[int, msgspec.Meta(ge=MIN_TS_MS, lt=MAX_TS_MS)]
+Schema = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+class Reading(_Strict):
+    """One value of one quantity. ``sensor`` names the local sensor (a room, a meter);
+    it is a configured name, never a MAC address. ``ts`` overrides the message time."""
+
+    quantity: str
+    value: bool | int | float
+    unit: str
+    sensor: SensorId = ""
+    ts: EpochMs | None = None
+
+
+class Message(_Strict):
+    """Readings from one device: the payload of telemetry, event and health topics."""
+
+    schema: Schema
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+    ts: EpochMs
+    readings: Annotated[list[Reading], msgspec.Meta(min_length=1, max_length=MAX_READINGS)]
+
+
+class Status(_Strict):
+    """Retained on the status topic: published as birth, and set as the last will."""
+
+    schema: Schema
+    state: Literal["online", "offline"]
+    ts: EpochMs
+    agent: str = ""
+    # "graceful" for a clean shutdown, "connection-lost" for the last will.
+    reason: str = ""
+
+
+class ConfigDesired(_Strict):
+    """Retained desired configuration for one device."""
+
+    schema: Schema
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    config: dict[str, Any]
+
+
+class ConfigReported(_Strict):
+    """What the device runs: the version it applied, or the one it kept and why."""
+
+    schema: Schema
+    version: Annotated[int, msgspec.Meta(ge=0)]
+    state: Literal["applied", "rejected"]
+    ts: EpochMs
+    error: str = ""
+
+
+class CommandRequest(_Strict):
+    """A command; the MQTT v5 response topic and correlation data travel as properties."""
+
+    schema: Schema
+    command: str
+    ts: EpochMs
+    args: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class CommandResponse(_Strict):
+    schema: Schema
+    ok: bool
+    ts: EpochMs
+    result: Any = None
+    error: str = ""
+
+
+class DeadLetter(_Strict):
+    """A payload a service refused, republished with the reason for whoever debugs it."""
+
+    schema: Schema
+    topic: str
+    reason: str
+    where: str
+    received_ts: EpochMs
+    payload: str
+    encoding: Literal["utf-8", "base64"] = "utf-8"
+
+
+Payload = TypeVar(
+    "Payload",
+    Message,
+    Status,
+    ConfigDesired,
+    ConfigReported,
+    CommandRequest,
+    CommandResponse,
+    DeadLetter,
+)
+
+_encoder = msgspec.json.Encoder()
+_decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_AT = re.compile(r" - at `(?P<where>[^`]*)`$")
+
+
+def encode(payload: msgspec.Struct) -> bytes:
+    return _encoder.encode(payload)
+
+
+def decode(data: bytes, kind: type[Payload], *, topic: str | None = None) -> Payload:
+    """Decode and validate one payload; raises PayloadError saying what and where."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        result: Payload = decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(str(exc), topic) from None
+    except msgspec.DecodeError as exc:
+        raise PayloadError(f"not valid JSON: {exc}", topic=topic) from None
+    if result.schema != SCHEMA_VERSION:
+        raise PayloadError(
+            f"schema {result.schema} is not supported, expected {SCHEMA_VERSION}",
+            where="$.schema",
+            topic=topic,
+        )
+    if isinstance(result, Message):
+        _check_readings(result, topic)
+    return result
+
+
+def decode_message(data: bytes, *, topic: str | None = None) -> Message:
+    return decode(data, Message, topic=topic)
+
+
+def _validation_error(text: str, topic: str | None) -> PayloadError:
+    match = _AT.search(text)
+    if match is None:
+        return PayloadError(text, topic=topic)
+    return PayloadError(text[: match.start()], where=match["where"], topic=topic)
+
+
+def _check_readings(message: Message, topic: str | None) -> None:
+    for index, reading in enumerate(message.readings):
+        where = f"$.readings[{index}]"
+        quantity = CATALOGUE.get(reading.quantity)
+        if quantity is None:
+            raise PayloadError(
+                f"unknown quantity {reading.quantity!r} (see wire/quantities.py)",
+                where=f"{where}.quantity",
+                topic=topic,
+            )
+        if reading.unit != quantity.unit:
+            raise PayloadError(
+                f"unit {reading.unit!r} for {quantity.name}, expected {quantity.unit!r}",
+                where=f"{where}.unit",
+                topic=topic,
+            )
+        problem = _value_problem(reading.value, quantity.type)
+        if problem:
+            raise PayloadError(f"{quantity.name}: {problem}", where=f"{where}.value", topic=topic)
+
+
+def _value_problem(value: bool | int | float, expected: ValueType) -> str:
+    is_bool = isinstance(value, bool)
+    if expected is ValueType.BOOL:
+        return "" if is_bool else f"expected true or false, got {value!r}"
+    if is_bool:
+        return f"expected a number, got {value!r}"
+    if expected is ValueType.INT and not isinstance(value, int):
+        return f"expected an integer, got {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {value!r}"
+    return ""
+
+
+def dead_letter_text(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
+    """The refused payload as text for a DeadLetter: UTF-8 if it is, else base64."""
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(data).decode("ascii"), "base64"

@@ -1,0 +1,105 @@
+"""The catalogue of quantities a reading may carry, each with its one unit.
+
+A reading names a quantity (``climate.temperature``) and states its unit (``Cel``); the
+decoder refuses a unit that differs from the catalogue's, so a Fahrenheit value can
+never be stored as Celsius. The catalogue also fixes where a quantity is stored: the
+InfluxDB measurement and field, the field type, and the trust zone (see
+docs/influxdb-schema.md, which a test keeps in step with this table).
+
+Units follow UCUM codes where one exists (``Cel``, ``%``, ``W``, ``kW.h``, ``ms``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from wire.topics import Kind
+
+
+class Zone(enum.Enum):
+    """The three trust zones; each has its own database (v1) or bucket (v2)."""
+
+    WATCH_OVER = "watch-over"
+    FACILITY = "facility"
+    OPERATIONS = "operations"
+
+
+_EVENT_MEASUREMENTS = frozenset({"door", "motion", "button"})
+
+
+class ValueType(enum.Enum):
+    FLOAT = "float"
+    INT = "int"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    name: str
+    unit: str
+    type: ValueType
+    # None: the zone of the site the device belongs to (a home's room temperature is
+    # watch-over data, a library's is facility data).
+    zone: Zone | None
+    description: str
+
+    @property
+    def topic_kind(self) -> Kind:
+        """Device health goes to the health topic, state changes to the event topic
+        (so they can overtake a backlog), everything else to telemetry."""
+        if self.measurement in _EVENT_MEASUREMENTS:
+            return Kind.EVENT
+        return Kind.HEALTH if self.measurement == "system" else Kind.TELEMETRY
+
+    @property
+    def measurement(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def field(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+def _q(name: str, unit: str, type_: ValueType, zone: Zone | None, description: str) -> Quantity:
+    return Quantity(name, unit, type_, zone, description)
+
+
+FLT, INT, BOOL = ValueType.FLOAT, ValueType.INT, ValueType.BOOL
+OPS, FAC, SITE = Zone.OPERATIONS, Zone.FACILITY, None
+
+CATALOGUE: dict[str, Quantity] = {
+    q.name: q
+    for q in (
+        # Device health (operations zone).
+        _q("system.cpu_percent", "%", FLT, OPS, "CPU use over the collection interval"),
+        _q("system.load1", "1", FLT, OPS, "1-minute load average"),
+        _q("system.mem_used_percent", "%", FLT, OPS, "memory in use"),
+        _q("system.disk_used_percent", "%", FLT, OPS, "root file system in use"),
+        _q("system.cpu_temperature", "Cel", FLT, OPS, "SoC temperature"),
+        _q("system.uptime", "s", INT, OPS, "time since boot"),
+        _q("system.clock_synced", "1", BOOL, OPS, "kernel clock synchronised (NTP)"),
+        # Public Wi-Fi (facility zone).
+        _q("wifi.rssi", "dB[mW]", FLT, FAC, "signal strength of the probe's link"),
+        _q("wifi.tx_bitrate", "Mbit/s", FLT, FAC, "link bit rate"),
+        _q("wifi.clients", "1", INT, FAC, "associated clients"),
+        _q("wifi.latency", "ms", FLT, FAC, "round-trip time of the active probe"),
+        _q("wifi.jitter", "ms", FLT, FAC, "round-trip time variation"),
+        _q("wifi.loss", "%", FLT, FAC, "probe packets lost"),
+        _q("wifi.dns_time", "ms", FLT, FAC, "DNS resolution time"),
+        _q("wifi.channel_busy", "%", FLT, FAC, "share of time the channel was busy"),
+        # Rooms and residents (the site's zone).
+        _q("climate.temperature", "Cel", FLT, SITE, "room temperature"),
+        _q("climate.humidity", "%", FLT, SITE, "relative humidity"),
+        _q("battery.level", "%", FLT, SITE, "sensor battery"),
+        _q("door.open", "1", BOOL, SITE, "door or contact open"),
+        _q("motion.detected", "1", BOOL, SITE, "motion seen by a PIR sensor"),
+        _q("button.pressed", "1", BOOL, SITE, "call button pressed"),
+        _q("button.long_press", "1", BOOL, SITE, "call button held: help requested"),
+        # Energy meters (facility zone).
+        _q("energy.power", "W", FLT, FAC, "active power"),
+        _q("energy.energy", "kW.h", FLT, FAC, "active energy import, meter total"),
+        _q("energy.voltage", "V", FLT, FAC, "line voltage"),
+        _q("energy.current", "A", FLT, FAC, "line current"),
+    )
+}
