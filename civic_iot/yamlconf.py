@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+import msgspec.inspect
 import yaml
 
 T = TypeVar("T")
@@ -85,24 +86,60 @@ def convert(document: Document, kind: type[T], *, at: str = "$") -> T:
     try:
         return msgspec.convert(data, kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise _error(document, str(exc), at) from None
+        raise _error(document, str(exc), at, kind) from None
 
 
 def load(path: Path, kind: type[T]) -> T:
     return convert(read(path), kind)
 
 
-def _error(document: Document, text: str, at: str) -> ConfigError:
+def _error(document: Document, text: str, at: str, kind: type[Any]) -> ConfigError:
     match = _AT.search(text)
     reason = text[: match.start()] if match else text
-    where = match["where"] if match else "$"
-    if at != "$":
-        where = at + where[1:]
+    relative = match["where"] if match else "$"
+    where = at + relative[1:] if at != "$" else relative
+    if reason.startswith("Invalid enum value"):
+        allowed = _allowed_values(kind, relative)
+        if allowed:
+            reason += f", expected one of: {', '.join(map(str, allowed))}"
     unknown = _UNKNOWN.match(reason)
     if unknown:
         where = f"{where}.{unknown['key']}"
         reason = "unknown key (check the spelling; see the documented keys)"
     return document.error(where, reason)
+
+
+def _allowed_values(kind: type[Any], where: str) -> list[Any]:
+    """The values an enum or Literal at ``where`` accepts, to say so in the error."""
+    info: Any = msgspec.inspect.type_info(kind)
+    for name, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", where):
+        info = _unwrap(info)
+        if name and isinstance(info, msgspec.inspect.StructType):
+            info = next((f.type for f in info.fields if f.encode_name == name), None)
+        elif index and isinstance(info, msgspec.inspect.ListType):
+            info = info.item_type
+        else:
+            return []
+    info = _unwrap(info)
+    if isinstance(info, msgspec.inspect.EnumType):
+        return [member.value for member in info.cls]
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return list(info.values)
+    return []
+
+
+def _unwrap(info: Any) -> Any:
+    """Look through Annotated metadata and Optional to the type that matters."""
+    while True:
+        if isinstance(info, msgspec.inspect.Metadata):
+            info = info.type
+        elif isinstance(info, msgspec.inspect.UnionType):
+            options = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+            if len(options) != 1:
+                return info
+            info = options[0]
+        else:
+            return info
 
 
 def _record_lines(node: yaml.Node, where: str, document: Document) -> None:

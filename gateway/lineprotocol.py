@@ -23,7 +23,9 @@ def line(
         for key, value in sorted(tags.items())
         if value
     )
-    field_text = ",".join(f"{key.translate(_KEY)}={_value(value)}" for key, value in fields.items())
+    field_text = ",".join(
+        f"{key.translate(_KEY)}={_value(value)}" for key, value in sorted(fields.items())
+    )
     return f"{head}{tag_text} {field_text} {ts_ms}"
 
 
@@ -32,4 +34,7 @@ def _value(value: FieldValue) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value}i"
-    return repr(float(value))
+    text = repr(float(value))
+    # "21" without a suffix is still a float in line protocol; influxdb-client writes
+    # integral floats that way, and so do we.
+    return text[:-2] if text.endswith(".0") else text

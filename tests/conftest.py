@@ -58,6 +58,6 @@ def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
     yield from _run(VictoriaMetrics(tmp_path / "victoria-metrics"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]

@@ -92,7 +92,7 @@ class SimulatedCollector:
             Reading("wifi.jitter", round(abs(rng.gauss(1.5, 1.0)), 2), "ms"),
             Reading("wifi.loss", loss, "%"),
             Reading("wifi.dns_time", round(rng.lognormvariate(2.7, 0.4), 2), "ms"),
-            Reading("wifi.channel_busy", round(min(95.0, 8 + busy * 45 + rng.gauss(0, 4)), 1), "%"),
+            Reading("wifi.channel_busy", round(_clamp(8 + busy * 45 + rng.gauss(0, 4)), 1), "%"),
         ]
 
     def _climate(self, hour: float) -> list[Reading]:
@@ -142,6 +142,10 @@ class SimulatedCollector:
         rate = self._config.event_rate
         awake = 6.5 <= hour < 22.0
         return self._rng.random() < (rate if awake or rate >= 1.0 else rate / 5)
+
+
+def _clamp(percent: float, low: float = 0.0, high: float = 95.0) -> float:
+    return min(high, max(low, percent))
 
 
 def _opening_hours_load(hour: float) -> float:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from civic_iot.children import CliProcess
+from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
-from tests.support.mqtt import Recorder, wait_for
-from tests.support.processes import CliProcess
-from wire import Message, Status, decode, decode_message, topics
+from civic_iot.watch import wait_online
+from wire import Message, decode_message, topics
 
 HOME_DEVICE = "home-a001-hub"
 HOME_SITE = "home-a001"
@@ -68,17 +69,9 @@ def start_gateway(
     tmp: Path, broker: Mosquitto, config: Path, gateway_id: str = "gw-test"
 ) -> CliProcess:
     """Start a gateway and wait until it has subscribed (it says online after that)."""
-    recorder = Recorder(broker, topics.service_status(gateway_id), client_id=f"wait-{gateway_id}")
     gateway = CliProcess(tmp / f"{gateway_id}.log", "gateway", "run", "--config", str(config))
-
-    def online() -> bool:
-        return any(decode(p, Status).state == "online" for _, p, _ in recorder.snapshot())
-
-    try:
-        wait_for(online, what=f"gateway {gateway_id} online")
-    except AssertionError:
+    mqtt_config = MqttConfig(host=broker.host, port=broker.port)
+    if not wait_online(mqtt_config, topics.service_status(gateway_id)):
         gateway.kill()
-        raise AssertionError(gateway.log()) from None
-    finally:
-        recorder.close()
+        raise AssertionError(f"gateway {gateway_id} never came online:\n{gateway.log()}")
     return gateway

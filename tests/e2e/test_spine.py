@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from civic_iot.children import CliProcess
 from civic_iot.services import InfluxDB, Mosquitto, VictoriaMetrics
 from tests.e2e.stack import (
     HOME_DEVICE,
@@ -17,8 +18,7 @@ from tests.e2e.stack import (
 )
 from tests.support.influx import influxql, vm_export
 from tests.support.mqtt import Recorder, settle, wait_for
-from tests.support.processes import CliProcess
-from wire import CATALOGUE, Status, Zone, decode, topics
+from wire import CATALOGUE, Status, decode, topics
 
 pytestmark = pytest.mark.services
 WATCH_DB, OPS_DB = "civic_watch", "civic_ops"
@@ -163,7 +163,7 @@ def test_agent_status_is_online_then_offline_graceful_or_by_last_will(
     assert will.reason == "connection-lost"
     recorder.close()
     late = Recorder(mosquitto, status_topic, client_id="late-subscriber")
-    retained = wait_for(lambda: late.snapshot(), what="retained status")
+    retained = wait_for(late.snapshot, what="retained status")
     assert retained[0][2] is True
     assert decode(retained[0][1], Status).state == "offline"
     late.close()

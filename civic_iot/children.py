@@ -1,4 +1,4 @@
-"""Run the real `civic-iot` command as a child process, the way systemd would."""
+"""Run `civic-iot` commands as child processes, the way systemd would (demo, tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ class CliProcess:
     def __init__(self, log_path: Path, *args: str) -> None:
         self.log_path = log_path
         self.args = args
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         log = log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "civic_iot", *args], stdout=log, stderr=subprocess.STDOUT
@@ -27,6 +28,14 @@ class CliProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

@@ -1,0 +1,91 @@
+"""The gateway process against a real broker and a real InfluxDB 1.x."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from civic_iot.services import InfluxDB, Mosquitto
+from tests.e2e.stack import gateway_config, start_gateway
+from tests.support.influx import influxql
+from tests.support.mqtt import Recorder, publish, wait_for
+from wire import DeadLetter, Message, Reading, decode, encode, now_ms, topics
+
+pytestmark = pytest.mark.services
+GATEWAY = "gw-test"
+
+
+def climate(seq: int, value: float, ts: int | None = None) -> bytes:
+    reading = Reading("climate.temperature", value, "Cel", sensor="kitchen")
+    return encode(Message(schema=1, seq=seq, ts=ts or now_ms(), readings=[reading]))
+
+
+def stored_temperatures(influxdb: InfluxDB) -> list[float]:
+    rows = influxql(influxdb, "civic_watch", "SELECT temperature FROM climate ORDER BY time")
+    return [row["temperature"] for row in rows]
+
+
+def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    config = gateway_config(
+        tmp_path, mosquitto, repo_root / "firmware-config", f"  url: {influxdb.url}"
+    )
+    letters = Recorder(mosquitto, topics.dead_letter(GATEWAY))
+    gateway = start_gateway(tmp_path, mosquitto, config)
+    home = "home-a001-hub"
+    wrong_unit = msgspec.json.encode(
+        {
+            "schema": 1,
+            "seq": 2,
+            "ts": now_ms(),
+            "readings": [{"quantity": "climate.temperature", "value": 70, "unit": "F"}],
+        }
+    )
+    bad = [
+        (topics.telemetry(home), b"\xff\xfe not json", "not valid JSON"),
+        (topics.telemetry(home), wrong_unit, "unit 'F' for climate.temperature"),
+        (topics.telemetry("stranger-1"), climate(1, 20.0), "unknown device 'stranger-1'"),
+    ]
+    for topic, payload, _ in bad:
+        publish(mosquitto, topic, payload)
+    publish(mosquitto, topics.telemetry(home), climate(3, 21.25))
+    wait_for(lambda: stored_temperatures(influxdb) == [21.25], what="the valid reading")
+    received = wait_for(
+        lambda: len(letters.snapshot()) >= 3 and letters.snapshot(), what="3 dead letters"
+    )
+    dead = [decode(payload, DeadLetter) for _, payload, _ in received]
+    for letter, (topic, _, reason) in zip(dead, bad, strict=True):
+        assert letter.topic == topic
+        assert reason in letter.reason
+    assert dead[0].encoding == "base64"
+    assert dead[1].where == "$.readings[0].unit"
+    assert msgspec.json.decode(dead[1].payload)["readings"][0]["unit"] == "F"
+    letters.close()
+    assert gateway.terminate() == 0
+    assert "'dead_letters': 3" in gateway.log()
+
+
+def test_influxdb_restart_mid_stream_loses_no_reading(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    config = gateway_config(
+        tmp_path, mosquitto, repo_root / "firmware-config", f"  url: {influxdb.url}"
+    )
+    gateway = start_gateway(tmp_path, mosquitto, config)
+    base = now_ms() - 60_000
+    device = topics.telemetry("home-a001-hub")
+    for seq in range(5):
+        publish(mosquitto, device, climate(seq, 20.0 + seq, ts=base + seq))
+    wait_for(lambda: len(stored_temperatures(influxdb)) == 5, what="first five")
+    influxdb.stop()
+    for seq in range(5, 10):
+        publish(mosquitto, device, climate(seq, 20.0 + seq, ts=base + seq))
+    wait_for(lambda: "is failing" in gateway.log(), what="the gateway to notice the outage")
+    influxdb.start()
+    wait_for(lambda: len(stored_temperatures(influxdb)) == 10, what="all ten after restart")
+    assert stored_temperatures(influxdb) == [20.0 + seq for seq in range(10)]
+    assert gateway.terminate() == 0
+    assert "recovered" in gateway.log()

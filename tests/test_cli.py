@@ -1,0 +1,50 @@
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "civic_iot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_config_mistake_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "agent.yaml"
+    path.write_text("device_id: d1\nmqtt:\n  prot: 1883\n", encoding="utf-8")
+    result = run("edge", "run", "--config", str(path))
+    assert result.returncode == 2
+    assert f"{path}:3: mqtt.prot: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_accepts_the_example(repo_root: Path) -> None:
+    result = run("edge", "check-config", str(repo_root / "edge" / "examples" / "agent.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "OK: device home-a001-hub" in result.stdout
+
+
+def test_inventory_check_lists_the_example_city() -> None:
+    result = run("inventory", "check")
+    assert result.returncode == 0, result.stderr
+    assert "網走市立図書館" in result.stdout
+    assert "4 sites, 6 devices: OK" in result.stdout
+
+
+def test_collect_prints_readings_without_a_broker(repo_root: Path) -> None:
+    result = run("edge", "collect", "--config", str(repo_root / "edge" / "examples" / "agent.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert '"quantity":"system.uptime"' in result.stdout
+    assert '"quantity":"climate.temperature"' in result.stdout
+
+
+def test_the_documented_gateway_example_loads(repo_root: Path) -> None:
+    from gateway import config
+
+    loaded = config.load(repo_root / "gateway" / "examples" / "gateway.yaml")
+    assert loaded.influx.databases.watch_over == "civic_watch"
+    assert Path(loaded.inventory) == (repo_root / "firmware-config").resolve()

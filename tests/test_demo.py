@@ -1,0 +1,99 @@
+"""`civic-iot demo` on the example city: data lands, and Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from civic_iot.demo import missing_binaries
+from civic_iot.services import InfluxDB, Mosquitto, Service, in_ci
+
+pytestmark = pytest.mark.services
+
+
+def demo(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    if missing_binaries([Mosquitto, InfluxDB]) and not in_ci():
+        pytest.skip("demo needs mosquitto and influxd")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "civic_iot",
+            "demo",
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--interval",
+            "0.5",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def descendants_alive(pids: list[int]) -> list[int]:
+    return [
+        pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+    ]
+
+
+def test_demo_shows_data_landing_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
+    process = demo(tmp_path)
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            break
+    children = [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert process.returncode == 0, output
+    for component in (
+        "Mosquitto",
+        "InfluxDB",
+        "gateway",
+        "agent home-a001-hub",
+        "agent lib-central-wifi1",
+    ):
+        assert component in output
+    assert re.search(r"mosquitto_sub -p \d+ -t", output)
+    assert "stopped everything the demo started" in output
+    assert len(children) >= 9  # broker, database, gateway and six agents
+    assert descendants_alive(children) == []
+
+
+def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None:
+    process = demo(tmp_path, "--duration", "6")
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output
+    counts = re.findall(
+        r"data landing: civic_watch (\d+), civic_facility (\d+), civic_ops (\d+)", output
+    )
+    assert counts, output
+    assert all(int(n) > 0 for n in counts[-1][:2])
+    assert (tmp_path / "state" / "logs" / "gateway.log").exists()
+
+
+def test_a_missing_binary_is_named_with_the_install_command() -> None:
+    class Absent(Service):
+        name = "absent"
+        binary = "civic-iot-no-such-binary"
+        package = "civic-iot-absent"
+
+    assert missing_binaries([Absent]) == [
+        "civic-iot-no-such-binary is not installed: install it with "
+        "`sudo apt-get install civic-iot-absent` (scripts/test and scripts/demo do this for you)"
+    ]

@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from civic_iot import yamlconf
+
+
+class Inner(msgspec.Struct, forbid_unknown_fields=True):
+    port: int
+    host: str = "localhost"
+
+
+class Outer(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    items: list[Inner]
+
+
+def load(tmp_path: Path, text: str) -> Outer:
+    path = tmp_path / "sample.yaml"
+    path.write_text(text, encoding="utf-8")
+    return yamlconf.load(path, Outer)
+
+
+def error(tmp_path: Path, text: str) -> yamlconf.ConfigError:
+    with pytest.raises(yamlconf.ConfigError) as info:
+        load(tmp_path, text)
+    return info.value
+
+
+def test_valid_file_loads(tmp_path: Path) -> None:
+    assert load(tmp_path, "name: a\nitems:\n  - port: 1\n") == Outer("a", [Inner(1)])
+
+
+def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
+    exc = error(tmp_path, "name: a\nitems:\n  - port: 1\n    hots: x\n")
+    assert exc.line == 4
+    assert exc.key == "items[0].hots"
+    assert str(exc).startswith(f"{tmp_path / 'sample.yaml'}:4: items[0].hots: unknown key")
+
+
+def test_wrong_type_names_the_key_and_what_was_expected(tmp_path: Path) -> None:
+    exc = error(tmp_path, "name: a\nitems:\n  - port: '1883'\n")
+    assert (exc.line, exc.key) == (3, "items[0].port")
+    assert "Expected `int`, got `str`" in exc.reason
+
+
+def test_missing_key_points_at_the_object(tmp_path: Path) -> None:
+    exc = error(tmp_path, "name: a\nitems:\n  - host: x\n")
+    assert exc.key == "items[0]"
+    assert "missing required field `port`" in exc.reason
+
+
+def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
+    exc = error(tmp_path, "name: a\nname: b\nitems: []\n")
+    assert (exc.line, exc.key, exc.reason) == (2, "name", "duplicate key")
+
+
+def test_broken_yaml_gives_the_line(tmp_path: Path) -> None:
+    exc = error(tmp_path, "name: a\nitems: [\n  - port: 1\n")
+    assert "not valid YAML" in exc.reason
+    assert exc.line is not None
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(yamlconf.ConfigError, match="cannot read"):
+        yamlconf.load(tmp_path / "absent.yaml", Outer)
