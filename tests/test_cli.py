@@ -2,6 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gateway import config
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -43,8 +45,6 @@ def test_collect_prints_readings_without_a_broker(repo_root: Path) -> None:
 
 
 def test_the_documented_gateway_example_loads(repo_root: Path) -> None:
-    from gateway import config
-
     loaded = config.load(repo_root / "gateway" / "examples" / "gateway.yaml")
     assert loaded.influx.databases.watch_over == "civic_watch"
     assert Path(loaded.inventory) == (repo_root / "firmware-config").resolve()
