@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     icheck.add_argument("--dir", type=Path, default=DEFAULT_INVENTORY)
     icheck.set_defaults(handler=_inventory_check)
 
+    _provision_parser(commands)
+
     demo = commands.add_parser("demo", help="a local stack with the example city's devices")
     demo.add_argument("--state-dir", type=Path, default=Path(".demo"))
     demo.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
@@ -71,6 +73,32 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=0.0, help="stop after N s (0: Ctrl-C)")
     demo.set_defaults(handler=_demo)
     return parser
+
+
+def _provision_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    provision = commands.add_parser(
+        "provision",
+        help="render broker config, credentials, certificates and device bundles",
+        description="Writes everything under --state-dir (secrets 0600); safe to run again.",
+    )
+    provision.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
+    provision.add_argument("--state-dir", type=Path, default=Path(".state/provision"))
+    provision.add_argument("--broker-host", help="override city.yaml broker.host")
+    provision.add_argument("--broker-port", type=int, help="override city.yaml broker.port")
+    provision.add_argument("--local-port", type=int, help="override city.yaml broker.local_port")
+    provision.add_argument("--listen-address", default="", help="bind the TLS listener here")
+    provision.add_argument(
+        "--broker-dir", type=Path, help="where the broker's files will live on its host"
+    )
+    provision.add_argument("--broker-user", default="mosquitto", help="the broker's Unix user")
+    provision.set_defaults(handler=_provision, action="all", device=None)
+    actions = provision.add_subparsers(title="one device")
+    rotate = actions.add_parser("rotate", help="new password, key and certificate for a device")
+    rotate.add_argument("device")
+    rotate.set_defaults(action="rotate")
+    retire = actions.add_parser("retire", help="take a device out of service for good")
+    retire.add_argument("device")
+    retire.set_defaults(action="retire")
 
 
 def stop_on_signals() -> threading.Event:
@@ -148,8 +176,41 @@ def _inventory_check(args: argparse.Namespace) -> int:
     for site in inventory.sites.values():
         print(f"{site.id:<16} {site.kind:<9} {site.name.ja} / {site.name.en}")
         for device in site.devices:
-            print(f"  {device.id:<22} {device.profile.value}")
+            print(f"  {device.id:<22} {device.profile}")
     print(f"{len(inventory.sites)} sites, {len(inventory.devices)} devices: OK")
+    return 0
+
+
+def _provision(args: argparse.Namespace) -> int:
+    from provisioning.inventory import load_inventory
+    from provisioning.provision import Endpoint, Provisioner, ProvisionError
+
+    inventory = load_inventory(args.inventory)
+    broker = inventory.city.broker
+    endpoint = Endpoint(
+        args.broker_host or broker.host,
+        args.broker_port or broker.port,
+        args.local_port or broker.local_port,
+        args.listen_address,
+    )
+    provisioner = Provisioner(
+        inventory, args.state_dir, endpoint, args.broker_dir, broker_user=args.broker_user
+    )
+    try:
+        if args.action == "rotate":
+            report = provisioner.rotate(args.device)
+        elif args.action == "retire":
+            report = provisioner.retire(args.device)
+        else:
+            report = provisioner.provision()
+    except ProvisionError as exc:
+        print(f"civic-iot provision: {exc}", file=sys.stderr)
+        return 2
+    for path in report.written:
+        print(f"wrote {path}")
+    for note in report.notes:
+        print(note)
+    print(f"{len(report.written)} files changed in {args.state_dir}")
     return 0
 
 

@@ -8,6 +8,7 @@ the data landing; stops everything it started on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import shlex
 import threading
@@ -17,21 +18,26 @@ import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
+import msgspec
+import yaml
+
 from civic_iot.children import CliProcess
 from civic_iot.cli import stop_on_signals
 from civic_iot.mqttlink import MqttConfig
-from civic_iot.services import InfluxDB, MissingBinaryError, Mosquitto, Service
+from civic_iot.services import (
+    InfluxDB,
+    MissingBinaryError,
+    Mosquitto,
+    ProvisionedMosquitto,
+    Service,
+    free_port,
+)
 from civic_iot.watch import wait_online
 from gateway.schema import Databases
-from provisioning.inventory import Inventory, Profile, load_inventory
+from provisioning.inventory import Inventory, load_inventory
+from provisioning.provision import Endpoint, Provisioner
 from wire import topics
 
-GATEWAY_ID = "demo-gateway"
-SIMULATED_KINDS = {
-    Profile.WIFI_PROBE: ["wifi"],
-    Profile.FACILITY_ENERGY: ["energy", "climate"],
-    Profile.WATCH_OVER_HOME: ["climate", "door", "motion"],
-}
 REPORT_EVERY_S = 10.0
 
 
@@ -45,21 +51,36 @@ def run_demo(args: argparse.Namespace) -> int:
     state: Path = args.state_dir.resolve()
     stop = stop_on_signals()
     with ExitStack() as running:
-        broker = Mosquitto(state / "mosquitto")
+        provisioner = _provision(inventory, state)
+        broker = ProvisionedMosquitto(
+            provisioner.state / "broker" / "mosquitto.conf",
+            provisioner.endpoint.local_port,
+            provisioner.endpoint.port,
+        )
         influx = InfluxDB(state / "influxdb")
         for service in (broker, influx):
             service.start()
             running.callback(service.stop)
-        gateway = _start_gateway(state, broker, influx, inventory)
+        gateway = _start_gateway(state, provisioner, influx)
         running.callback(gateway.terminate)
-        agents = _start_agents(state, broker, inventory, args.interval)
+        agents = _start_agents(state, provisioner, args.interval)
         for agent in agents:
             running.callback(agent.terminate)
-        _print_banner(state, broker, influx, gateway, agents)
+        _print_banner(state, provisioner, (broker, influx), gateway, agents)
         _report_until_stopped(influx, stop, args.duration)
         print("\nstopping: agents, gateway, InfluxDB, Mosquitto ...")
     print("stopped everything the demo started; data stays in", state)
     return 0
+
+
+def _provision(inventory: Inventory, state: Path) -> Provisioner:
+    """The example city's broker files, credentials and certificates, for this machine."""
+    endpoint = Endpoint("127.0.0.1", free_port(), free_port(), listen_address="127.0.0.1")
+    provisioner = Provisioner(
+        inventory, state / "provision", endpoint, broker_user=getpass.getuser()
+    )
+    provisioner.provision()
+    return provisioner
 
 
 def missing_binaries(services: list[type[Service]]) -> list[str]:
@@ -72,64 +93,69 @@ def missing_binaries(services: list[type[Service]]) -> list[str]:
     return problems
 
 
-def _start_gateway(
-    state: Path, broker: Mosquitto, influx: InfluxDB, inventory: Inventory
-) -> CliProcess:
-    config = state / "config" / f"{GATEWAY_ID}.yaml"
+def _service_mqtt(provisioner: Provisioner, role: str) -> tuple[str, MqttConfig]:
+    """The first service account of a role and its MQTT settings (loopback listener)."""
+    account = next(s for s in provisioner.inventory.city.services if s.role == role)
+    directory = provisioner.service_dir(account.id)
+    settings = msgspec.json.decode((directory / "mqtt.json").read_bytes(), type=MqttConfig)
+    return account.id, settings.relative_to(directory)
+
+
+def _start_gateway(state: Path, provisioner: Provisioner, influx: InfluxDB) -> CliProcess:
+    gateway_id, mqtt = _service_mqtt(provisioner, "gateway")
+    config = state / "config" / "gateway.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        json.dumps(
-            {
-                "gateway_id": GATEWAY_ID,
-                "inventory": str(inventory.root.resolve()),
-                "mqtt": {"host": broker.host, "port": broker.port},
-                "influx": {"dialect": "v1", "url": influx.url},
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    body = {
+        "gateway_id": gateway_id,
+        "inventory": str(provisioner.inventory.root.resolve()),
+        "mqtt": msgspec.to_builtins(mqtt),
+        "influx": {"dialect": "v1", "url": influx.url},
+    }
+    config.write_text(json.dumps(body, indent=2), encoding="utf-8")
     gateway = CliProcess(state / "logs" / "gateway.log", "gateway", "run", "--config", str(config))
-    mqtt_config = MqttConfig(host=broker.host, port=broker.port)
-    if not wait_online(mqtt_config, topics.service_status(GATEWAY_ID)):
+    _, it_mqtt = _service_mqtt(provisioner, "it")
+    if not wait_online(it_mqtt, topics.service_status(gateway_id)):
         gateway.kill()
         raise SystemExit(f"the gateway did not start; see {gateway.log_path}")
     return gateway
 
 
-def _start_agents(
-    state: Path, broker: Mosquitto, inventory: Inventory, interval_s: float
-) -> list[CliProcess]:
+def _start_agents(state: Path, provisioner: Provisioner, interval_s: float) -> list[CliProcess]:
+    """One agent per device, with its provisioned config (TLS, its own certificate and
+    password) plus a simulated collector for what its profile would sense."""
     agents = []
-    for device_id, placement in inventory.devices.items():
-        config = state / "config" / f"{device_id}.yaml"
-        collectors = [
-            {"type": "system", "interval_s": max(30.0, interval_s)},
+    for device_id, placement in provisioner.inventory.devices.items():
+        directory = provisioner.device_dir(device_id)
+        agent = yaml.safe_load((directory / "agent.yaml").read_text(encoding="utf-8"))
+        agent["collectors"].append(
             {
                 "type": "simulated",
                 "interval_s": interval_s,
-                "kinds": SIMULATED_KINDS[placement.device.profile],
+                "kinds": placement.profile.simulate,
                 "timezone": placement.site.timezone,
-            },
-        ]
-        body = {
-            "device_id": device_id,
-            "mqtt": {"host": broker.host, "port": broker.port},
-            "collectors": collectors,
-        }
-        config.write_text(json.dumps(body, indent=2), encoding="utf-8")
+            }
+        )
+        config = directory / "demo-agent.yaml"
+        config.write_text(json.dumps(agent, indent=2, ensure_ascii=False), encoding="utf-8")
         log = state / "logs" / f"{device_id}.log"
         agents.append(CliProcess(log, "edge", "run", "--config", str(config)))
     return agents
 
 
 def _print_banner(
-    state: Path, broker: Mosquitto, influx: InfluxDB, gateway: CliProcess, agents: list[CliProcess]
+    state: Path,
+    provisioner: Provisioner,
+    services: tuple[ProvisionedMosquitto, InfluxDB],
+    gateway: CliProcess,
+    agents: list[CliProcess],
 ) -> None:
+    broker, influx = services
+    endpoint = provisioner.endpoint
     print("civic-iot demo: the example city of Abashiri is running\n")
     print(f"  {'component':<28} {'pid':>7}  address / log")
     print(
-        f"  {'Mosquitto (MQTT broker)':<28} {_pid(broker):>7}  mqtt://{broker.host}:{broker.port}"
+        f"  {'Mosquitto (MQTT broker)':<28} {_pid(broker):>7}  mqtts://127.0.0.1:{endpoint.port} "
+        f"(devices: TLS, certificate and password); 127.0.0.1:{endpoint.local_port} (services)"
     )
     print(f"  {'InfluxDB 1.x':<28} {_pid(influx):>7}  {influx.url}")
     print(f"  {'gateway':<28} {gateway.pid:>7}  {gateway.log_path}")
@@ -138,9 +164,15 @@ def _print_banner(
         print(f"  {name:<28} {agent.pid:>7}  {agent.log_path}")
     databases = Databases()
     query = urllib.parse.quote("SELECT * FROM climate ORDER BY time DESC LIMIT 5")
+    it_id, it_mqtt = _service_mqtt(provisioner, "it")
+    stream = shlex.quote(topics.everything())
+    print("\nThe broker runs the files `civic-iot provision` rendered (ACLs, passwords, CA):")
+    print(f"  {provisioner.state / 'broker'}")
     print("\nLook at the data:")
-    stream = shlex.quote(topics.ROOT + "/#")
-    print(f"  watch the MQTT stream:  mosquitto_sub -p {broker.port} -t {stream} -v")
+    print(
+        f"  watch the MQTT stream:  mosquitto_sub -p {endpoint.local_port} -u {it_id} "
+        f'-P "$(cat {it_mqtt.password_file})" -t {stream} -v'
+    )
     print(
         f"  query InfluxDB:         curl -s '{influx.url}/query?db={databases.watch_over}"
         f"&pretty=true&q={query}'"

@@ -29,6 +29,22 @@ class MqttConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     keepalive_s: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 30
     tls: TlsConfig | None = None
 
+    def relative_to(self, base: Path) -> MqttConfig:
+        """The same settings with relative file paths taken from ``base`` (the directory
+        of the config file), so a config and its secrets can move together."""
+
+        def resolve(path: str | None) -> str | None:
+            return None if path is None else str(base / path)
+
+        tls = self.tls
+        if tls is not None:
+            tls = TlsConfig(
+                ca_file=str(resolve(tls.ca_file)),
+                cert_file=resolve(tls.cert_file),
+                key_file=resolve(tls.key_file),
+            )
+        return msgspec.structs.replace(self, password_file=resolve(self.password_file), tls=tls)
+
     def password(self) -> str | None:
         if self.password_file is None:
             return None

@@ -176,6 +176,24 @@ class Mosquitto(Service):
         )
 
 
+class ProvisionedMosquitto(Mosquitto):
+    """Mosquitto running a config that `civic-iot provision` rendered (TLS, passwords,
+    ACLs); ``port`` is its loopback listener, used to see that it is up."""
+
+    def __init__(self, config_path: Path, port: int, tls_port: int) -> None:
+        super().__init__(config_path.parent, port)
+        self.config_path = config_path
+        self.tls_port = tls_port
+
+    def command(self, binary: str) -> list[str]:
+        return [binary, "-c", str(self.config_path)]
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto re-reads its password and ACL files."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGHUP)
+
+
 class InfluxDB(Service):
     """InfluxDB 1.x (Debian's influxdb), answering /write and InfluxQL on /query."""
 

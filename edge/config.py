@@ -31,6 +31,7 @@ def load(path: Path) -> tuple[AgentConfig, list[Collector]]:
     """Read an agent config and build its collectors; ConfigError on any mistake."""
     document = yamlconf.read(path)
     config = yamlconf.convert(document, AgentConfig)
+    config = msgspec.structs.replace(config, mqtt=config.mqtt.relative_to(path.parent))
     collectors = [
         build_collector(document, f"$.collectors[{index}]", config.device_id)
         for index in range(len(config.collectors))

@@ -60,7 +60,9 @@ def load(path: Path) -> GatewayConfig:
     inventory = Path(config.inventory)
     if not inventory.is_absolute():
         inventory = (path.parent / inventory).resolve()
-    return msgspec.structs.replace(config, inventory=str(inventory))
+    return msgspec.structs.replace(
+        config, inventory=str(inventory), mqtt=config.mqtt.relative_to(path.parent)
+    )
 
 
 def make_writer(config: InfluxConfig) -> Writer:

@@ -1,123 +1,177 @@
-"""The city's sites and devices, read from firmware-config/sites/*.yaml.
+"""Read and cross-check firmware-config/: city.yaml, profiles/*.yaml, sites/*.yaml.
 
-One file per site, named after the site's ID; each lists the devices installed there.
-Homes carry only a pseudonymous ID: names, addresses and contacts of residents never
-enter this repository.
+One file per site and per profile, each named after its ID. Every mistake is reported
+with file, line and key; checks that span files (a device listed twice, a profile that
+does not exist) name both places.
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import msgspec
-
 from civic_iot import yamlconf
-from wire import Zone, topics
+from edge.collectors import collector_config
+from provisioning.model import (
+    City,
+    Device,
+    DeviceProfile,
+    EscalationStep,
+    ServiceAccount,
+    Site,
+)
 
-Id = Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
-
-
-class Profile(enum.Enum):
-    WIFI_PROBE = "wifi-probe"
-    WATCH_OVER_HOME = "watch-over-home"
-    FACILITY_ENERGY = "facility-energy"
-
-
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class Name(_Strict):
-    ja: str
-    en: str
-
-
-class Location(_Strict):
-    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
-    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
-
-
-class Device(_Strict):
-    id: Id
-    profile: Profile
-    description: str = ""
-
-
-class Site(_Strict):
-    id: Id
-    kind: Literal["facility", "home"]
-    name: Name
-    devices: list[Device]
-    timezone: str = "Asia/Tokyo"
-    location: Location | None = None
-    address: str | None = None
-
-    @property
-    def zone(self) -> Zone:
-        return Zone.WATCH_OVER if self.kind == "home" else Zone.FACILITY
+T = TypeVar("T", Site, DeviceProfile)
 
 
 @dataclass(frozen=True)
 class DevicePlacement:
-    """Where a device is: what the gateway adds to its readings."""
+    """A device where it is installed: what the gateway adds to its readings."""
 
     device: Device
     site: Site
+    profile: DeviceProfile
+
+    def collectors(self) -> list[dict[str, Any]]:
+        """The profile's collectors with the device's own merged over them by name."""
+        merged = {_collector_name(c): c for c in self.profile.collectors}
+        for own in self.device.collectors:
+            merged[_collector_name(own)] = own
+        return list(merged.values())
 
 
 @dataclass(frozen=True)
 class Inventory:
     root: Path
+    city: City
+    profiles: dict[str, DeviceProfile]
     sites: dict[str, Site]
     devices: dict[str, DevicePlacement]
 
     def placement(self, device_id: str) -> DevicePlacement | None:
         return self.devices.get(device_id)
 
+    def escalation(self, site: Site) -> list[EscalationStep]:
+        return site.escalation if site.escalation is not None else self.city.escalation[site.kind]
+
+    def service(self, service_id: str) -> ServiceAccount | None:
+        return next((s for s in self.city.services if s.id == service_id), None)
+
 
 def load_inventory(root: Path) -> Inventory:
-    """Read every site file under ``root/sites``; ConfigError on the first mistake."""
-    site_dir = root / "sites"
-    files = sorted(site_dir.glob("*.yaml"))
-    if not files:
-        raise yamlconf.ConfigError(str(site_dir), "no site files (*.yaml) found")
+    """Read all of firmware-config under ``root``; ConfigError on the first mistake."""
+    city_document = yamlconf.read(root / "city.yaml")
+    city = yamlconf.convert(city_document, City)
+    _check_city(city_document, city)
+    profiles = dict(_load_each(root / "profiles", DeviceProfile, _check_profile))
     sites: dict[str, Site] = {}
     devices: dict[str, DevicePlacement] = {}
-    seen_at: dict[str, str] = {}
+    for document, site in _documents(root / "sites", Site):
+        _check_site(document, site)
+        for index, device in enumerate(site.devices):
+            where = f"$.devices[{index}]"
+            if device.id in devices:
+                other = devices[device.id].site.id
+                raise document.error(
+                    f"{where}.id", f"device {device.id!r} is also at site {other!r}"
+                )
+            profile = profiles.get(device.profile)
+            if profile is None:
+                known = ", ".join(sorted(profiles))
+                raise document.error(
+                    f"{where}.profile", f"no profile {device.profile!r}; profiles: {known}"
+                )
+            for item in range(len(device.collectors)):
+                collector_config(document, f"{where}.collectors[{item}]")
+            devices[device.id] = DevicePlacement(device, site, profile)
+        sites[site.id] = site
+    _check_services_are_not_devices(city_document, city, devices)
+    return Inventory(root, city, profiles, sites, devices)
+
+
+def _load_each(directory: Path, kind: type[T], check: Any) -> Iterator[tuple[str, T]]:
+    for document, item in _documents(directory, kind):
+        check(document, item)
+        yield item.id, item
+
+
+def _documents(directory: Path, kind: type[T]) -> Iterator[tuple[yamlconf.Document, T]]:
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise yamlconf.ConfigError(str(directory), "no files (*.yaml) found")
     for path in files:
         document = yamlconf.read(path)
-        site = yamlconf.convert(document, Site)
-        _check_site(document, path, site)
-        if site.id in sites:
-            raise document.error("$.id", f"site {site.id!r} is defined twice")
-        sites[site.id] = site
-        for index, device in enumerate(site.devices):
-            if device.id in devices:
-                raise document.error(
-                    f"$.devices[{index}].id",
-                    f"device {device.id!r} is already listed in {seen_at[device.id]}",
-                )
-            devices[device.id] = DevicePlacement(device, site)
-            seen_at[device.id] = path.name
-    return Inventory(root, sites, devices)
+        item = yamlconf.convert(document, kind)
+        if path.stem != item.id:
+            raise document.error("$.id", f"{item.id!r} must live in a file named {item.id}.yaml")
+        yield document, item
 
 
-def _check_site(document: yamlconf.Document, path: Path, site: Site) -> None:
-    if path.stem != site.id:
-        raise document.error("$.id", f"site {site.id!r} must live in a file named {site.id}.yaml")
-    try:
-        ZoneInfo(site.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise document.error(
-            "$.timezone", f"unknown time zone {site.timezone!r} (expected e.g. Asia/Tokyo)"
-        ) from None
+def _check_city(document: yamlconf.Document, city: City) -> None:
+    _check_timezone(document, "$.timezone", city.timezone)
+    for kind in ("home", "facility"):
+        if kind not in city.escalation:
+            raise document.error("$.escalation", f"no default escalation chain for {kind} sites")
+        _check_escalation(document, f"$.escalation.{kind}", city.escalation[kind])
+    seen: set[str] = set()
+    for index, service in enumerate(city.services):
+        if service.id in seen:
+            raise document.error(f"$.services[{index}].id", f"service {service.id!r} listed twice")
+        seen.add(service.id)
+
+
+def _check_profile(document: yamlconf.Document, profile: DeviceProfile) -> None:
+    for index in range(len(profile.collectors)):
+        collector_config(document, f"$.collectors[{index}]")
+
+
+def _check_site(document: yamlconf.Document, site: Site) -> None:
+    _check_timezone(document, "$.timezone", site.timezone)
+    if site.escalation is not None:
+        _check_escalation(document, "$.escalation", site.escalation)
     if site.kind == "home" and (site.address is not None or site.location is not None):
         raise document.error(
             "$.address" if site.address is not None else "$.location",
             "a home keeps its address and location in the residents file, outside the "
             "repository (personal data)",
         )
+
+
+def _check_timezone(document: yamlconf.Document, where: str, name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise document.error(
+            where, f"unknown time zone {name!r} (expected e.g. Asia/Tokyo)"
+        ) from None
+
+
+def _check_escalation(document: yamlconf.Document, where: str, chain: list[EscalationStep]) -> None:
+    if not chain:
+        raise document.error(where, "an escalation chain needs at least one step")
+    for index in range(1, len(chain)):
+        if chain[index].after_min < chain[index - 1].after_min:
+            raise document.error(
+                f"{where}[{index}].after_min",
+                f"steps must not go back in time ({chain[index].after_min} after "
+                f"{chain[index - 1].after_min} minutes)",
+            )
+
+
+def _check_services_are_not_devices(
+    document: yamlconf.Document, city: City, devices: dict[str, DevicePlacement]
+) -> None:
+    # Broker ACL patterns use the username; a service named like a device would get
+    # that device's topics.
+    for index, service in enumerate(city.services):
+        if service.id in devices:
+            raise document.error(
+                f"$.services[{index}].id", f"service {service.id!r} has the ID of a device"
+            )
+
+
+def _collector_name(config: dict[str, Any]) -> str:
+    return str(config.get("name") or config.get("type"))

@@ -34,7 +34,7 @@ def test_inventory_check_lists_the_example_city() -> None:
     result = run("inventory", "check")
     assert result.returncode == 0, result.stderr
     assert "網走市立図書館" in result.stdout
-    assert "4 sites, 6 devices: OK" in result.stdout
+    assert "7 sites, 9 devices: OK" in result.stdout
 
 
 def test_collect_prints_readings_without_a_broker(repo_root: Path) -> None:

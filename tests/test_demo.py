@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from civic_iot.demo import missing_binaries
 from civic_iot.services import InfluxDB, Mosquitto, Service, in_ci
+from wire import topics
 
 pytestmark = pytest.mark.services
 
@@ -56,7 +58,8 @@ def test_demo_shows_data_landing_and_stops_everything_on_ctrl_c(tmp_path: Path) 
         if line.startswith("Press Ctrl-C"):
             break
     children = [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
-    time.sleep(4)
+    watch = next(line for line in lines if "watch the MQTT stream:" in line)
+    watched, refused = follow_the_instructions(watch.split(":", 1)[1].strip())
     process.send_signal(signal.SIGINT)
     rest, _ = process.communicate(timeout=60)
     output = "".join(lines) + rest
@@ -69,10 +72,26 @@ def test_demo_shows_data_landing_and_stops_everything_on_ctrl_c(tmp_path: Path) 
         "agent lib-central-wifi1",
     ):
         assert component in output
-    assert re.search(r"mosquitto_sub -p \d+ -t", output)
+    assert watched.startswith(topics.ROOT + "/")  # the printed command shows the stream
+    assert "not authori" in refused.lower()  # the broker's ACLs and passwords are in force
     assert "stopped everything the demo started" in output
-    assert len(children) >= 9  # broker, database, gateway and six agents
+    assert len(children) >= 12  # broker, database, gateway and nine agents
     assert descendants_alive(children) == []
+
+
+def follow_the_instructions(command: str) -> tuple[str, str]:
+    """Run the printed mosquitto_sub for one message, and again without credentials."""
+    if shutil.which("mosquitto_sub") is None and not in_ci():
+        pytest.skip("mosquitto_sub (mosquitto-clients) is not installed")
+    once = f"{command} -C 1 -W 20"
+    watched = subprocess.run(
+        ["bash", "-c", once], capture_output=True, text=True, timeout=30, check=False
+    )
+    anonymous = re.sub(r" -u \S+ -P \"[^\"]*\"", "", once)
+    refused = subprocess.run(
+        ["bash", "-c", anonymous], capture_output=True, text=True, timeout=30, check=False
+    )
+    return watched.stdout, refused.stdout + refused.stderr
 
 
 def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None:

@@ -119,6 +119,25 @@ def service_status(service_id: str) -> str:
     return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/status"
 
 
+# Broker ACLs (rendered by provisioning) -------------------------------------------------
+# Mosquitto substitutes %u with the username, which is the device ID.
+ACL_USERNAME = "%u"
+
+
+def acl_device_pattern(kind: Kind) -> str:
+    """``civic/v1/%u/<kind>``: one device's own topic, for a Mosquitto ``pattern`` line."""
+    return f"{ROOT}/{ACL_USERNAME}/{kind.value}"
+
+
+def service_subtree(service_id: str) -> str:
+    """Everything one service publishes under (status, dead letters)."""
+    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/#"
+
+
+def everything() -> str:
+    return f"{ROOT}/#"
+
+
 def parse(topic: str) -> DeviceTopic:
     """Parse a device topic; raises TopicError naming the topic and what was expected."""
     prefix = ROOT + "/"

@@ -16,16 +16,20 @@ REGISTRY: dict[str, tuple[type[Any], Callable[[Any, str], Collector]]] = {
 }
 
 
-def build_collector(document: yamlconf.Document, at: str, device_id: str) -> Collector:
-    """Validate the collector config at path ``at`` of ``document`` and build it."""
+def collector_config(document: yamlconf.Document, at: str) -> Any:
+    """Validate the collector config at path ``at`` of ``document``; its typed struct."""
     raw = yamlconf.value_at(document.data, at)
     kind = raw.get("type") if isinstance(raw, dict) else None
     if kind not in REGISTRY:
         known = ", ".join(sorted(REGISTRY))
         raise document.error(f"{at}.type", f"expected one of {known}, found {kind!r}")
-    config_type, factory = REGISTRY[kind]
-    config = yamlconf.convert(document, config_type, at=at)
-    return factory(config, device_id)
+    return yamlconf.convert(document, REGISTRY[kind][0], at=at)
 
 
-__all__ = ["REGISTRY", "Collector", "build_collector"]
+def build_collector(document: yamlconf.Document, at: str, device_id: str) -> Collector:
+    """Validate the collector config at path ``at`` of ``document`` and build it."""
+    config = collector_config(document, at)
+    return REGISTRY[config.type][1](config, device_id)
+
+
+__all__ = ["REGISTRY", "Collector", "build_collector", "collector_config"]

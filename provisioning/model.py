@@ -1,0 +1,97 @@
+"""What firmware-config/ holds: the city, its sites, devices and device profiles.
+
+Everything here is checked strictly at load (unknown keys refused) and holds no
+personal data: homes are pseudonymous IDs; residents and contacts live in the
+residents file outside the repository (provisioning/residents.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from edge.collectors.simulated import SimKind
+from wire import Zone, topics
+
+Id = Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Role = Literal["family", "neighbour", "care-manager", "facility-staff", "municipal-staff", "it"]
+SiteKind = Literal["facility", "home"]
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class Name(_Strict):
+    ja: str
+    en: str
+
+
+class Location(_Strict):
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class EscalationStep(_Strict):
+    """Who is told, and how many minutes after the alert fired if nobody acknowledged."""
+
+    role: Role
+    after_min: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 0
+
+
+class Broker(_Strict):
+    host: str  # the name devices connect to; it is in the server certificate
+    port: Port = 8883  # TLS listener for devices
+    local_port: Port = 1883  # loopback listener for services on the broker host
+    client_certificates: Literal["required", "optional"] = "required"
+
+
+class ServiceAccount(_Strict):
+    """A broker account for a server-side service; its ACL follows from its role."""
+
+    id: Id
+    role: Literal["gateway", "alerts", "it"]
+
+
+class City(_Strict):
+    name: Name
+    broker: Broker
+    services: list[ServiceAccount]
+    escalation: dict[SiteKind, list[EscalationStep]]
+    timezone: str = "Asia/Tokyo"
+
+
+class DeviceProfile(_Strict):
+    """What a kind of device runs; devices inherit it and may add or replace collectors."""
+
+    id: Id
+    name: Name
+    collectors: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1)]
+    # What `civic-iot demo` simulates for a device of this profile.
+    simulate: list[SimKind] = msgspec.field(default_factory=list)
+
+
+class Device(_Strict):
+    id: Id
+    profile: Id
+    description: str = ""
+    # Collector configs merged over the profile's by name (the type when unnamed).
+    collectors: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+class Site(_Strict):
+    id: Id
+    kind: SiteKind
+    name: Name
+    devices: list[Device]
+    timezone: str = "Asia/Tokyo"
+    location: Location | None = None
+    address: str | None = None
+    # Overrides the city's default chain for this kind of site.
+    escalation: list[EscalationStep] | None = None
+
+    @property
+    def zone(self) -> Zone:
+        return Zone.WATCH_OVER if self.kind == "home" else Zone.FACILITY

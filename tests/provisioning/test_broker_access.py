@@ -1,0 +1,206 @@
+"""A real Mosquitto started with the files `civic-iot provision` renders."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civic_iot.services import ProvisionedMosquitto, free_port
+from provisioning.inventory import load_inventory
+from provisioning.provision import Endpoint, Provisioner
+from tests.conftest import start_or_skip
+from tests.provisioning.broker_client import Session, connect
+from tests.support.mqtt import wait_for
+from wire import Kind, topics
+
+pytestmark = pytest.mark.services
+HOME, OTHER = "home-a001-hub", "home-a002-hub"
+NOT_AUTHORIZED = "Not authorized"
+
+
+class City:
+    def __init__(self, tmp_path: Path, repo_root: Path) -> None:
+        self.inventory_root = tmp_path / "firmware-config"
+        shutil.copytree(repo_root / "firmware-config", self.inventory_root)
+        self.state = tmp_path / "state"
+        self.endpoint = Endpoint("127.0.0.1", free_port(), free_port(), "127.0.0.1")
+        self.provisioner().provision()
+        self.broker = ProvisionedMosquitto(
+            self.state / "broker" / "mosquitto.conf", self.endpoint.local_port, self.endpoint.port
+        )
+        self.sessions: list[Session] = []
+
+    def provisioner(self) -> Provisioner:
+        inventory = load_inventory(self.inventory_root)
+        return Provisioner(inventory, self.state, self.endpoint, broker_user=getpass.getuser())
+
+    def password(self, device: str) -> str:
+        return (self.state / "devices" / device / "mqtt-password").read_text().strip()
+
+    def device(self, device: str, **options: object) -> Session:
+        kwargs = {"tls_dir": self.state / "devices" / device, **options}
+        password = kwargs.pop("password", self.password(device))
+        session = connect(self.endpoint.port, device, password, **kwargs)  # type: ignore[arg-type]
+        self.sessions.append(session)
+        return session
+
+    def service(self, name: str) -> Session:
+        password = (self.state / "services" / name / "password").read_text().strip()
+        session = connect(self.endpoint.local_port, name, password)
+        self.sessions.append(session)
+        return session
+
+
+@pytest.fixture
+def city(tmp_path: Path, repo_root: Path) -> Iterator[City]:
+    city = City(tmp_path, repo_root)
+    start_or_skip(city.broker)
+    yield city
+    for session in city.sessions:
+        session.close()
+    city.broker.kill()
+
+
+def test_a_device_publishes_its_own_topics_over_tls(city: City) -> None:
+    it = city.service("it-console")
+    assert it.subscribe(topics.everything()).is_failure is False
+    device = city.device(HOME)
+    assert device.connect_code == "Success"
+    for kind in (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH, Kind.STATUS, Kind.CONFIG_REPORTED):
+        assert not device.publish(topics.device_topic(HOME, kind)).is_failure, kind
+    assert device.subscribe(topics.config_desired(HOME)).is_failure is False
+    assert device.subscribe(topics.command_request(HOME)).is_failure is False
+
+
+def test_a_device_cannot_publish_to_another_devices_topics(city: City) -> None:
+    device = city.device(HOME)
+    for kind in (Kind.TELEMETRY, Kind.STATUS, Kind.CONFIG_REPORTED):
+        assert str(device.publish(topics.device_topic(OTHER, kind))) == NOT_AUTHORIZED
+    # Nor forge its own desired config or commands, which only IT may send.
+    assert str(device.publish(topics.config_desired(HOME))) == NOT_AUTHORIZED
+    assert str(device.publish(topics.command_request(HOME))) == NOT_AUTHORIZED
+
+
+def test_a_device_receives_nothing_of_another_device(city: City) -> None:
+    # Mosquitto 2.0 grants any SUBSCRIBE and applies read access to each delivery.
+    snoop = city.device(HOME)
+    for topic in (topics.config_desired(OTHER), topics.telemetry(OTHER), topics.everything()):
+        snoop.subscribe(topic)
+    snoop.subscribe(topics.config_desired(HOME))
+    it, other = city.service("it-console"), city.device(OTHER)
+    assert not it.publish(topics.config_desired(OTHER), b"theirs").is_failure
+    assert not other.publish(topics.telemetry(OTHER), b"theirs").is_failure
+    assert not it.publish(topics.config_desired(HOME), b"mine").is_failure
+    wait_for(lambda: snoop.messages, what="the device's own desired config")
+    assert set(snoop.messages) == {(topics.config_desired(HOME), b"mine")}
+
+
+def test_anonymous_wrong_password_and_missing_certificate_are_refused(city: City) -> None:
+    assert connect(city.endpoint.local_port, None, None).connect_code == NOT_AUTHORIZED
+    assert city.device(HOME, password="guess").connect_code == NOT_AUTHORIZED
+    assert city.device(HOME, password=city.password(OTHER)).connect_code == NOT_AUTHORIZED
+    no_cert = city.device(HOME, client_cert=False)
+    assert no_cert.connect_code != "Success"
+
+
+def test_the_tls_listener_proves_itself_with_the_city_ca(city: City, tmp_path: Path) -> None:
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    shutil.copy(Path(__file__).parent / "stranger-ca.crt", stranger / "ca.crt")
+    attempt = connect(
+        city.endpoint.port, HOME, city.password(HOME), tls_dir=stranger, client_cert=False
+    )
+    assert "certificate verify failed" in attempt.connect_code
+
+
+def test_a_client_id_with_wildcards_never_reaches_the_broker(city: City) -> None:
+    it = city.service("it-console")
+    it.subscribe(topics.everything())
+    for client_id in (f"{OTHER}/#", "+", f"{HOME}#"):
+        session = city.device(HOME, client_id=client_id)
+        assert session.connect_code == "Success"
+        # The broker replaced the ID with the username: the session is HOME's, and
+        # nothing outside HOME's subtree opens to it.
+        assert str(session.publish(topics.telemetry(OTHER))) == NOT_AUTHORIZED
+        assert not session.publish(topics.telemetry(HOME)).is_failure
+        session.close()
+    log = city.broker.log_path.read_text()
+    assert f"as {HOME} (" in log
+    assert f"as {OTHER}/#" not in log
+
+
+def test_service_roles_get_exactly_what_they_need(city: City) -> None:
+    gateway = city.service("gateway-1")
+    assert gateway.connect_code == "Success"
+    shared = topics.shared("ingest", topics.all_devices(Kind.TELEMETRY))
+    assert gateway.subscribe(shared).is_failure is False
+    assert str(gateway.publish(topics.telemetry(HOME))) == NOT_AUTHORIZED
+    assert str(gateway.publish(topics.config_desired(HOME))) == NOT_AUTHORIZED
+    assert not gateway.publish(topics.dead_letter("gateway-1")).is_failure
+    assert str(gateway.publish(topics.dead_letter("alerts-1"))) == NOT_AUTHORIZED
+    it = city.service("it-console")
+    assert not it.publish(topics.config_desired(HOME)).is_failure
+    assert not it.publish(topics.command_request(OTHER)).is_failure
+    assert str(it.publish(topics.telemetry(HOME))) == NOT_AUTHORIZED
+    alerts = city.service("alerts-1")
+    alerts.subscribe(topics.all_devices(Kind.EVENT))
+    alerts.subscribe(topics.all_devices(Kind.COMMAND_REQUEST))
+    assert not it.publish(topics.command_request(HOME), b"restart").is_failure
+    assert not city.device(HOME).publish(topics.event(HOME), b"door").is_failure
+    wait_for(lambda: alerts.messages, what="the event")
+    assert alerts.messages == [(topics.event(HOME), b"door")]
+
+
+def test_rotation_retires_the_old_credentials_and_touches_only_that_device(city: City) -> None:
+    old_password = city.password(HOME)
+    old_tls = city.state / "old-tls"
+    old_tls.mkdir()
+    for name in ("ca.crt", "client.crt", "client.key"):
+        shutil.copy(city.state / "devices" / HOME / name, old_tls / name)
+    before = snapshot(city.state)
+    report = city.provisioner().rotate(HOME)
+    changed = {path for path in before if snapshot(city.state).get(path) != before[path]}
+    assert changed == {
+        f"devices/{HOME}/mqtt-password",
+        f"devices/{HOME}/client.crt",
+        f"devices/{HOME}/client.key",
+        f"bundles/{HOME}.tar.gz",
+        "broker/passwd",
+        "broker/crl.pem",
+        "pki/crl.pem",
+        "pki/revoked.txt",
+    } - {path for path in ("pki/revoked.txt",) if path not in before}
+    assert set(report.written) <= changed | {"pki/revoked.txt"}
+    city.broker.restart()  # Mosquitto reads the CRL at start
+    assert city.device(HOME, password=old_password).connect_code == NOT_AUTHORIZED
+    assert city.device(HOME, tls_dir=old_tls).connect_code != "Success"  # revoked certificate
+    assert city.device(HOME).connect_code == "Success"
+    assert city.device(OTHER).connect_code == "Success"
+
+
+def test_a_retired_device_is_refused_and_stays_retired(city: City) -> None:
+    keep = city.state / "kept"
+    shutil.copytree(city.state / "devices" / HOME, keep)
+    password = city.password(HOME)
+    city.provisioner().retire(HOME)
+    city.broker.reload()
+    session = connect(city.endpoint.port, HOME, password, tls_dir=keep)
+    city.sessions.append(session)
+    assert session.connect_code == NOT_AUTHORIZED
+    assert not (city.state / "devices" / HOME).exists()
+    report = city.provisioner().provision()
+    assert not (city.state / "devices" / HOME).exists()
+    assert any(HOME in note and "retired" in note for note in report.notes)
+    assert city.device(OTHER).connect_code == "Success"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and "data" not in path.relative_to(root).parts
+    }
