@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
 
     _provision_parser(commands)
 
+    residents = commands.add_parser("residents", help="the residents file (personal data)")
+    rcheck = residents.add_subparsers().add_parser(
+        "check", help="validate the residents file against firmware-config"
+    )
+    rcheck.add_argument("--file", type=Path, default=Path("/etc/civic-iot/residents.yaml"))
+    rcheck.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
+    rcheck.set_defaults(handler=_residents_check)
+
     demo = commands.add_parser("demo", help="a local stack with the example city's devices")
     demo.add_argument("--state-dir", type=Path, default=Path(".demo"))
     demo.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
@@ -178,6 +186,26 @@ def _inventory_check(args: argparse.Namespace) -> int:
         for device in site.devices:
             print(f"  {device.id:<22} {device.profile}")
     print(f"{len(inventory.sites)} sites, {len(inventory.devices)} devices: OK")
+    return 0
+
+
+def _residents_check(args: argparse.Namespace) -> int:
+    from provisioning.inventory import load_inventory
+    from provisioning.residents import load_residents
+
+    inventory = load_inventory(args.inventory)
+    directory = load_residents(args.file, inventory)
+    # Pseudonymous IDs and counts only: this output may end up in a ticket or a log.
+    for site in inventory.sites.values():
+        chain = " -> ".join(
+            f"{step.role}({len(directory.contacts(site.id, step.role))})"
+            for step in inventory.escalation(site)
+        )
+        housed = sorted(r.id for r in directory.residents.values() if r.site == site.id)
+        print(f"{site.id:<20} {','.join(housed) or '-':<12} {chain}")
+    for warning in directory.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{len(directory.residents)} residents, {len(directory.staff)} staff contacts: OK")
     return 0
 
 
