@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import getpass
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from civic_iot.services import ProvisionedMosquitto, free_port
 from provisioning.inventory import load_inventory
@@ -204,3 +209,38 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for path in root.rglob("*")
         if path.is_file() and "data" not in path.relative_to(root).parts
     }
+
+
+def test_the_gateway_session_keeps_a_qos1_burst_while_it_is_away(city: City) -> None:
+    # Stock Mosquitto queues 1,000 messages for an offline session and drops the rest
+    # while still acknowledging them; the generated config must keep all of them.
+    burst = 5000
+    password = (city.state / "services" / "gateway-1" / "password").read_text().strip()
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 3600
+    gateway = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="gateway-1", protocol=mqtt.MQTTv5)
+    gateway.username_pw_set("gateway-1", password)
+    received: list[bytes] = []
+    subscribed = threading.Event()
+    gateway.on_message = lambda c, u, m: received.append(m.payload)
+    gateway.on_subscribe = lambda c, u, mid, rcs, p: subscribed.set()
+    gateway.connect("127.0.0.1", city.endpoint.local_port, clean_start=False, properties=properties)
+    gateway.loop_start()
+    gateway.subscribe(topics.all_devices(Kind.TELEMETRY), qos=1)
+    assert subscribed.wait(10)
+    gateway.disconnect()
+    gateway.loop_stop()
+
+    device = city.device(HOME)
+    infos = [device.client.publish(topics.telemetry(HOME), b"%d" % n, qos=1) for n in range(burst)]
+    for info in infos:
+        info.wait_for_publish(30)
+
+    gateway.connect("127.0.0.1", city.endpoint.local_port, clean_start=False, properties=properties)
+    gateway.loop_start()
+    try:
+        wait_for(lambda: len(received) >= burst, timeout_s=60, what=f"{burst} queued messages")
+    finally:
+        gateway.disconnect()
+        gateway.loop_stop()
+    assert sorted(int(p) for p in received) == list(range(burst))
