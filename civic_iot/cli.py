@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -135,6 +136,9 @@ def _edge_run(args: argparse.Namespace) -> int:
 
     threading.Thread(target=wake_on_stop, daemon=True).start()
     agent.run(stop)
+    if agent.restart_requested:
+        logging.getLogger("edge").warning("restarting the agent, as a command asked")
+        os.execv(sys.executable, [sys.executable, "-m", "civic_iot", *sys.argv[1:]])  # noqa: S606
     return 0
 
 

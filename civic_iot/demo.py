@@ -135,6 +135,7 @@ def _start_agents(state: Path, provisioner: Provisioner, interval_s: float) -> l
                 "timezone": placement.site.timezone,
             }
         )
+        agent["state_dir"] = "state"
         config = directory / "demo-agent.yaml"
         config.write_text(json.dumps(agent, indent=2, ensure_ascii=False), encoding="utf-8")
         log = state / "logs" / f"{device_id}.log"

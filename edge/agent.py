@@ -1,4 +1,5 @@
-"""The agent loop: poll collectors on their intervals, publish what they read."""
+"""The agent: collect on schedule, store in the outbox, send live-first, and follow the
+remote config and commands IT sends."""
 
 from __future__ import annotations
 
@@ -8,88 +9,322 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from civic_iot.statelog import StateLog
-from edge import AGENT_NAME
+from civic_iot.yamlconf import ConfigError
+from edge import AGENT_NAME, remote, systemd
 from edge.collectors import Collector
+from edge.commands import CommandError, Commands
 from edge.config import AgentConfig
-from edge.publisher import LinkEvent, MqttLink
-from wire import CATALOGUE, Kind, Message, Reading, encode, now_ms, topics
+from edge.link import Acked, Inbound, LinkEvent, MqttLink
+from edge.outbox import EVENT, ROUTINE, Outbox, OutboxError
+from edge.sender import Sender, SenderSettings
+from wire import (
+    CATALOGUE,
+    CommandRequest,
+    CommandResponse,
+    ConfigDesired,
+    ConfigReported,
+    Kind,
+    Message,
+    PayloadError,
+    Reading,
+    decode,
+    encode,
+    now_ms,
+    topics,
+)
 from wire.payloads import MAX_READINGS
 
 log = logging.getLogger(__name__)
+EXPIRE_EVERY_S = 60.0
 
 
 class Agent:
     def __init__(self, config: AgentConfig, collectors: Sequence[Collector]) -> None:
         self.config = config
-        self.collectors = list(collectors)
+        self.device_id = config.device_id
+        state = Path(config.state_dir)
         self.events: queue.Queue[Any] = queue.Queue()
-        self.link = MqttLink(config.device_id, config.mqtt, AGENT_NAME, self.events)
-        self._seq = 0
+        settings = config.outbox
+        self.outbox = Outbox(state / "outbox.sqlite3", settings.limits(), settings.sync)
+        self.link = MqttLink(
+            self.device_id, config.mqtt, AGENT_NAME, self.events, config.session_expiry_s
+        )
+        self.sender = Sender(
+            self.outbox,
+            self.link.publish,
+            SenderSettings(window=settings.window, backlog_rate=settings.backlog_rate),
+        )
+        self.store = remote.AppliedStore(state)
+        self.config_version = 0
+        self.collectors = list(collectors)
+        self.collector_configs = list(config.collectors)
+        self._load_applied()
+        self.reconnects = 0
+        self.refused = 0
+        self.restart_requested = False
+        self._seq = self.outbox.next_sequence() - 1
+        self._started = time.monotonic()
+        self._due: dict[str, float] = {}
         self._states = StateLog(log)
-        self._connected = False
+        self._stop = threading.Event()
+        self._commands = Commands()
+        self._register_commands()
+
+    # -- the loop ----------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Run until ``stop`` is set; wake the loop early with ``wake()``."""
+        """Run until ``stop`` is set; ``wake()`` makes the loop look at it at once."""
+        self._stop = stop
         self.link.start()
-        due = {collector.name: time.monotonic() for collector in self.collectors}
+        self._reschedule()
+        systemd.notify("READY=1")
+        watchdog = systemd.watchdog_interval_s()
+        timers = {"health": time.monotonic(), "expire": time.monotonic() + EXPIRE_EVERY_S}
+        if watchdog:
+            timers["watchdog"] = time.monotonic()
         try:
             while not stop.is_set():
-                wait = max(0.0, min(due.values()) - time.monotonic())
-                try:
-                    self._handle(self.events.get(timeout=wait))
-                    continue
-                except queue.Empty:
-                    pass
+                self._wait_and_handle(self._next_wake(timers))
                 now = time.monotonic()
-                for collector in self.collectors:
-                    if due[collector.name] <= now:
-                        due[collector.name] = now + collector.interval_s
-                        self._collect(collector)
+                self._collect_due(now)
+                self._run_timers(now, timers, watchdog)
+                self.sender.pump()
         finally:
+            systemd.notify("STOPPING=1")
+            self._handle_pending()
             self.link.close()
+            self.outbox.close()
 
     def wake(self) -> None:
         self.events.put(None)
 
-    def _handle(self, event: Any) -> None:
-        if not isinstance(event, LinkEvent) or event.connected == self._connected:
-            return
-        self._connected = event.connected
-        if event.connected:
-            log.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
-            self.link.announce_online()
-        else:
-            log.warning("connection lost (%s); readings wait in memory", event.reason)
+    def _next_wake(self, timers: dict[str, float]) -> float:
+        moments = [*self._due.values(), *timers.values()]
+        pump = self.sender.next_pump_in()
+        wake = min(moments) - time.monotonic()
+        return max(0.0, min(wake, pump) if pump is not None else wake)
 
-    def _collect(self, collector: Collector) -> None:
+    def _run_timers(self, now: float, timers: dict[str, float], watchdog: float | None) -> None:
+        if now >= timers["health"]:
+            timers["health"] = now + self.config.health_interval_s
+            self.store_readings(self.health_readings(), now_ms())
+        if now >= timers["expire"]:
+            timers["expire"] = now + EXPIRE_EVERY_S
+            self.outbox.expire(now_ms())
+        if watchdog and now >= timers["watchdog"]:
+            timers["watchdog"] = now + watchdog
+            systemd.notify("WATCHDOG=1")
+
+    def _wait_and_handle(self, timeout: float) -> None:
+        try:
+            first = self.events.get(timeout=timeout)
+        except queue.Empty:
+            return
+        self._handle_pending(first)
+
+    def _handle_pending(self, first: Any = None) -> None:
+        """Handle ``first`` and whatever else is queued, acknowledging in one batch."""
+        acked: list[int] = []
+        event = first
+        while True:
+            if isinstance(event, Acked):
+                acked.append(event.message_id)
+                if event.refused:
+                    self._refused(event)
+            elif isinstance(event, LinkEvent):
+                self._link_changed(event)
+            elif isinstance(event, Inbound):
+                self._inbound(event)
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+        self.sender.acknowledged(acked)
+
+    # -- collecting and storing --------------------------------------------------------
+
+    def _reschedule(self) -> None:
+        now = time.monotonic()
+        self._due = {c.name: self._due.get(c.name, now) for c in self.collectors}
+
+    def _collect_due(self, now: float) -> None:
+        for collector in self.collectors:
+            if self._due[collector.name] <= now:
+                self._due[collector.name] = now + collector.interval_s
+                self._collect(collector)
+
+    def _collect(self, collector: Collector) -> int:
         timestamp = now_ms()
+        source = f"collector {collector.name!r}"
         try:
             readings = collector.collect(timestamp)
         except Exception as exc:  # noqa: BLE001 - one bad collector must not stop the others
-            self._states.failed(f"collector {collector.name!r}", f"{type(exc).__name__}: {exc}")
-            return
-        self._states.ok(f"collector {collector.name!r}")
-        self.publish_readings(readings, timestamp)
+            self._states.failed(source, f"{type(exc).__name__}: {exc}")
+            return 0
+        self._states.ok(source)
+        self.store_readings(readings, timestamp)
+        return len(readings)
 
-    def publish_readings(self, readings: list[Reading], timestamp: int) -> None:
-        """Send readings, each on the topic its quantity belongs to."""
+    def store_readings(self, readings: list[Reading], timestamp: int) -> None:
+        """Commit readings to the outbox, each on its quantity's topic, with sequence
+        numbers; the sequence is persisted in the same transaction."""
         by_kind: dict[Kind, list[Reading]] = defaultdict(list)
         for reading in readings:
             by_kind[CATALOGUE[reading.quantity].topic_kind].append(reading)
+        messages, seq = [], self._seq
         for kind, group in by_kind.items():
-            topic = topics.device_topic(self.config.device_id, kind)
+            topic = topics.device_topic(self.device_id, kind)
+            priority = EVENT if kind is Kind.EVENT else ROUTINE
             for start in range(0, len(group), MAX_READINGS):
-                message = Message(
-                    schema=1,
-                    seq=self._next_seq(),
-                    ts=timestamp,
-                    readings=group[start : start + MAX_READINGS],
-                )
-                self.link.publish(topic, encode(message))
+                seq += 1
+                chunk = group[start : start + MAX_READINGS]
+                message = Message(schema=1, seq=seq, ts=timestamp, readings=chunk)
+                messages.append((priority, topic, encode(message)))
+        if not messages:
+            return
+        try:
+            self.outbox.add(messages, seq, timestamp)
+        except OutboxError as exc:
+            self._states.failed("outbox", str(exc))
+            return
+        self._states.ok("outbox")
+        self._seq = seq
 
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+    def health_readings(self) -> list[Reading]:
+        stats = self.outbox.stats()
+        age = 0.0 if stats.oldest_ms is None else max(0.0, (now_ms() - stats.oldest_ms) / 1000)
+        return [
+            Reading("agent.outbox_depth", stats.depth, "1"),
+            Reading("agent.outbox_oldest_age", round(age, 3), "s"),
+            Reading("agent.evicted", stats.evicted, "1"),
+            Reading("agent.refused", self.refused, "1"),
+            Reading("agent.reconnects", self.reconnects, "1"),
+            Reading("agent.config_version", self.config_version, "1"),
+            Reading("agent.uptime", int(time.monotonic() - self._started), "s"),
+        ]
+
+    # -- the link ----------------------------------------------------------------------
+
+    def _link_changed(self, event: LinkEvent) -> None:
+        if event.connected == self.sender.connected:
+            return
+        if event.connected:
+            self.reconnects += 1
+            log.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
+            self.link.announce_online()
+            self.sender.link_up()
+        else:
+            self.sender.link_down()
+            log.warning("connection lost (%s); readings wait in the outbox", event.reason)
+
+    def _refused(self, event: Acked) -> None:
+        self.refused += 1
+        self._states.failed("broker", f"refused a message: {event.refused} (check the ACL)")
+
+    def _inbound(self, message: Inbound) -> None:
+        if message.topic == topics.config_desired(self.device_id):
+            self._desired(message.payload)
+        elif message.topic == topics.command_request(self.device_id):
+            self._command(message)
+        else:
+            log.warning("ignored a message on %s: not this device's topic", message.topic)
+
+    # -- remote config -----------------------------------------------------------------
+
+    def _load_applied(self) -> None:
+        try:
+            applied = self.store.load(self.device_id)
+        except (ConfigError, ValueError, KeyError) as exc:
+            log.error("ignoring the stored remote config (%s); running the config file", exc)
+            return
+        if applied is not None:
+            self._use(applied)
+
+    def _use(self, applied: remote.Applied) -> None:
+        self.collectors = applied.collectors
+        self.collector_configs = applied.config["collectors"]
+        self.config_version = applied.version
+        self._reschedule()
+
+    def _desired(self, payload: bytes) -> None:
+        topic = topics.config_desired(self.device_id)
+        try:
+            desired = decode(payload, ConfigDesired, topic=topic)
+        except PayloadError as exc:
+            self._report("rejected", 0, str(exc))
+            return
+        if desired.version == self.config_version:
+            self._report("applied", desired.version)
+            return
+        try:
+            applied = remote.build(desired.version, desired.config, self.device_id)
+        except ConfigError as exc:
+            log.warning("rejected desired config version %d: %s", desired.version, exc)
+            self._report("rejected", desired.version, str(exc))
+            return
+        self.store.save(applied)
+        self._use(applied)
+        log.info("applied desired config version %d", desired.version)
+        self._report("applied", desired.version)
+
+    def _report(self, state: Literal["applied", "rejected"], desired: int, error: str = "") -> None:
+        report = ConfigReported(
+            schema=1,
+            version=self.config_version,
+            state=state,
+            ts=now_ms(),
+            error=error,
+            desired=desired,
+        )
+        self.link.publish(topics.config_reported(self.device_id), encode(report), retain=True)
+
+    # -- commands ----------------------------------------------------------------------
+
+    def _register_commands(self) -> None:
+        self._commands.register("ping", self._ping)
+        self._commands.register("collect-now", self._collect_now)
+        self._commands.register("get-config", self._get_config)
+        self._commands.register("restart-agent", self._restart)
+
+    def _command(self, message: Inbound) -> None:
+        try:
+            request = decode(message.payload, CommandRequest, topic=message.topic)
+            response = CommandResponse(
+                schema=1, ok=True, ts=now_ms(), result=self._commands.run(request)
+            )
+        except (PayloadError, CommandError) as exc:
+            response = CommandResponse(schema=1, ok=False, ts=now_ms(), error=str(exc))
+        # Always our own response topic: the broker would refuse any other for us.
+        self.link.respond(
+            topics.command_response(self.device_id), encode(response), message.correlation
+        )
+
+    def _ping(self, request: CommandRequest) -> dict[str, Any]:
+        stats = self.outbox.stats()
+        return {
+            "agent": AGENT_NAME,
+            "uptime_s": int(time.monotonic() - self._started),
+            "config_version": self.config_version,
+            "outbox_depth": stats.depth,
+            "evicted": stats.evicted,
+            "reconnects": self.reconnects,
+        }
+
+    def _collect_now(self, request: CommandRequest) -> dict[str, Any]:
+        wanted = request.args.get("collector")
+        chosen = [c for c in self.collectors if wanted in (None, c.name)]
+        if not chosen:
+            raise CommandError(f"no collector named {wanted!r}")
+        return {"readings": sum(self._collect(collector) for collector in chosen)}
+
+    def _get_config(self, request: CommandRequest) -> dict[str, Any]:
+        return {"version": self.config_version, "collectors": self.collector_configs}
+
+    def _restart(self, request: CommandRequest) -> dict[str, Any]:
+        self.restart_requested = True
+        self._stop.set()
+        return {"restarting": True}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from civic_iot import yamlconf
 from civic_iot.mqttlink import MqttConfig
 from edge.collectors import Collector, build_collector
+from edge.outbox import Limits
 from wire import topics
 
 DeviceId = Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
@@ -19,9 +20,28 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True):
     pass
 
 
+class OutboxConfig(_Strict):
+    # full: fsync at every commit (survives a power cut); normal: survives a crash only.
+    sync: Literal["full", "normal"] = "full"
+    max_messages: Annotated[int, msgspec.Meta(ge=100)] = 500_000
+    max_mb: Annotated[float, msgspec.Meta(gt=0)] = 256.0
+    max_age_h: Annotated[float, msgspec.Meta(gt=0)] = 14 * 24.0
+    # After an outage the backlog drains at this many messages per second at most.
+    backlog_rate: Annotated[float, msgspec.Meta(gt=0)] = 2000.0
+    window: Annotated[int, msgspec.Meta(ge=4, le=1000)] = 100
+
+    def limits(self) -> Limits:
+        return Limits(self.max_messages, int(self.max_mb * 1024 * 1024), self.max_age_h * 3600)
+
+
 class AgentConfig(_Strict):
     device_id: DeviceId
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
+    # The outbox and the applied remote config live here (systemd's StateDirectory).
+    state_dir: str = "/var/lib/civic-iot"
+    health_interval_s: Annotated[float, msgspec.Meta(ge=1)] = 60.0
+    session_expiry_s: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
+    outbox: OutboxConfig = msgspec.field(default_factory=OutboxConfig)
     collectors: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: [{"type": "system"}]
     )
@@ -31,7 +51,11 @@ def load(path: Path) -> tuple[AgentConfig, list[Collector]]:
     """Read an agent config and build its collectors; ConfigError on any mistake."""
     document = yamlconf.read(path)
     config = yamlconf.convert(document, AgentConfig)
-    config = msgspec.structs.replace(config, mqtt=config.mqtt.relative_to(path.parent))
+    config = msgspec.structs.replace(
+        config,
+        mqtt=config.mqtt.relative_to(path.parent),
+        state_dir=str(path.parent / config.state_dir),
+    )
     collectors = [
         build_collector(document, f"$.collectors[{index}]", config.device_id)
         for index in range(len(config.collectors))

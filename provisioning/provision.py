@@ -14,11 +14,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from civic_iot.atomicfile import write, write_secret
 from edge import AGENT_VERSION
 from provisioning import passwords
 from provisioning.broker import BrokerFiles, acl_text, mosquitto_conf
 from provisioning.device import agent_config, bundle, render_template
-from provisioning.files import write, write_secret
 from provisioning.inventory import Inventory
 from provisioning.pki import CertificateAuthority, ensure_leaf, revoke_file
 

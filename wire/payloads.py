@@ -74,13 +74,15 @@ class ConfigDesired(_Strict):
 
 
 class ConfigReported(_Strict):
-    """What the device runs: the version it applied, or the one it kept and why."""
+    """What the device runs (``version``; 0 is its config file) and the answer to the
+    desired version ``desired``: applied, or rejected with the reason."""
 
     schema: Schema
     version: Annotated[int, msgspec.Meta(ge=0)]
     state: Literal["applied", "rejected"]
     ts: EpochMs
     error: str = ""
+    desired: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
 class CommandRequest(_Strict):

@@ -26,6 +26,7 @@ class Zone(enum.Enum):
 
 
 _EVENT_MEASUREMENTS = frozenset({"door", "motion", "button"})
+_HEALTH_MEASUREMENTS = frozenset({"system", "agent"})
 
 
 class ValueType(enum.Enum):
@@ -50,7 +51,7 @@ class Quantity:
         (so they can overtake a backlog), everything else to telemetry."""
         if self.measurement in _EVENT_MEASUREMENTS:
             return Kind.EVENT
-        return Kind.HEALTH if self.measurement == "system" else Kind.TELEMETRY
+        return Kind.HEALTH if self.measurement in _HEALTH_MEASUREMENTS else Kind.TELEMETRY
 
     @property
     def measurement(self) -> str:
@@ -79,6 +80,16 @@ CATALOGUE: dict[str, Quantity] = {
         _q("system.cpu_temperature", "Cel", FLT, OPS, "SoC temperature"),
         _q("system.uptime", "s", INT, OPS, "time since boot"),
         _q("system.clock_synced", "1", BOOL, OPS, "kernel clock synchronised (NTP)"),
+        _q("system.throttled", "1", BOOL, OPS, "SoC throttled or frequency capped now"),
+        _q("system.under_voltage", "1", BOOL, OPS, "supply under-voltage now (Raspberry Pi)"),
+        # The agent itself (operations zone).
+        _q("agent.outbox_depth", "1", INT, OPS, "messages stored and not yet acknowledged"),
+        _q("agent.outbox_oldest_age", "s", FLT, OPS, "age of the oldest stored message"),
+        _q("agent.evicted", "1", INT, OPS, "messages evicted from the full outbox, in all"),
+        _q("agent.refused", "1", INT, OPS, "messages the broker refused, since start"),
+        _q("agent.reconnects", "1", INT, OPS, "connections to the broker, since start"),
+        _q("agent.config_version", "1", INT, OPS, "desired-config version running (0: file)"),
+        _q("agent.uptime", "s", INT, OPS, "time since the agent started"),
         # Public Wi-Fi (facility zone).
         _q("wifi.rssi", "dB[mW]", FLT, FAC, "signal strength of the probe's link"),
         _q("wifi.tx_bitrate", "Mbit/s", FLT, FAC, "link bit rate"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Literal
@@ -20,6 +22,11 @@ from wire import Reading
 _TIME_ERROR = 5
 _THERMAL = Path("/sys/class/thermal")
 _CPU_ZONE_TYPES = ("cpu-thermal", "cpu_thermal", "soc_thermal", "x86_pkg_temp")
+# The Raspberry Pi firmware's throttle flags, as `vcgencmd get_throttled` prints them.
+_THROTTLED_SYSFS = Path("/sys/devices/platform/soc/soc:firmware/get_throttled")
+_UNDER_VOLTAGE_NOW = 1 << 0
+_FREQ_CAPPED_NOW = 1 << 1
+_THROTTLED_NOW = 1 << 2
 
 
 class SystemConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -50,6 +57,7 @@ class SystemCollector:
         temperature = self._cpu_temperature()
         if temperature is not None:
             readings.append(Reading("system.cpu_temperature", temperature, "Cel"))
+        readings += throttling_readings(read_throttled())
         synced = clock_synchronised()
         if synced is not None:
             readings.append(Reading("system.clock_synced", synced, "1"))
@@ -75,6 +83,42 @@ def _find_cpu_thermal_zone() -> Path | None:
         if kind in _CPU_ZONE_TYPES:
             return zone / "temp"
     return zones[0] / "temp" if zones else None
+
+
+def read_throttled() -> int | None:
+    """The firmware's throttle flags: sysfs (kernel 5.x+), else `vcgencmd`; None off a Pi."""
+    try:
+        return int(_THROTTLED_SYSFS.read_text().strip(), 16)
+    except (OSError, ValueError):
+        pass
+    if shutil.which("vcgencmd") is None:
+        return None
+    try:
+        output = subprocess.run(
+            ["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=2, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return parse_get_throttled(output)
+
+
+def parse_get_throttled(output: str) -> int | None:
+    """``throttled=0x50005`` -> 0x50005."""
+    _, sep, value = output.strip().partition("=")
+    try:
+        return int(value, 16) if sep else None
+    except ValueError:
+        return None
+
+
+def throttling_readings(flags: int | None) -> list[Reading]:
+    if flags is None:
+        return []
+    throttled = bool(flags & (_THROTTLED_NOW | _FREQ_CAPPED_NOW))
+    return [
+        Reading("system.throttled", throttled, "1"),
+        Reading("system.under_voltage", bool(flags & _UNDER_VOLTAGE_NOW), "1"),
+    ]
 
 
 def clock_synchronised() -> bool | None:

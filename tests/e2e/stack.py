@@ -19,6 +19,7 @@ def agent_config(tmp: Path, broker: Mosquitto, device_id: str = HOME_DEVICE) -> 
     path = tmp / f"{device_id}.yaml"
     path.write_text(
         f"""device_id: {device_id}
+state_dir: state-{device_id}
 mqtt:
   host: {broker.host}
   port: {broker.port}

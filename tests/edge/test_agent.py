@@ -41,7 +41,9 @@ def test_a_failing_collector_is_logged_once_and_others_keep_publishing(
     tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = AgentConfig(
-        device_id=DEVICE, mqtt=MqttConfig(host=mosquitto.host, port=mosquitto.port)
+        device_id=DEVICE,
+        mqtt=MqttConfig(host=mosquitto.host, port=mosquitto.port),
+        state_dir=str(tmp_path / "state"),
     )
     simulated = SimulatedCollector(
         SimulatedConfig(type="simulated", interval_s=0.1, kinds=["climate"]), DEVICE

@@ -3,7 +3,13 @@ from collections import Counter
 import pytest
 
 from edge.collectors.simulated import ALL_KINDS, SimulatedCollector, SimulatedConfig
-from edge.collectors.system import SystemCollector, SystemConfig, clock_synchronised
+from edge.collectors.system import (
+    SystemCollector,
+    SystemConfig,
+    clock_synchronised,
+    parse_get_throttled,
+    throttling_readings,
+)
 from wire import CATALOGUE, Message, decode_message, encode
 
 # 2026-01-15 14:00 and 03:00 in Asia/Tokyo
@@ -100,3 +106,22 @@ def test_clock_sync_is_read_from_the_kernel() -> None:
     if synced is None:
         pytest.skip("adjtimex is not available on this platform")
     assert isinstance(synced, bool)
+
+
+@pytest.mark.parametrize(
+    ("output", "throttled", "under_voltage"),
+    [
+        ("throttled=0x0\n", False, False),
+        ("throttled=0x50005\n", True, True),  # under-voltage and throttled now
+        ("throttled=0x50000\n", False, False),  # only "has occurred" bits
+        ("throttled=0x2\n", True, False),  # frequency capped
+    ],
+)
+def test_raspberry_pi_throttle_flags(output: str, throttled: bool, under_voltage: bool) -> None:
+    readings = {r.quantity: r.value for r in throttling_readings(parse_get_throttled(output))}
+    assert readings == {"system.throttled": throttled, "system.under_voltage": under_voltage}
+
+
+def test_no_throttle_readings_off_a_pi() -> None:
+    assert throttling_readings(parse_get_throttled('error=1 error_msg="no"')) == []
+    assert throttling_readings(None) == []

@@ -44,7 +44,8 @@ CASES: dict[str, msgspec.Struct] = {
         version=6,
         state="rejected",
         ts=TS,
-        error="config version 7 at $.collectors[0]: Object contains unknown field `intervall`",
+        error="desired config version 7: collectors[0].intervall: unknown key",
+        desired=7,
     ),
     "command-request.json": wire.CommandRequest(
         schema=1, command="collect-now", ts=TS, args={"collector": "system"}

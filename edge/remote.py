@@ -1,0 +1,65 @@
+"""Remote configuration: the retained, versioned desired document and what runs.
+
+IT publishes a ``ConfigDesired`` (retained) on the device's config/desired topic. The
+agent validates it exactly as it validates its config file, applies the collectors
+without restarting, keeps the applied version on disk (so a restart runs it too) and
+reports the version it runs, or the reason it kept the old one, on config/reported.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+from civic_iot import yamlconf
+from civic_iot.atomicfile import write_secret
+from edge.collectors import Collector, build_collector
+
+
+class RemoteConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """What IT may change remotely: the collectors (never identity or credentials)."""
+
+    collectors: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Applied:
+    version: int
+    config: dict[str, Any]
+    collectors: list[Collector]
+
+
+def build(desired_version: int, config: dict[str, Any], device_id: str) -> Applied:
+    """Validate a desired config and build its collectors; ConfigError says what is wrong."""
+    document = yamlconf.Document(f"desired config version {desired_version}", config)
+    remote = yamlconf.convert(document, RemoteConfig)
+    collectors = [
+        build_collector(document, f"$.collectors[{index}]", device_id)
+        for index in range(len(remote.collectors))
+    ]
+    names = [collector.name for collector in collectors]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise document.error("$.collectors", f"collector names must be unique: {duplicates}")
+    return Applied(desired_version, config, collectors)
+
+
+class AppliedStore:
+    """The last applied desired config, in the agent's state directory."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "applied-config.json"
+
+    def load(self, device_id: str) -> Applied | None:
+        if not self.path.exists():
+            return None
+        stored = json.loads(self.path.read_text(encoding="utf-8"))
+        return build(int(stored["version"]), stored["config"], device_id)
+
+    def save(self, applied: Applied) -> None:
+        text = json.dumps({"version": applied.version, "config": applied.config}, indent=2)
+        write_secret(self.path, text)
