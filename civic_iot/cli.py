@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from civic_iot.mqttlink import MqttConfig
 from civic_iot.yamlconf import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     icheck.set_defaults(handler=_inventory_check)
 
     _provision_parser(commands)
+    _fleet_parser(commands)
 
     residents = commands.add_parser("residents", help="the residents file (personal data)")
     rcheck = residents.add_subparsers().add_parser(
@@ -108,6 +110,33 @@ def _provision_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     retire = actions.add_parser("retire", help="take a device out of service for good")
     retire.add_argument("device")
     retire.set_defaults(action="retire")
+
+
+def _fleet_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fleet = commands.add_parser("fleet", help="look at and steer devices over MQTT (IT)")
+    fleet.add_argument(
+        "--mqtt",
+        type=Path,
+        help="MQTT settings file (JSON/YAML), e.g. the provisioned services/it-console/mqtt.json",
+    )
+    fleet.add_argument("--host", default="127.0.0.1")
+    fleet.add_argument("--port", type=int, default=1883)
+    actions = fleet.add_subparsers(title="actions")
+    show = actions.add_parser("show", help="status, versions, health, desired vs reported config")
+    show.add_argument("device")
+    show.set_defaults(handler=_fleet_show)
+    push = actions.add_parser("push-config", help="set a device's desired config and wait")
+    push.add_argument("device")
+    push.add_argument("file", type=Path, help="YAML with the remote part: collectors")
+    push.add_argument("--version", type=int, help="default: the current desired version + 1")
+    push.add_argument("--timeout", type=float, default=30.0)
+    push.set_defaults(handler=_fleet_push)
+    command = actions.add_parser("command", help="send a command and print the response")
+    command.add_argument("device")
+    command.add_argument("name", help="ping, collect-now, get-config, restart-agent")
+    command.add_argument("--arg", action="append", default=[], help="KEY=VALUE, repeatable")
+    command.add_argument("--timeout", type=float, default=10.0)
+    command.set_defaults(handler=_fleet_command)
 
 
 def stop_on_signals() -> threading.Event:
@@ -243,6 +272,62 @@ def _provision(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(note)
     print(f"{len(report.written)} files changed in {args.state_dir}")
+    return 0
+
+
+def _fleet_mqtt(args: argparse.Namespace) -> MqttConfig:
+    from civic_iot import yamlconf
+
+    if args.mqtt is None:
+        return MqttConfig(host=args.host, port=args.port)
+    return yamlconf.load(args.mqtt, MqttConfig).relative_to(args.mqtt.parent)
+
+
+def _fleet_show(args: argparse.Namespace) -> int:
+    from civic_iot.fleetview import describe
+    from gateway.fleet import Fleet
+
+    with Fleet(_fleet_mqtt(args)) as fleet:
+        print(describe(fleet.show(args.device)))
+    return 0
+
+
+def _fleet_push(args: argparse.Namespace) -> int:
+    import yaml
+
+    from gateway.fleet import Fleet, FleetError
+
+    config = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+    try:
+        with Fleet(_fleet_mqtt(args)) as fleet:
+            report = fleet.push_config(args.device, config, args.version, args.timeout)
+    except FleetError as exc:
+        print(f"civic-iot fleet: {exc}", file=sys.stderr)
+        return 1
+    if report.state == "rejected":
+        print(f"{args.device} rejected desired version {report.desired}: {report.error}")
+        print(f"it keeps running version {report.version}")
+        return 1
+    print(f"{args.device} applied desired version {report.desired}")
+    return 0
+
+
+def _fleet_command(args: argparse.Namespace) -> int:
+    import json
+
+    from gateway.fleet import Fleet, FleetError
+
+    command_args = dict(item.split("=", 1) for item in args.arg)
+    try:
+        with Fleet(_fleet_mqtt(args)) as fleet:
+            response = fleet.command(args.device, args.name, command_args, args.timeout)
+    except FleetError as exc:
+        print(f"civic-iot fleet: {exc}", file=sys.stderr)
+        return 1
+    if not response.ok:
+        print(f"{args.device}: {response.error}", file=sys.stderr)
+        return 1
+    print(json.dumps(response.result, indent=2, ensure_ascii=False))
     return 0
 
 

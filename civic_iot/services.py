@@ -7,6 +7,7 @@ machine already runs (a Mosquitto on 1883, an InfluxDB on 8086).
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -160,6 +161,9 @@ class Mosquitto(Service):
         # max_queued_messages 1000) drop QoS 1 messages while still sending PUBACK.
         return "\n".join(
             [
+                # Started as root, Mosquitto would drop to user mosquitto and then could
+                # not write its persistence file in our state directory.
+                f"user {getpass.getuser()}",
                 f"listener {self.port} {LOOPBACK}",
                 "allow_anonymous true",
                 "persistence true",

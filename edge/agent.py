@@ -51,7 +51,12 @@ class Agent:
         settings = config.outbox
         self.outbox = Outbox(state / "outbox.sqlite3", settings.limits(), settings.sync)
         self.link = MqttLink(
-            self.device_id, config.mqtt, AGENT_NAME, self.events, config.session_expiry_s
+            self.device_id,
+            config.mqtt,
+            AGENT_NAME,
+            self.events,
+            session_expiry_s=config.session_expiry_s,
+            reconnect_max_s=config.reconnect_max_s,
         )
         self.sender = Sender(
             self.outbox,
@@ -62,13 +67,13 @@ class Agent:
         self.config_version = 0
         self.collectors = list(collectors)
         self.collector_configs = list(config.collectors)
+        self._due: dict[str, float] = {}
         self._load_applied()
         self.reconnects = 0
         self.refused = 0
         self.restart_requested = False
         self._seq = self.outbox.next_sequence() - 1
         self._started = time.monotonic()
-        self._due: dict[str, float] = {}
         self._states = StateLog(log)
         self._stop = threading.Event()
         self._commands = Commands()

@@ -41,6 +41,8 @@ class AgentConfig(_Strict):
     state_dir: str = "/var/lib/civic-iot"
     health_interval_s: Annotated[float, msgspec.Meta(ge=1)] = 60.0
     session_expiry_s: Annotated[int, msgspec.Meta(ge=0)] = 7 * 24 * 3600
+    # Reconnect attempts back off (with jitter) up to this many seconds apart.
+    reconnect_max_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 120.0
     outbox: OutboxConfig = msgspec.field(default_factory=OutboxConfig)
     collectors: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: [{"type": "system"}]

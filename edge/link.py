@@ -51,9 +51,9 @@ class Inbound:
     correlation: bytes | None
 
 
-def jittered(attempt: int) -> float:
-    """Full jitter: uniform over [0, min(max, min * 2^attempt)], at least half a second."""
-    ceiling = min(BACKOFF_MAX_S, BACKOFF_MIN_S * 2**attempt)
+def jittered(attempt: int, cap_s: float = BACKOFF_MAX_S) -> float:
+    """Full jitter: uniform over [0, min(cap, min * 2^attempt)], at least half a second."""
+    ceiling = min(cap_s, BACKOFF_MIN_S * 2 ** min(attempt, 30))
     return max(0.5, random.uniform(0, ceiling))  # noqa: S311 - spreading load, not secrecy
 
 
@@ -64,13 +64,16 @@ class MqttLink:
         config: MqttConfig,
         agent: str,
         events: queue.Queue[Any],
+        *,
         session_expiry_s: int = 7 * 24 * 3600,
+        reconnect_max_s: float = BACKOFF_MAX_S,
     ) -> None:
         self.device_id = device_id
         self._config = config
         self._agent = agent
         self._events = events
         self._session_expiry_s = session_expiry_s
+        self._reconnect_max_s = reconnect_max_s
         self._status_topic = topics.status(device_id)
         self._stopping = threading.Event()
         self._attempt = 0
@@ -143,7 +146,7 @@ class MqttLink:
                 self._back_off()
 
     def _back_off(self) -> None:
-        self._stopping.wait(jittered(self._attempt))
+        self._stopping.wait(jittered(self._attempt, self._reconnect_max_s))
         self._attempt += 1
 
     def _connect_properties(self) -> Properties:

@@ -117,9 +117,19 @@ class Sender:
         room = min(self._room() - (self.settings.window - share), self._bucket.available())
         if room <= 0 or not self.backlog_pending():
             return 0
-        rows = self.outbox.take(ROUTINE, self._backlog_cursor, self._boundary, room)
-        self._backlog_cursor = rows[-1].id if rows else self._boundary
-        handed = self._hand(row for row in rows if row.id not in self._handed)
+        # Rows already in paho's session are skipped, so fetch enough to fill the room.
+        limit = room + len(self._handed)
+        rows = self.outbox.take(ROUTINE, self._backlog_cursor, self._boundary, limit)
+        chosen: list[Row] = []
+        for row in rows:
+            if len(chosen) == room:
+                break
+            self._backlog_cursor = row.id
+            if row.id not in self._handed:
+                chosen.append(row)
+        if len(rows) < limit and len(chosen) < room:
+            self._backlog_cursor = self._boundary
+        handed = self._hand(chosen)
         self._bucket.spend(handed)
         return handed
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from civic_iot.services import Mosquitto
 
@@ -16,8 +18,17 @@ from civic_iot.services import Mosquitto
 class Recorder:
     """Subscribes to filters and keeps every message (topic, payload, retain)."""
 
-    def __init__(self, broker: Mosquitto, *filters: str, client_id: str = "test-recorder"):
+    def __init__(
+        self,
+        broker: Mosquitto,
+        *filters: str,
+        client_id: str = "test-recorder",
+        persistent: bool = False,
+    ):
+        """``persistent``: an MQTT v5 session the broker keeps (and queues for) while
+        this recorder or the broker itself is restarting."""
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.arrivals: list[float] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self.client = mqtt.Client(
@@ -26,13 +37,21 @@ class Recorder:
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in filters])
         self.client.on_subscribe = lambda c, u, mid, rcs, p: self._subscribed.set()
         self.client.on_message = self._on_message
-        self.client.connect(broker.host, broker.port)
+        properties = None
+        if persistent:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 3600
+        self.client.reconnect_delay_set(0.1, 1)
+        self.client.connect(
+            broker.host, broker.port, clean_start=not persistent, properties=properties
+        )
         self.client.loop_start()
         assert self._subscribed.wait(10), "test recorder could not subscribe"
 
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         with self._lock:
             self.messages.append((message.topic, bytes(message.payload), bool(message.retain)))
+            self.arrivals.append(time.time())
 
     def snapshot(self) -> list[tuple[str, bytes, bool]]:
         with self._lock:
