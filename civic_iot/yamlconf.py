@@ -7,12 +7,10 @@ so they all fail the same way: ``sites/library.yaml:12: devices[0].profil: unkno
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-import msgspec.inspect
 import yaml
 
 T = TypeVar("T")
@@ -35,13 +33,13 @@ class ConfigError(Exception):
         return f"{place}: {self.key}: {self.reason}" if self.key else f"{place}: {self.reason}"
 
 
-@dataclass
 class Document:
     """Parsed YAML plus the line of every key, for error messages."""
 
-    source: str
-    data: Any
-    lines: dict[str, int] = field(default_factory=dict)
+    def __init__(self, source: str, data: Any, lines: dict[str, int] | None = None) -> None:
+        self.source = source
+        self.data = data
+        self.lines = lines if lines is not None else {}
 
     def error(self, where: str, reason: str) -> ConfigError:
         """An error about the value at ``where`` (a ``$.a.b[0]`` path)."""
@@ -111,6 +109,8 @@ def _error(document: Document, text: str, at: str, kind: type[Any]) -> ConfigErr
 
 def _allowed_values(kind: type[Any], where: str) -> list[Any]:
     """The values an enum or Literal at ``where`` accepts, to say so in the error."""
+    import msgspec.inspect  # noqa: PLC0415 - only on errors; it costs the Pi memory
+
     info: Any = msgspec.inspect.type_info(kind)
     for name, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", where):
         info = _unwrap(info)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from civic_iot import __version__
 
-try:
-    AGENT_VERSION = version("civic-iot")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    AGENT_VERSION = "0.0.0+source"
-
+AGENT_VERSION = __version__
 AGENT_NAME = f"civic-iot-edge/{AGENT_VERSION}"

@@ -13,8 +13,7 @@ import queue
 import random
 import ssl
 import threading
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -30,21 +29,18 @@ BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 120.0
 
 
-@dataclass(frozen=True)
-class LinkEvent:
+class LinkEvent(NamedTuple):
     connected: bool
     reason: str
 
 
-@dataclass(frozen=True)
-class Acked:
+class Acked(NamedTuple):
     message_id: int
     # The broker's reason when it refused the message (an ACL, a size limit).
     refused: str = ""
 
 
-@dataclass(frozen=True)
-class Inbound:
+class Inbound(NamedTuple):
     topic: str
     payload: bytes
     response_topic: str | None

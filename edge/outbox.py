@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from edge.errors import EdgeError
 
@@ -45,8 +44,7 @@ class OutboxError(EdgeError):
     """The outbox database cannot be opened or written."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     id: int
     priority: int
     topic: str
@@ -54,15 +52,13 @@ class Row:
     created_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     max_rows: int = 500_000
     max_bytes: int = 256 * 1024 * 1024
     max_age_s: float = 14 * 24 * 3600
 
 
-@dataclass(frozen=True, slots=True)
-class Stats:
+class Stats(NamedTuple):
     depth: int
     oldest_ms: int | None
     evicted: int

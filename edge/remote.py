@@ -8,10 +8,8 @@ reports the version it runs, or the reason it kept the old one, on config/report
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
@@ -26,8 +24,7 @@ class RemoteConfig(msgspec.Struct, forbid_unknown_fields=True):
     collectors: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1)]
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     version: int
     config: dict[str, Any]
     collectors: list[Collector]
@@ -57,9 +54,9 @@ class AppliedStore:
     def load(self, device_id: str) -> Applied | None:
         if not self.path.exists():
             return None
-        stored = json.loads(self.path.read_text(encoding="utf-8"))
+        stored = msgspec.json.decode(self.path.read_bytes())
         return build(int(stored["version"]), stored["config"], device_id)
 
     def save(self, applied: Applied) -> None:
-        text = json.dumps({"version": applied.version, "config": applied.config}, indent=2)
-        write_secret(self.path, text)
+        stored = {"version": applied.version, "config": applied.config}
+        write_secret(self.path, msgspec.json.format(msgspec.json.encode(stored)))

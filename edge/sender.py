@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from edge.outbox import EVENT, ROUTINE, Outbox, Row
 
 Publish = Callable[[str, bytes], int]  # returns the MQTT message id
 
 
-@dataclass
-class SenderSettings:
+class SenderSettings(NamedTuple):
     window: int = 100  # messages handed to the broker and not yet acknowledged
     backlog_share: float = 0.75  # of the window the backlog may use
     backlog_rate: float = 2000.0  # messages per second

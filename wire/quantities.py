@@ -12,7 +12,7 @@ Units follow UCUM codes where one exists (``Cel``, ``%``, ``W``, ``kW.h``, ``ms`
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wire.topics import Kind
 
@@ -35,8 +35,7 @@ class ValueType(enum.Enum):
     BOOL = "bool"
 
 
-@dataclass(frozen=True, slots=True)
-class Quantity:
+class Quantity(NamedTuple):
     name: str
     unit: str
     type: ValueType

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from wire.errors import TopicError
 
@@ -38,8 +38,7 @@ _BY_SUFFIX = {kind.value: kind for kind in Kind}
 READING_KINDS = frozenset({Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH})
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceTopic:
+class DeviceTopic(NamedTuple):
     device_id: str
     kind: Kind
 

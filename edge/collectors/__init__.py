@@ -1,19 +1,28 @@
-"""Collector registry: one line per collector type, each a module of its own."""
+"""Collector registry: one line per collector type, each a module of its own.
+
+Modules are imported only when a config uses them, so a Pi that runs no BLE collector
+never loads a BLE library (the agent's memory budget counts every import).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import Any
 
 from civic_iot import yamlconf
-from edge.collectors import simulated, system
 from edge.collectors.base import Collector
 
-# type name -> (config struct, factory(config, device_id))
-REGISTRY: dict[str, tuple[type[Any], Callable[[Any, str], Collector]]] = {
-    "system": (system.SystemConfig, system.SystemCollector),
-    "simulated": (simulated.SimulatedConfig, simulated.SimulatedCollector),
+# type name -> (module, config struct, collector class)
+REGISTRY: dict[str, tuple[str, str, str]] = {
+    "system": ("edge.collectors.system", "SystemConfig", "SystemCollector"),
+    "simulated": ("edge.collectors.simulated", "SimulatedConfig", "SimulatedCollector"),
 }
+
+
+def _load(kind: str) -> tuple[type[Any], type[Any]]:
+    module_name, config_name, collector_name = REGISTRY[kind]
+    module = importlib.import_module(module_name)
+    return getattr(module, config_name), getattr(module, collector_name)
 
 
 def collector_config(document: yamlconf.Document, at: str) -> Any:
@@ -23,13 +32,14 @@ def collector_config(document: yamlconf.Document, at: str) -> Any:
     if kind not in REGISTRY:
         known = ", ".join(sorted(REGISTRY))
         raise document.error(f"{at}.type", f"expected one of {known}, found {kind!r}")
-    return yamlconf.convert(document, REGISTRY[kind][0], at=at)
+    return yamlconf.convert(document, _load(kind)[0], at=at)
 
 
 def build_collector(document: yamlconf.Document, at: str, device_id: str) -> Collector:
     """Validate the collector config at path ``at`` of ``document`` and build it."""
     config = collector_config(document, at)
-    return REGISTRY[config.type][1](config, device_id)
+    collector: Collector = _load(config.type)[1](config, device_id)
+    return collector
 
 
 __all__ = ["REGISTRY", "Collector", "build_collector", "collector_config"]

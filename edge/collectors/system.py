@@ -1,18 +1,17 @@
-"""The Pi's own health: CPU, load, memory, disk, SoC temperature, uptime, clock sync."""
+"""The Pi's own health: CPU, load, memory, disk, SoC temperature, uptime, clock sync.
+
+Read straight from /proc and sysfs (the agent runs on Linux only): psutil would cost
+the Pi more memory than the rest of this collector.
+"""
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
-import shutil
-import subprocess
-import time
 from pathlib import Path
 from typing import Literal
 
 import msgspec
-import psutil
 
 from edge.collectors.base import IntervalS
 from wire import Reading
@@ -42,17 +41,15 @@ class SystemCollector:
         self.interval_s = config.interval_s
         self._disk_path = config.disk_path
         self._thermal_file = _find_cpu_thermal_zone()
-        psutil.cpu_percent(interval=None)  # the first call only sets the baseline
+        self._cpu = _cpu_times()  # the first reading needs a baseline
 
     def collect(self, now_ms: int) -> list[Reading]:
         readings = [
-            Reading("system.cpu_percent", float(psutil.cpu_percent(interval=None)), "%"),
+            Reading("system.cpu_percent", self._cpu_percent(), "%"),
             Reading("system.load1", round(os.getloadavg()[0], 2), "1"),
-            Reading("system.mem_used_percent", float(psutil.virtual_memory().percent), "%"),
-            Reading(
-                "system.disk_used_percent", float(psutil.disk_usage(self._disk_path).percent), "%"
-            ),
-            Reading("system.uptime", int(time.time() - psutil.boot_time()), "s"),
+            Reading("system.mem_used_percent", memory_used_percent(), "%"),
+            Reading("system.disk_used_percent", disk_used_percent(self._disk_path), "%"),
+            Reading("system.uptime", int(float(Path("/proc/uptime").read_text().split()[0])), "s"),
         ]
         temperature = self._cpu_temperature()
         if temperature is not None:
@@ -63,6 +60,11 @@ class SystemCollector:
             readings.append(Reading("system.clock_synced", synced, "1"))
         return readings
 
+    def _cpu_percent(self) -> float:
+        (idle_before, total_before), self._cpu = self._cpu, _cpu_times()
+        total = self._cpu[1] - total_before
+        return round(100.0 * (1 - (self._cpu[0] - idle_before) / total), 1) if total > 0 else 0.0
+
     def _cpu_temperature(self) -> float | None:
         if self._thermal_file is None:
             return None
@@ -70,6 +72,29 @@ class SystemCollector:
             return int(self._thermal_file.read_text()) / 1000.0
         except (OSError, ValueError):
             return None
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies since boot, from the first line of /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait; guest is counted in user
+
+
+def memory_used_percent() -> float:
+    """Like `free`: the share of memory not available to new programs."""
+    info = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        info[key] = int(value.split()[0])
+    return round(100.0 * (1 - info["MemAvailable"] / info["MemTotal"]), 1)
+
+
+def disk_used_percent(path: str) -> float:
+    """Like `df`: used / (used + available to unprivileged users)."""
+    stats = os.statvfs(path)
+    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+    available = stats.f_bavail * stats.f_frsize
+    return round(100.0 * used / (used + available), 1) if used + available else 0.0
 
 
 def _find_cpu_thermal_zone() -> Path | None:
@@ -91,6 +116,10 @@ def read_throttled() -> int | None:
         return int(_THROTTLED_SYSFS.read_text().strip(), 16)
     except (OSError, ValueError):
         pass
+    # Only older kernels lack the sysfs file; spare every other Pi the imports.
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
     if shutil.which("vcgencmd") is None:
         return None
     try:
@@ -123,10 +152,8 @@ def throttling_readings(flags: int | None) -> list[Reading]:
 
 def clock_synchronised() -> bool | None:
     """Whether the kernel clock is NTP-synchronised, or None where it cannot be asked."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    libc = ctypes.CDLL(name, use_errno=True)
+    # The process's own symbols include libc's (no ctypes.util, which spawns ldconfig).
+    libc = ctypes.CDLL(None, use_errno=True)
     if not hasattr(libc, "adjtimex"):
         return None
     # struct timex is about 208 bytes; modes = 0 (the first field) only reads.

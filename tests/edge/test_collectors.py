@@ -1,5 +1,7 @@
+import time
 from collections import Counter
 
+import psutil
 import pytest
 
 from edge.collectors.simulated import ALL_KINDS, SimulatedCollector, SimulatedConfig
@@ -7,6 +9,8 @@ from edge.collectors.system import (
     SystemCollector,
     SystemConfig,
     clock_synchronised,
+    disk_used_percent,
+    memory_used_percent,
     parse_get_throttled,
     throttling_readings,
 )
@@ -125,3 +129,14 @@ def test_raspberry_pi_throttle_flags(output: str, throttled: bool, under_voltage
 def test_no_throttle_readings_off_a_pi() -> None:
     assert throttling_readings(parse_get_throttled('error=1 error_msg="no"')) == []
     assert throttling_readings(None) == []
+
+
+def test_system_figures_agree_with_psutil() -> None:
+
+    assert abs(memory_used_percent() - psutil.virtual_memory().percent) < 2.0
+    assert abs(disk_used_percent("/") - psutil.disk_usage("/").percent) < 0.5
+    readings = {
+        r.quantity: r.value for r in SystemCollector(SystemConfig(type="system"), "d").collect(0)
+    }
+    assert abs(readings["system.uptime"] - (time.time() - psutil.boot_time())) < 5
+    assert 0.0 <= readings["system.cpu_percent"] <= 100.0

@@ -133,7 +133,13 @@ def test_unit_and_first_boot_script_are_complete(provisioner: Provisioner) -> No
         "ExecStart=/opt/civic-iot/venv/bin/civic-iot edge run --config /etc/civic-iot/agent.yaml"
         in unit
     )
-    for hardening in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes"):
+    for hardening in (
+        "Type=notify",
+        "WatchdogSec=60",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+    ):
         assert hardening in unit
     assert "${" not in unit
     script = directory / "firstboot.sh"
