@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY)
     demo.add_argument("--interval", type=float, default=5.0, help="seconds between readings")
     demo.add_argument("--duration", type=float, default=0.0, help="stop after N s (0: Ctrl-C)")
+    demo.add_argument("--outage", type=float, default=10.0, help="seconds a home's Internet is cut")
     demo.set_defaults(handler=_demo)
     return parser
 

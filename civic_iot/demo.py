@@ -23,7 +23,9 @@ import yaml
 
 from civic_iot.children import CliProcess
 from civic_iot.cli import stop_on_signals
+from civic_iot.demo_scenario import Scenario, ScenarioPlan
 from civic_iot.mqttlink import MqttConfig
+from civic_iot.outage import CuttableLink
 from civic_iot.services import (
     InfluxDB,
     MissingBinaryError,
@@ -34,7 +36,7 @@ from civic_iot.services import (
 )
 from civic_iot.watch import wait_online
 from gateway.schema import Databases
-from provisioning.inventory import Inventory, load_inventory
+from provisioning.inventory import DevicePlacement, Inventory, load_inventory
 from provisioning.provision import Endpoint, Provisioner
 from wire import topics
 
@@ -63,10 +65,17 @@ def run_demo(args: argparse.Namespace) -> int:
             running.callback(service.stop)
         gateway = _start_gateway(state, provisioner, influx)
         running.callback(gateway.terminate)
-        agents = _start_agents(state, provisioner, args.interval)
+        plan = _scenario_plan(provisioner, args)
+        relay = CuttableLink(provisioner.endpoint.port)
+        agents = _start_agents(state, provisioner, args.interval, {plan.outage_device: relay.port})
         for agent in agents:
             running.callback(agent.terminate)
         _print_banner(state, provisioner, (broker, influx), gateway, agents)
+        scenario = Scenario(
+            plan, _service_mqtt(provisioner, "it")[1], _service_mqtt(provisioner, "it", 1)[1], relay
+        )
+        scenario.start()
+        running.callback(scenario.stop)
         _report_until_stopped(influx, stop, args.duration)
         print("\nstopping: agents, gateway, InfluxDB, Mosquitto ...")
     print("stopped everything the demo started; data stays in", state)
@@ -93,9 +102,10 @@ def missing_binaries(services: list[type[Service]]) -> list[str]:
     return problems
 
 
-def _service_mqtt(provisioner: Provisioner, role: str) -> tuple[str, MqttConfig]:
-    """The first service account of a role and its MQTT settings (loopback listener)."""
-    account = next(s for s in provisioner.inventory.city.services if s.role == role)
+def _service_mqtt(provisioner: Provisioner, role: str, nth: int = 0) -> tuple[str, MqttConfig]:
+    """The nth service account of a role and its MQTT settings (loopback listener).
+    The broker allows one session per account, so each tool needs its own."""
+    account = [s for s in provisioner.inventory.city.services if s.role == role][nth]
     directory = provisioner.service_dir(account.id)
     settings = msgspec.json.decode((directory / "mqtt.json").read_bytes(), type=MqttConfig)
     return account.id, settings.relative_to(directory)
@@ -120,22 +130,41 @@ def _start_gateway(state: Path, provisioner: Provisioner, influx: InfluxDB) -> C
     return gateway
 
 
-def _start_agents(state: Path, provisioner: Provisioner, interval_s: float) -> list[CliProcess]:
+def _simulated(placement: DevicePlacement, interval_s: float) -> dict[str, object]:
+    return {
+        "type": "simulated",
+        "interval_s": interval_s,
+        "kinds": placement.profile.simulate,
+        "timezone": placement.site.timezone,
+    }
+
+
+def _scenario_plan(provisioner: Provisioner, args: argparse.Namespace) -> ScenarioPlan:
+    homes = [
+        placement
+        for placement in provisioner.inventory.devices.values()
+        if placement.site.kind == "home"
+    ]
+    changed = homes[0]
+    desired = [*changed.collectors(), _simulated(changed, args.interval * 2)]
+    return ScenarioPlan(changed.device.id, desired, homes[1].device.id, args.outage)
+
+
+def _start_agents(
+    state: Path, provisioner: Provisioner, interval_s: float, relays: dict[str, int]
+) -> list[CliProcess]:
     """One agent per device, with its provisioned config (TLS, its own certificate and
-    password) plus a simulated collector for what its profile would sense."""
+    password) plus a simulated collector for what its profile would sense. A device in
+    ``relays`` reaches the broker through that port (one the demo can cut)."""
     agents = []
     for device_id, placement in provisioner.inventory.devices.items():
         directory = provisioner.device_dir(device_id)
         agent = yaml.safe_load((directory / "agent.yaml").read_text(encoding="utf-8"))
-        agent["collectors"].append(
-            {
-                "type": "simulated",
-                "interval_s": interval_s,
-                "kinds": placement.profile.simulate,
-                "timezone": placement.site.timezone,
-            }
-        )
+        agent["collectors"].append(_simulated(placement, interval_s))
         agent["state_dir"] = "state"
+        agent["reconnect_max_s"] = 5
+        if device_id in relays:
+            agent["mqtt"]["port"] = relays[device_id]
         config = directory / "demo-agent.yaml"
         config.write_text(json.dumps(agent, indent=2, ensure_ascii=False), encoding="utf-8")
         log = state / "logs" / f"{device_id}.log"

@@ -95,7 +95,7 @@ def follow_the_instructions(command: str) -> tuple[str, str]:
 
 
 def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None:
-    process = demo(tmp_path, "--duration", "6")
+    process = demo(tmp_path, "--duration", "14", "--outage", "3")
     output, _ = process.communicate(timeout=90)
     assert process.returncode == 0, output
     counts = re.findall(
@@ -103,6 +103,11 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     )
     assert counts, output
     assert all(int(n) > 0 for n in counts[-1][:2])
+    # IT changes a home's config remotely, and it reports the version it runs.
+    assert re.search(r"home-a001-hub reported: applied version 1, running 1", output), output
+    # A home loses its Internet and comes back with nothing missing.
+    assert "home-a002-hub: its Internet goes down for 3 s" in output
+    assert re.search(r"home-a002-hub: caught up: \d+ messages since the outage, 0 missing", output)
     assert (tmp_path / "state" / "logs" / "gateway.log").exists()
 
 
