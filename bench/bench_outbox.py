@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edge.outbox import ROUTINE, Outbox  # noqa: E402
+from edge.outbox import ROUTINE, Outbox
 
 ROUNDS = 2000
 
