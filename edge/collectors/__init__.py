@@ -16,6 +16,8 @@ from edge.collectors.base import Collector
 REGISTRY: dict[str, tuple[str, str, str]] = {
     "system": ("edge.collectors.system", "SystemConfig", "SystemCollector"),
     "simulated": ("edge.collectors.simulated", "SimulatedConfig", "SimulatedCollector"),
+    "wifi": ("edge.collectors.wifi", "WifiConfig", "WifiCollector"),
+    "probe": ("edge.collectors.probe", "ProbeConfig", "ProbeCollector"),
 }
 
 

@@ -1,0 +1,89 @@
+"""The Wi-Fi parsers on real outputs captured by other projects (see each file's first line)."""
+
+from pathlib import Path
+
+from edge.collectors.wifi_parsers import (
+    parse_hostapd_all_sta,
+    parse_hostapd_status,
+    parse_iw_link,
+    parse_iw_scan,
+    parse_station_dump,
+    parse_survey_dump,
+)
+
+SAMPLES = Path(__file__).parent / "samples" / "wifi"
+
+
+def sample(prefix: str) -> str:
+    (path,) = SAMPLES.glob(f"{prefix}_*")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# source:")  # attribution kept, as shared/samples asks
+    return text.split("\n", 1)[1]
+
+
+def test_iw_link_connected_with_a_positive_signal() -> None:
+    link = parse_iw_link(sample("04"))
+    assert link is not None
+    assert link.ssid == "LEDE"
+    assert link.freq_mhz == 2462
+    assert link.signal_dbm == 36.0  # the driver's own (odd) positive value, kept as given
+    assert link.tx_bitrate_mbps == 86.7
+
+
+def test_iw_link_not_connected() -> None:
+    assert parse_iw_link(sample("06")) is None
+
+
+def test_iw_scan_space_indented() -> None:
+    found = parse_iw_scan(sample("01"))
+    assert [(b.ssid, b.freq_mhz, b.signal_dbm) for b in found] == [
+        ("Cisco1240", 2412, -45.0),
+        ("Cisco1250", 2462, -70.0),
+    ]
+    assert found[0].bssid == "00:19:a9:cd:c6:80"
+
+
+def test_station_dump_with_per_chain_signals() -> None:
+    stations = parse_station_dump(sample("08"))
+    assert len(stations) == 2
+    first = stations[0]
+    assert (first.signal_dbm, first.tx_bitrate_mbps, first.rx_bytes, first.connected_s) == (
+        -62.0,
+        7.2,
+        415320,
+        1964,
+    )
+
+
+def test_survey_dump_marks_the_channel_in_use() -> None:
+    surveys = parse_survey_dump(sample("10"))
+    assert [(s.freq_mhz, s.in_use, s.noise_dbm) for s in surveys] == [
+        (2412, True, -86.0),
+        (2417, False, -86.0),
+    ]
+    assert (surveys[0].active_ms, surveys[0].busy_ms) == (3339608, 270982)
+
+
+def test_hostapd_all_sta_including_a_shorter_record() -> None:
+    stations = parse_hostapd_all_sta(sample("15"))
+    assert [s.signal_dbm for s in stations] == [-58.0, -65.0]
+    assert stations[0].tx_bitrate_mbps == 288.2
+    assert stations[1].tx_bitrate_mbps is None
+    assert stations[1].tx_bytes == 13602493376
+
+
+def test_hostapd_status() -> None:
+    status = parse_hostapd_status(sample("20"))
+    assert (status["state"], status["ssid[0]"], status["num_sta[0]"], status["channel"]) == (
+        "ENABLED",
+        "abashiri-free-wifi",
+        "2",
+        "6",
+    )
+
+
+def test_garbage_and_empty_output_give_nothing_rather_than_errors() -> None:
+    for parse in (parse_iw_scan, parse_station_dump, parse_survey_dump, parse_hostapd_all_sta):
+        assert parse("") == []
+        assert parse("command failed: No such device (-19)\n") == []
+    assert parse_iw_link("command failed: No such device (-19)") is None
