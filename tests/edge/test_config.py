@@ -28,7 +28,7 @@ def test_the_documented_example_loads(repo_root: Path) -> None:
             "device_id: d1\ncollectors:\n  - type: sytem\n",
             3,
             "collectors[0].type",
-            "expected one of simulated, system",
+            "found 'sytem'",
         ),
         (
             "device_id: d1\ncollectors:\n  - type: system\n    interval: 5\n",
