@@ -111,6 +111,7 @@ CATALOGUE: dict[str, Quantity] = {
         # Rooms and residents (the site's zone).
         _q("climate.temperature", "Cel", FLT, SITE, "room temperature"),
         _q("climate.humidity", "%", FLT, SITE, "relative humidity"),
+        _q("climate.co2", "[ppm]", FLT, SITE, "carbon dioxide"),
         _q("battery.level", "%", FLT, SITE, "sensor battery"),
         _q("door.open", "1", BOOL, SITE, "door or contact open"),
         _q("motion.detected", "1", BOOL, SITE, "motion seen by a PIR sensor"),
@@ -121,5 +122,9 @@ CATALOGUE: dict[str, Quantity] = {
         _q("energy.energy", "kW.h", FLT, FAC, "active energy import, meter total"),
         _q("energy.voltage", "V", FLT, FAC, "line voltage"),
         _q("energy.current", "A", FLT, FAC, "line current"),
+        _q("energy.frequency", "Hz", FLT, FAC, "line frequency"),
+        # Modbus units (facility zone).
+        _q("modbus.unit_up", "1", BOOL, FAC, "the unit answered this round"),
+        _q("modbus.errors", "1", INT, FAC, "failed reads of the unit since start"),
     )
 }

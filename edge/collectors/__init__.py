@@ -18,6 +18,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "simulated": ("edge.collectors.simulated", "SimulatedConfig", "SimulatedCollector"),
     "wifi": ("edge.collectors.wifi", "WifiConfig", "WifiCollector"),
     "probe": ("edge.collectors.probe", "ProbeConfig", "ProbeCollector"),
+    "modbus": ("edge.collectors.modbus", "ModbusConfig", "ModbusCollector"),
 }
 
 
