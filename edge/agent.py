@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from civic_iot.statelog import StateLog
 from civic_iot.yamlconf import ConfigError
@@ -40,6 +40,12 @@ from wire.payloads import MAX_READINGS
 
 log = logging.getLogger(__name__)
 EXPIRE_EVERY_S = 60.0
+
+
+class CollectNow(NamedTuple):
+    """An event-driven collector has something to send."""
+
+    collector: str
 
 
 class Agent:
@@ -144,6 +150,8 @@ class Agent:
                 self._link_changed(event)
             elif isinstance(event, Inbound):
                 self._inbound(event)
+            elif isinstance(event, CollectNow) and event.collector in self._due:
+                self._due[event.collector] = 0.0
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
@@ -151,10 +159,6 @@ class Agent:
         self.sender.acknowledged(acked)
 
     # -- collecting and storing --------------------------------------------------------
-
-    def _reschedule(self) -> None:
-        now = time.monotonic()
-        self._due = {c.name: self._due.get(c.name, now) for c in self.collectors}
 
     def _collect_due(self, now: float) -> None:
         for collector in self.collectors:
@@ -254,6 +258,14 @@ class Agent:
         self.collector_configs = applied.config["collectors"]
         self.config_version = applied.version
         self._reschedule()
+
+    def _reschedule(self) -> None:
+        now = time.monotonic()
+        self._due = {c.name: self._due.get(c.name, now) for c in self.collectors}
+        for collector in self.collectors:
+            set_waker = getattr(collector, "set_waker", None)
+            if set_waker is not None:  # event-driven: collect as soon as it has something
+                set_waker(lambda name=collector.name: self.events.put(CollectNow(name)))
 
     def _desired(self, payload: bytes) -> None:
         topic = topics.config_desired(self.device_id)

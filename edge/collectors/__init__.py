@@ -19,6 +19,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "wifi": ("edge.collectors.wifi", "WifiConfig", "WifiCollector"),
     "probe": ("edge.collectors.probe", "ProbeConfig", "ProbeCollector"),
     "modbus": ("edge.collectors.modbus", "ModbusConfig", "ModbusCollector"),
+    "gpio": ("edge.collectors.gpio", "GpioConfig", "GpioCollector"),
 }
 
 

@@ -1,0 +1,154 @@
+"""Doors, motion and call buttons on the Pi's GPIO pins (gpiozero).
+
+Every change is an event timestamped at the edge when it happens, not when it is
+sent. Doors (reed switches) and motion sensors are debounced in software; a button
+held for ``long_press_s`` means "help" (``button.long_press``), a short press is
+``button.pressed``. Events do not wait for the next poll: the collector wakes the
+agent, which stores and sends them at once (events go ahead of any backlog).
+
+The pin factory is injected: gpiozero's default on a Raspberry Pi, a ``MockFactory``
+in tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import msgspec
+from gpiozero import Button, DigitalInputDevice
+
+from edge.collectors.base import IntervalS
+from wire import Reading, now_ms
+from wire.payloads import SensorId
+
+Pin = Annotated[int, msgspec.Meta(ge=0, le=53)]
+
+
+class GpioInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: SensorId
+    kind: Literal["door", "motion", "button"]
+    pin: Pin  # BCM numbering
+    # Reed switches and buttons pull the pin to ground: pull-up on, active when low.
+    pull_up: bool = True
+    debounce_s: Annotated[float, msgspec.Meta(ge=0, le=5)] = 0.05
+    long_press_s: Annotated[float, msgspec.Meta(gt=0, le=30)] = 3.0
+    # A reed switch is closed (active) while the door is shut.
+    door_open_when_active: bool = False
+
+
+class GpioConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    type: Literal["gpio"]
+    inputs: Annotated[list[GpioInput], msgspec.Meta(min_length=1)]
+    name: str = "gpio"
+    # How often the current state of every door and motion sensor is reported anyway.
+    interval_s: IntervalS = 300.0
+
+
+class GpioCollector:
+    def __init__(self, config: GpioConfig, device_id: str, pin_factory: Any = None) -> None:
+        self.name = config.name
+        self.interval_s = config.interval_s
+        self._lock = threading.Lock()
+        self._pending: list[Reading] = []
+        self._last_change: dict[str, float] = {}
+        self._reported: dict[str, bool] = {}
+        self._settling: set[str] = set()
+        self._next_snapshot = 0.0
+        self._waker: Callable[[], None] | None = None
+        self._devices: list[tuple[GpioInput, Any]] = []
+        for spec in config.inputs:
+            self._devices.append((spec, self._attach(spec, pin_factory)))
+
+    def set_waker(self, waker: Callable[[], None]) -> None:
+        """The agent's hook: call it when an event is waiting."""
+        self._waker = waker
+
+    def collect(self, now_ms_: int) -> list[Reading]:
+        with self._lock:
+            events, self._pending = self._pending, []
+        if time.monotonic() >= self._next_snapshot:
+            self._next_snapshot = time.monotonic() + self.interval_s
+            events += self.states()
+        return events
+
+    def states(self) -> list[Reading]:
+        """The current state of every door and motion sensor (a periodic snapshot)."""
+        readings = []
+        for spec, device in self._devices:
+            if spec.kind != "button":
+                state = self._reported[spec.name] = self._state(spec, device)
+                readings.append(Reading(_quantity(spec), state, "1", sensor=spec.name))
+        return readings
+
+    def close(self) -> None:
+        for _, device in self._devices:
+            device.close()
+
+    def _attach(self, spec: GpioInput, factory: Any) -> Any:
+        if spec.kind == "button":
+            button = Button(
+                spec.pin, pull_up=spec.pull_up, hold_time=spec.long_press_s, pin_factory=factory
+            )
+            held = {"now": False}
+            button.when_pressed = lambda: held.update(now=False)
+
+            def on_held() -> None:
+                held["now"] = True
+                self._emit(Reading("button.long_press", True, "1", sensor=spec.name, ts=now_ms()))
+
+            def on_released() -> None:
+                if not held["now"]:
+                    self._emit(Reading("button.pressed", True, "1", sensor=spec.name, ts=now_ms()))
+
+            button.when_held = on_held
+            button.when_released = on_released
+            return button
+        device = DigitalInputDevice(spec.pin, pull_up=spec.pull_up, pin_factory=factory)
+        device.when_activated = lambda: self._changed(spec, device)
+        device.when_deactivated = lambda: self._changed(spec, device)
+        return device
+
+    def _changed(self, spec: GpioInput, device: Any) -> None:
+        """An edge: report at once, then look again when the contact has settled."""
+        moment = time.monotonic()
+        settles_in = spec.debounce_s - (moment - self._last_change.get(spec.name, -1e9))
+        if settles_in > 0:
+            if spec.name not in self._settling:  # bouncing: decide when it settles
+                self._settling.add(spec.name)
+                timer = threading.Timer(settles_in, self._settled, (spec, device))
+                timer.daemon = True
+                timer.start()
+            return
+        self._last_change[spec.name] = moment
+        self._report(spec, device)
+
+    def _settled(self, spec: GpioInput, device: Any) -> None:
+        self._settling.discard(spec.name)
+        self._last_change[spec.name] = time.monotonic()
+        self._report(spec, device)
+
+    def _report(self, spec: GpioInput, device: Any) -> None:
+        state = self._state(spec, device)
+        if self._reported.get(spec.name) == state:
+            return
+        self._reported[spec.name] = state
+        self._emit(Reading(_quantity(spec), state, "1", sensor=spec.name, ts=now_ms()))
+
+    def _state(self, spec: GpioInput, device: Any) -> bool:
+        active = bool(device.is_active)
+        if spec.kind == "door":
+            return active if spec.door_open_when_active else not active
+        return active
+
+    def _emit(self, reading: Reading) -> None:
+        with self._lock:
+            self._pending.append(reading)
+        if self._waker is not None:
+            self._waker()
+
+
+def _quantity(spec: GpioInput) -> str:
+    return {"door": "door.open", "motion": "motion.detected"}.get(spec.kind, "button.pressed")

@@ -1,0 +1,111 @@
+"""Doors, motion and call buttons with gpiozero's MockFactory injected (the hardware
+boundary), and a panic button through a real agent and broker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from civic_iot.mqttlink import MqttConfig
+from civic_iot.services import Mosquitto
+from edge.agent import Agent
+from edge.collectors.gpio import GpioCollector, GpioConfig, GpioInput
+from edge.config import AgentConfig
+from tests.support.mqtt import Recorder, wait_for
+from wire import decode_message, now_ms, topics
+
+
+def collector(factory: MockFactory, *inputs: GpioInput) -> GpioCollector:
+    return GpioCollector(GpioConfig(type="gpio", inputs=list(inputs)), "home-a001-hub", factory)
+
+
+def events(gpio: GpioCollector) -> list[tuple[str, str, object]]:
+    return [(r.quantity, r.sensor, r.value) for r in gpio.collect(0) if r.ts is not None]
+
+
+def test_a_door_opens_and_closes_with_edge_timestamps() -> None:
+    factory = MockFactory()
+    gpio = collector(factory, GpioInput(name="entrance", kind="door", pin=17, debounce_s=0.0))
+    gpio.collect(0)  # the first snapshot
+    pin = factory.pin(17)
+    before = now_ms()
+    pin.drive_low()  # the reed switch closes: door shut
+    pin.drive_high()  # and opens again
+    readings = gpio.collect(0)
+    assert [(r.quantity, r.value) for r in readings] == [("door.open", False), ("door.open", True)]
+    assert all(r.ts is not None and r.ts >= before for r in readings)
+
+
+def test_contact_bounce_gives_one_event_and_the_settled_state() -> None:
+    factory = MockFactory()
+    gpio = collector(factory, GpioInput(name="entrance", kind="door", pin=17, debounce_s=0.2))
+    gpio.collect(0)
+    pin = factory.pin(17)
+    for _ in range(5):  # a bouncing contact, ending closed
+        pin.drive_low()
+        pin.drive_high()
+    pin.drive_low()
+    time.sleep(0.35)
+    # The first edge is reported at once (door shut), the bounce is not; when the
+    # contact settles the state equals the last report, so nothing more is sent.
+    assert events(gpio) == [("door.open", "entrance", False)]
+    assert [r.value for r in gpio.states()] == [False]
+
+
+def test_motion_sensor() -> None:
+    factory = MockFactory()
+    gpio = collector(
+        factory, GpioInput(name="living-room", kind="motion", pin=4, pull_up=False, debounce_s=0)
+    )
+    gpio.collect(0)
+    factory.pin(4).drive_high()
+    assert events(gpio) == [("motion.detected", "living-room", True)]
+
+
+def test_a_short_press_and_a_long_press_for_help() -> None:
+    factory = MockFactory()
+    gpio = collector(factory, GpioInput(name="call", kind="button", pin=27, long_press_s=0.2))
+    pin = factory.pin(27)
+    pin.drive_low()
+    pin.drive_high()
+    time.sleep(0.05)
+    assert events(gpio) == [("button.pressed", "call", True)]
+    pin.drive_low()
+    time.sleep(0.35)
+    pin.drive_high()
+    time.sleep(0.05)
+    assert events(gpio) == [("button.long_press", "call", True)]
+
+
+@pytest.mark.services
+def test_a_panic_button_reaches_the_broker_at_once(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    factory = MockFactory()
+    panic = GpioInput(name="call", kind="button", pin=27, long_press_s=0.2)
+    gpio = collector(factory, panic)  # polled only every 300 s
+    config = AgentConfig(
+        device_id="home-a001-hub",
+        mqtt=MqttConfig(host=mosquitto.host, port=mosquitto.port),
+        state_dir=str(tmp_path / "state"),
+    )
+    recorder = Recorder(mosquitto, topics.event("home-a001-hub"))
+    agent = Agent(config, [gpio])
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(1.0)  # connected, first poll done
+        factory.pin(27).drive_low()
+        wait_for(recorder.snapshot, timeout_s=5, what="the panic event")
+        message = decode_message(recorder.snapshot()[0][1])
+        arrived = recorder.arrivals[0]
+        assert [(r.quantity, r.value) for r in message.readings] == [("button.long_press", True)]
+        assert arrived - message.readings[0].ts / 1000 < 1.0
+    finally:
+        stop.set()
+        agent.wake()
+        thread.join(10)
+        recorder.close()
