@@ -76,3 +76,9 @@ def start_gateway(
         gateway.kill()
         raise AssertionError(f"gateway {gateway_id} never came online:\n{gateway.log()}")
     return gateway
+
+
+def run_gateway(tmp: Path, broker: Mosquitto, repo_root: Path, influx: str) -> CliProcess:
+    """A gateway process over the example city, writing with the given influx settings."""
+    inventory = repo_root / "firmware-config"
+    return start_gateway(tmp, broker, gateway_config(tmp, broker, inventory, influx))

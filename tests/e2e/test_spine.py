@@ -13,8 +13,7 @@ from tests.e2e.stack import (
     HOME_SITE,
     agent_config,
     expected_values,
-    gateway_config,
-    start_gateway,
+    run_gateway,
 )
 from tests.support.influx import influxql, vm_export
 from tests.support.mqtt import Recorder, settle, wait_for
@@ -57,16 +56,7 @@ def stored_influx_values(server: InfluxDB) -> set[tuple[str, str, str, int, obje
 def test_readings_land_in_influxdb_v1_with_tags_fields_and_times(
     tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
 ) -> None:
-    gateway = start_gateway(
-        tmp_path,
-        mosquitto,
-        gateway_config(
-            tmp_path,
-            mosquitto,
-            repo_root / "firmware-config",
-            f"  dialect: v1\n  url: {influxdb.url}",
-        ),
-    )
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  dialect: v1\n  url: {influxdb.url}")
     try:
         published = run_agent_until(tmp_path, mosquitto, messages=12)
         expected = expected_values(published)
@@ -80,13 +70,7 @@ def test_readings_land_in_influxdb_v1_with_tags_fields_and_times(
 def test_zones_keep_watch_over_and_operations_data_apart(
     tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
 ) -> None:
-    gateway = start_gateway(
-        tmp_path,
-        mosquitto,
-        gateway_config(
-            tmp_path, mosquitto, repo_root / "firmware-config", f"  url: {influxdb.url}"
-        ),
-    )
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
     try:
         run_agent_until(tmp_path, mosquitto, messages=6)
         wait_for(lambda: influxql(influxdb, OPS_DB, "SHOW MEASUREMENTS"), what="system data")
@@ -106,11 +90,7 @@ def test_same_readings_land_in_victoriametrics_through_the_v2_api(
     tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics, repo_root: Path
 ) -> None:
     influx = f"  dialect: v2\n  url: {victoria.url}\n  org: civic"
-    gateway = start_gateway(
-        tmp_path,
-        mosquitto,
-        gateway_config(tmp_path, mosquitto, repo_root / "firmware-config", influx),
-    )
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, influx)
     try:
         published = run_agent_until(tmp_path, mosquitto, messages=12)
     finally:

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from civic_iot.services import InfluxDB, Mosquitto
-from tests.e2e.stack import gateway_config, start_gateway
+from tests.e2e.stack import run_gateway
 from tests.support.influx import influxql
 from tests.support.mqtt import Recorder, publish, wait_for
 from wire import DeadLetter, Message, Reading, decode, encode, now_ms, topics
@@ -30,11 +30,8 @@ def stored_temperatures(influxdb: InfluxDB) -> list[float]:
 def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
     tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
 ) -> None:
-    config = gateway_config(
-        tmp_path, mosquitto, repo_root / "firmware-config", f"  url: {influxdb.url}"
-    )
     letters = Recorder(mosquitto, topics.dead_letter(GATEWAY))
-    gateway = start_gateway(tmp_path, mosquitto, config)
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
     home = "home-a001-hub"
     wrong_unit = msgspec.json.encode(
         {
@@ -71,10 +68,7 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
 def test_influxdb_restart_mid_stream_loses_no_reading(
     tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
 ) -> None:
-    config = gateway_config(
-        tmp_path, mosquitto, repo_root / "firmware-config", f"  url: {influxdb.url}"
-    )
-    gateway = start_gateway(tmp_path, mosquitto, config)
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
     base = now_ms() - 60_000
     device = topics.telemetry("home-a001-hub")
     for seq in range(5):
