@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import threading
@@ -183,6 +184,8 @@ def pipeline(
 
 
 def _write_inventory(root: Path, devices: list[str]) -> Path:
+    """The example city's city.yaml and profiles, and one bench site with every device."""
+    shutil.copytree(REPO / "firmware-config", root, ignore=shutil.ignore_patterns("sites"))
     (root / "sites").mkdir(parents=True)
     listing = "\n".join(f"  - {{id: {d}, profile: watch-over-home}}" for d in devices)
     (root / "sites" / f"{SITE}.yaml").write_text(

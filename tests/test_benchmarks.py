@@ -1,0 +1,41 @@
+"""Each benchmark still runs (at a tiny size): `make bench` must not rot between runs.
+The figures themselves are for `make bench`, never asserted here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.services
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_pipeline_benchmark_runs_and_loses_nothing() -> None:
+    output = run("bench_pipeline.py", "--messages", "400", "--devices", "4")
+    assert "readings lost: 0" in output
+    assert "ratio end to end / broker ceiling:" in output
+
+
+def test_outbox_benchmark_runs() -> None:
+    assert "ratio full / normal:" in run("bench_outbox.py")
+
+
+def test_agent_benchmark_runs() -> None:
+    output = run("bench_agent.py", "--quick")
+    assert "agent idle: RSS" in output
+    assert "1,200 of 1,200 readings" in output  # a 60 s outage replayed in full
