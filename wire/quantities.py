@@ -117,6 +117,8 @@ CATALOGUE: dict[str, Quantity] = {
         _q("motion.detected", "1", BOOL, SITE, "motion seen by a PIR sensor"),
         _q("button.pressed", "1", BOOL, SITE, "call button pressed"),
         _q("button.long_press", "1", BOOL, SITE, "call button held: help requested"),
+        _q("tag.present", "1", BOOL, SITE, "a resident's BLE tag heard recently"),
+        _q("tag.rssi", "dB[mW]", FLT, SITE, "smoothed signal of a resident's tag"),
         # Energy meters (facility zone).
         _q("energy.power", "W", FLT, FAC, "active power"),
         _q("energy.energy", "kW.h", FLT, FAC, "active energy import, meter total"),

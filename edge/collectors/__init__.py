@@ -20,6 +20,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "probe": ("edge.collectors.probe", "ProbeConfig", "ProbeCollector"),
     "modbus": ("edge.collectors.modbus", "ModbusConfig", "ModbusCollector"),
     "gpio": ("edge.collectors.gpio", "GpioConfig", "GpioCollector"),
+    "ble": ("edge.collectors.ble", "BleConfig", "BleCollector"),
 }
 
 
