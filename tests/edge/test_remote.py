@@ -118,6 +118,8 @@ def test_only_its_own_command_topic_is_obeyed(tmp_path: Path, mosquitto: Mosquit
     publish(mosquitto, topics.command_request("home-a002-hub"), request)
     with fleet(mosquitto) as it:
         assert it.command(DEVICE, "ping", {}).ok  # it is listening, and answered only this
+    # The recorder gets its own copy of the answer a moment after the fleet client.
+    wait_for(answers.snapshot, what="the recorder's copy of the answer")
     assert [t for t, _, _ in answers.snapshot()] == [topics.command_response(DEVICE)]
     assert agent.running
     answers.close()
