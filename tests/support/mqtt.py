@@ -57,6 +57,14 @@ class Recorder:
         with self._lock:
             return list(self.messages)
 
+    def timed(self) -> list[tuple[bytes, float]]:
+        """Each payload with its arrival time, read together under the lock."""
+        with self._lock:
+            return [
+                (payload, at)
+                for (_, payload, _), at in zip(self.messages, self.arrivals, strict=True)
+            ]
+
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
