@@ -100,7 +100,7 @@ class Outbox:
             self._set_counter("seq", last_seq)
             self._rows += len(batch)
             self._bytes += sum(len(payload) for _, _, payload in batch)
-            self._evict_over_limits(now_ms)
+            self._evict_oldest(None)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget messages the broker acknowledged."""
@@ -121,9 +121,9 @@ class Outbox:
                 self._bytes -= size
 
     def expire(self, now_ms: int) -> None:
-        """Evict what is older than the age limit (run now and then)."""
+        """Evict what is older than the age limit (the agent runs this every minute)."""
         with self._transaction():
-            self._evict_over_limits(now_ms)
+            self._evict_oldest(now_ms - int(self.limits.max_age_s * 1000))
 
     # -- reading ---------------------------------------------------------------------
 
@@ -143,38 +143,35 @@ class Outbox:
         return int(row[0]) if row else 0
 
     def stats(self) -> Stats:
-        oldest = self._db.execute("SELECT min(created_ms) FROM outbox").fetchone()[0]
-        return Stats(self._rows, oldest, self._counter("evicted"))
+        row = self._db.execute("SELECT created_ms FROM outbox ORDER BY id LIMIT 1").fetchone()
+        return Stats(self._rows, row[0] if row else None, self._counter("evicted"))
 
     def close(self) -> None:
         self._db.close()
 
     # -- inside ----------------------------------------------------------------------
 
-    def _evict_over_limits(self, now_ms: int) -> None:
-        cutoff = now_ms - int(self.limits.max_age_s * 1000)
-        aged, size = self._db.execute(
-            "SELECT count(*), coalesce(sum(length(payload)), 0) FROM outbox WHERE created_ms < ?",
-            (cutoff,),
-        ).fetchone()
-        if aged:
-            self._db.execute("DELETE FROM outbox WHERE created_ms < ?", (cutoff,))
-            self._note_evicted(aged, size)
-        while self._over_limits():
+    def _evict_oldest(self, too_old_ms: int | None) -> None:
+        """Drop the oldest messages while they are older than ``too_old_ms`` or the outbox
+        is over its bounds. Walks by id, which is insertion and so time order: the cost
+        is what it evicts, never a scan of the table (this runs on every commit)."""
+        limits = self.limits
+        while True:
             oldest = self._db.execute(
-                "SELECT id, length(payload) FROM outbox ORDER BY id LIMIT 256"
+                "SELECT id, created_ms, length(payload) FROM outbox ORDER BY id LIMIT 256"
             ).fetchall()
             rows, size, dropped = self._rows, self._bytes, 0
-            for _, length in oldest:
-                if rows <= self.limits.max_rows and size <= self.limits.max_bytes:
+            for _, created_ms, length in oldest:
+                aged = too_old_ms is not None and created_ms < too_old_ms
+                if not aged and rows <= limits.max_rows and size <= limits.max_bytes:
                     break
                 rows, size, dropped = rows - 1, size - length, dropped + 1
-            last_id = oldest[dropped - 1][0]
-            self._db.execute("DELETE FROM outbox WHERE id <= ?", (last_id,))
+            if not dropped:
+                return
+            self._db.execute("DELETE FROM outbox WHERE id <= ?", (oldest[dropped - 1][0],))
             self._note_evicted(dropped, self._bytes - size)
-
-    def _over_limits(self) -> bool:
-        return bool(self._rows > self.limits.max_rows or self._bytes > self.limits.max_bytes)
+            if dropped < len(oldest):
+                return
 
     def _note_evicted(self, rows: int, size: int) -> None:
         self._rows -= rows
