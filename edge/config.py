@@ -9,7 +9,7 @@ import msgspec
 
 from civic_iot import yamlconf
 from civic_iot.mqttlink import MqttConfig
-from edge.collectors import Collector, build_collector
+from edge.collectors import Collector, build_collectors
 from edge.outbox import Limits
 from wire import topics
 
@@ -58,15 +58,4 @@ def load(path: Path) -> tuple[AgentConfig, list[Collector]]:
         mqtt=config.mqtt.relative_to(path.parent),
         state_dir=str(path.parent / config.state_dir),
     )
-    collectors = [
-        build_collector(document, f"$.collectors[{index}]", config.device_id)
-        for index in range(len(config.collectors))
-    ]
-    names = [collector.name for collector in collectors]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            raise document.error(
-                f"$.collectors[{index}]",
-                f"a second collector named {name!r}; give it a distinct 'name'",
-            )
-    return config, collectors
+    return config, build_collectors(document, config.device_id)

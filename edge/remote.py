@@ -15,7 +15,7 @@ import msgspec
 
 from civic_iot import yamlconf
 from civic_iot.atomicfile import write_secret
-from edge.collectors import Collector, build_collector
+from edge.collectors import Collector, build_collectors
 
 
 class RemoteConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -33,16 +33,8 @@ class Applied(NamedTuple):
 def build(desired_version: int, config: dict[str, Any], device_id: str) -> Applied:
     """Validate a desired config and build its collectors; ConfigError says what is wrong."""
     document = yamlconf.Document(f"desired config version {desired_version}", config)
-    remote = yamlconf.convert(document, RemoteConfig)
-    collectors = [
-        build_collector(document, f"$.collectors[{index}]", device_id)
-        for index in range(len(remote.collectors))
-    ]
-    names = [collector.name for collector in collectors]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise document.error("$.collectors", f"collector names must be unique: {duplicates}")
-    return Applied(desired_version, config, collectors)
+    yamlconf.convert(document, RemoteConfig)
+    return Applied(desired_version, config, build_collectors(document, device_id))
 
 
 class AppliedStore:

@@ -47,4 +47,18 @@ def build_collector(document: yamlconf.Document, at: str, device_id: str) -> Col
     return collector
 
 
-__all__ = ["REGISTRY", "Collector", "build_collector", "collector_config"]
+def build_collectors(document: yamlconf.Document, device_id: str) -> list[Collector]:
+    """Every collector at ``$.collectors`` of ``document``; names must be distinct."""
+    collectors: list[Collector] = []
+    for index in range(len(yamlconf.value_at(document.data, "$.collectors"))):
+        collector = build_collector(document, f"$.collectors[{index}]", device_id)
+        if any(other.name == collector.name for other in collectors):
+            raise document.error(
+                f"$.collectors[{index}]",
+                f"a second collector named {collector.name!r}; give it a distinct 'name'",
+            )
+        collectors.append(collector)
+    return collectors
+
+
+__all__ = ["REGISTRY", "Collector", "build_collector", "build_collectors", "collector_config"]

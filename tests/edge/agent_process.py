@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from civic_iot.children import CliProcess
-from civic_iot.services import Mosquitto
 
 DEVICE = "home-a001-hub"
 
@@ -37,7 +36,3 @@ def busy_collectors(rooms: int = 4) -> str:
 
 def start_agent(tmp: Path, config: Path, log_name: str = "agent.log") -> CliProcess:
     return CliProcess(tmp / log_name, "edge", "run", "--config", str(config))
-
-
-def broker_port(broker: Mosquitto) -> int:
-    return broker.port
