@@ -3,13 +3,18 @@ place that makes a paho client: VERSION2 callbacks, MQTT v5, TLS and credentials
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+from wire import Status, encode, now_ms
+
+log = logging.getLogger(__name__)
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 
@@ -65,3 +70,27 @@ def new_client(client_id: str, config: MqttConfig) -> mqtt.Client:
             tls_version=ssl.PROTOCOL_TLS_CLIENT,
         )
     return client
+
+
+# -- retained online/offline status, shared by agents and services -------------------------
+
+
+def status_payload(state: Literal["online", "offline"], agent: str, reason: str = "") -> bytes:
+    return encode(Status(schema=1, state=state, ts=now_ms(), agent=agent, reason=reason))
+
+
+def set_last_will(client: mqtt.Client, topic: str, agent: str) -> None:
+    """The broker says ``offline`` (retained, ``connection-lost``) if we vanish."""
+    will = status_payload("offline", agent, "connection-lost")
+    client.will_set(topic, will, qos=1, retain=True)
+
+
+def say_offline(client: mqtt.Client, topic: str, agent: str, timeout_s: float = 5.0) -> None:
+    """On a clean stop, say ``offline`` (retained) ourselves so nobody waits for the will."""
+    if not client.is_connected():
+        return
+    info = client.publish(topic, status_payload("offline", agent, "graceful"), qos=1, retain=True)
+    try:
+        info.wait_for_publish(timeout=timeout_s)
+    except (RuntimeError, ValueError) as exc:
+        log.warning("offline status not confirmed before shutdown: %s", exc)

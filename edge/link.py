@@ -13,15 +13,15 @@ import queue
 import random
 import ssl
 import threading
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from civic_iot.mqttlink import MqttConfig, new_client
-from wire import Status, encode, now_ms, topics
+from civic_iot.mqttlink import MqttConfig, new_client, say_offline, set_last_will, status_payload
+from wire import topics
 
 log = logging.getLogger(__name__)
 QOS = 1
@@ -79,9 +79,7 @@ class MqttLink:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
-        self.client.will_set(
-            self._status_topic, self._status("offline", "connection-lost"), qos=QOS, retain=True
-        )
+        set_last_will(self.client, self._status_topic, agent)
 
     # -- used by the agent's thread ------------------------------------------------------
 
@@ -98,18 +96,11 @@ class MqttLink:
         self.client.publish(topic, payload, qos=QOS, properties=properties)
 
     def announce_online(self) -> None:
-        self.publish(self._status_topic, self._status("online"), retain=True)
+        self.publish(self._status_topic, status_payload("online", self._agent), retain=True)
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Say offline (retained) so nobody waits for the will, then disconnect."""
-        if self.client.is_connected():
-            info = self.client.publish(
-                self._status_topic, self._status("offline", "graceful"), qos=QOS, retain=True
-            )
-            try:
-                info.wait_for_publish(timeout=timeout_s)
-            except (RuntimeError, ValueError) as exc:
-                log.warning("offline status not confirmed before shutdown: %s", exc)
+        say_offline(self.client, self._status_topic, self._agent, timeout_s)
         self._stopping.set()
         self.client.disconnect()
         self._thread.join(timeout=timeout_s)
@@ -150,9 +141,6 @@ class MqttLink:
         # Keep our session, with queued commands and config, while we are away.
         properties.SessionExpiryInterval = self._session_expiry_s
         return properties
-
-    def _status(self, state: Literal["online", "offline"], reason: str = "") -> bytes:
-        return encode(Status(schema=1, state=state, ts=now_ms(), agent=self._agent, reason=reason))
 
     # -- paho callbacks: tiny, they only queue -------------------------------------------
 

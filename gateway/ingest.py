@@ -20,7 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from civic_iot.mqttlink import new_client
+from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from civic_iot.statelog import StateLog
 from gateway.config import GatewayConfig
 from gateway.errors import WriteError
@@ -28,7 +28,7 @@ from gateway.schema import message_lines
 from gateway.stats import IngestStats
 from gateway.writers import Writer
 from provisioning.inventory import Inventory
-from wire import DeadLetter, Kind, PayloadError, Status, TopicError, decode_message, encode, now_ms
+from wire import DeadLetter, Kind, PayloadError, TopicError, decode_message, encode, now_ms
 from wire import topics as wire_topics
 from wire.payloads import dead_letter_text
 
@@ -120,13 +120,7 @@ class Ingest:
         self.flush(final=True)
 
     def _close(self) -> None:
-        offline = Status(schema=1, state="offline", ts=now_ms(), agent=AGENT, reason="graceful")
-        if self.client.is_connected():
-            info = self.client.publish(self._status_topic, encode(offline), qos=QOS, retain=True)
-            try:
-                info.wait_for_publish(timeout=5)
-            except (RuntimeError, ValueError):
-                log.warning("offline status not confirmed before shutdown")
+        say_offline(self.client, self._status_topic, AGENT)
         self.client.disconnect()
         self.client.loop_stop()
         self.writer.close()
@@ -224,8 +218,7 @@ class Ingest:
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.config.gateway_id, self.config.mqtt)
         client.max_inflight_messages_set(100)
-        will = Status(schema=1, state="offline", ts=now_ms(), agent=AGENT, reason="connection-lost")
-        client.will_set(self._status_topic, encode(will), qos=QOS, retain=True)
+        set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         return client
@@ -248,8 +241,7 @@ class Ingest:
         if reason_code.is_failure:
             return
         client.subscribe([(topic, QOS) for topic in self._subscriptions()])
-        online = Status(schema=1, state="online", ts=now_ms(), agent=AGENT)
-        client.publish(self._status_topic, encode(online), qos=QOS, retain=True)
+        client.publish(self._status_topic, status_payload("online", AGENT), qos=QOS, retain=True)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.inbox.put((message.topic, bytes(message.payload)))
