@@ -56,6 +56,8 @@ class GpioCollector:
         self._last_change: dict[str, float] = {}
         self._reported: dict[str, bool] = {}
         self._settling: set[str] = set()
+        # Edges arrive on gpiozero's threads and settle on timer threads.
+        self._debounce = threading.Lock()
         self._next_snapshot = 0.0
         self._waker: Callable[[], None] | None = None
         self._devices: list[tuple[GpioInput, Any]] = []
@@ -77,10 +79,11 @@ class GpioCollector:
     def states(self) -> list[Reading]:
         """The current state of every door and motion sensor (a periodic snapshot)."""
         readings = []
-        for spec, device in self._devices:
-            if spec.kind != "button":
-                state = self._reported[spec.name] = self._state(spec, device)
-                readings.append(Reading(_quantity(spec), state, "1", sensor=spec.name))
+        with self._debounce:
+            for spec, device in self._devices:
+                if spec.kind != "button":
+                    state = self._reported[spec.name] = self._state(spec, device)
+                    readings.append(Reading(_quantity(spec), state, "1", sensor=spec.name))
         return readings
 
     def close(self) -> None:
@@ -113,28 +116,31 @@ class GpioCollector:
 
     def _changed(self, spec: GpioInput, device: Any) -> None:
         """An edge: report at once, then look again when the contact has settled."""
-        moment = time.monotonic()
-        settles_in = spec.debounce_s - (moment - self._last_change.get(spec.name, -1e9))
-        if settles_in > 0:
-            if spec.name not in self._settling:  # bouncing: decide when it settles
-                self._settling.add(spec.name)
-                timer = threading.Timer(settles_in, self._settled, (spec, device))
-                timer.daemon = True
-                timer.start()
-            return
-        self._last_change[spec.name] = moment
+        with self._debounce:
+            moment = time.monotonic()
+            settles_in = spec.debounce_s - (moment - self._last_change.get(spec.name, -1e9))
+            if settles_in > 0:
+                if spec.name not in self._settling:  # bouncing: decide when it settles
+                    self._settling.add(spec.name)
+                    timer = threading.Timer(settles_in, self._settled, (spec, device))
+                    timer.daemon = True
+                    timer.start()
+                return
+            self._last_change[spec.name] = moment
         self._report(spec, device)
 
     def _settled(self, spec: GpioInput, device: Any) -> None:
-        self._settling.discard(spec.name)
-        self._last_change[spec.name] = time.monotonic()
+        with self._debounce:
+            self._settling.discard(spec.name)
+            self._last_change[spec.name] = time.monotonic()
         self._report(spec, device)
 
     def _report(self, spec: GpioInput, device: Any) -> None:
-        state = self._state(spec, device)
-        if self._reported.get(spec.name) == state:
-            return
-        self._reported[spec.name] = state
+        with self._debounce:  # check and set at once: one event per change, not two
+            state = self._state(spec, device)
+            if self._reported.get(spec.name) == state:
+                return
+            self._reported[spec.name] = state
         self._emit(Reading(_quantity(spec), state, "1", sensor=spec.name, ts=now_ms()))
 
     def _state(self, spec: GpioInput, device: Any) -> bool:
