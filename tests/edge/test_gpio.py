@@ -99,11 +99,11 @@ def test_a_panic_button_reaches_the_broker_at_once(tmp_path: Path, mosquitto: Mo
     try:
         time.sleep(1.0)  # connected, first poll done
         factory.pin(27).drive_low()
+        # Within seconds although the collector is polled every 300 s: the event woke
+        # the agent. (Its latency is a benchmark figure: bench/bench_agent.py.)
         wait_for(recorder.snapshot, timeout_s=5, what="the panic event")
         message = decode_message(recorder.snapshot()[0][1])
-        arrived = recorder.arrivals[0]
         assert [(r.quantity, r.value) for r in message.readings] == [("button.long_press", True)]
-        assert arrived - message.readings[0].ts / 1000 < 1.0
     finally:
         stop.set()
         agent.wake()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,29 +59,57 @@ def test_reads_a_meter_and_a_co2_sensor_by_their_maps(server: MeterServer) -> No
     collector.close()
 
 
+class SilentUnit:
+    """A Modbus TCP peer that accepts and reads requests but never answers; it counts
+    the requests (each 12 bytes: MBAP header and a read PDU)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.received = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def port(self) -> int:
+        return int(self.server.getsockname()[1])
+
+    def requests(self) -> int:
+        return self.received // 12
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection: socket.socket) -> None:
+        with connection:
+            while data := connection.recv(4096):
+                self.received += len(data)
+
+
 def test_a_dead_unit_costs_one_timeout_and_blocks_no_one(server: MeterServer) -> None:
-    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    silent = SilentUnit()
     collector = ModbusCollector(
         ModbusConfig(
             type="modbus",
             units=[
-                Unit(
-                    name="dead", map="eastron-sdm120", port=silent.getsockname()[1], timeout_s=0.3
-                ),
+                Unit(name="dead", map="eastron-sdm120", port=silent.port(), timeout_s=0.3),
                 Unit(name="main-meter", map="eastron-sdm120", port=server.port),
             ],
         ),
         "d",
     )
-    started = time.monotonic()
     values = by_sensor(collector.collect(0))
-    assert time.monotonic() - started < 3  # not 5 registers x (timeout + retries)
+    # One request, then the unit's round ends: not 5 registers, and no retries.
+    assert silent.requests() == 1
     assert values[("dead", "modbus.unit_up")] is False
     assert values[("main-meter", "energy.voltage")] == pytest.approx(101.5)
     values = by_sensor(collector.collect(0))
     assert values[("dead", "modbus.errors")] == 2
+    assert silent.requests() == 2
     collector.close()
-    silent.close()
+    silent.server.close()
 
 
 def test_reconnects_after_the_unit_comes_back(tmp_path: Path) -> None:
