@@ -43,10 +43,12 @@ def left_in_outbox(tmp: Path) -> tuple[int, set[int]]:
     if not path.exists():
         return 0, set()
     with sqlite3.connect(path) as db:
-        row = db.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()
-        last = row[0] if row else 0
-        waiting = {decode_message(p).seq for (p,) in db.execute("SELECT payload FROM outbox")}
-    return last, waiting
+        try:
+            row = db.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()
+            payloads = db.execute("SELECT payload FROM outbox").fetchall()
+        except sqlite3.OperationalError:  # the agent has created the file, not yet its tables
+            return 0, set()
+    return (row[0] if row else 0), {decode_message(p).seq for (p,) in payloads}
 
 
 def interleaved_runs(order: list[int], runs: int) -> bool:
