@@ -26,7 +26,7 @@ class Zone(enum.Enum):
 
 
 _EVENT_MEASUREMENTS = frozenset({"door", "motion", "button"})
-_HEALTH_MEASUREMENTS = frozenset({"system", "agent"})
+_HEALTH_MEASUREMENTS = frozenset({"system", "agent", "ble"})
 
 
 class ValueType(enum.Enum):
@@ -113,12 +113,15 @@ CATALOGUE: dict[str, Quantity] = {
         _q("climate.humidity", "%", FLT, SITE, "relative humidity"),
         _q("climate.co2", "[ppm]", FLT, SITE, "carbon dioxide"),
         _q("battery.level", "%", FLT, SITE, "sensor battery"),
+        _q("battery.voltage", "V", FLT, SITE, "sensor or tag battery voltage"),
         _q("door.open", "1", BOOL, SITE, "door or contact open"),
         _q("motion.detected", "1", BOOL, SITE, "motion seen by a PIR sensor"),
         _q("button.pressed", "1", BOOL, SITE, "call button pressed"),
         _q("button.long_press", "1", BOOL, SITE, "call button held: help requested"),
         _q("tag.present", "1", BOOL, SITE, "a resident's BLE tag heard recently"),
         _q("tag.rssi", "dB[mW]", FLT, SITE, "smoothed signal of a resident's tag"),
+        _q("ble.scanner_ok", "1", BOOL, OPS, "the BLE scanner hears advertisements"),
+        _q("ble.scanner_restarts", "1", INT, OPS, "BLE scanner restarts since the agent started"),
         # Energy meters (facility zone).
         _q("energy.power", "W", FLT, FAC, "active power"),
         _q("energy.energy", "kW.h", FLT, FAC, "active energy import, meter total"),

@@ -12,6 +12,7 @@ in tests and the demo.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
 
+from civic_iot.statelog import StateLog
 from edge.collectors.base import IntervalS
 from edge.collectors.ble_formats import (
     BUTTON_EVENTS,
@@ -30,31 +32,50 @@ from edge.collectors.ble_formats import (
     eddystone,
     ibeacon_id,
 )
+from edge.collectors.ble_mibeacon import decode_mibeacon
 from wire import Reading, now_ms
 from wire.payloads import SensorId
 
 log = logging.getLogger(__name__)
 Mac = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")]
-# BTHome names -> (quantity, unit)
+BindKey = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{32}$")]
+# decoded names -> (quantity, unit)
 _QUANTITIES = {
     "temperature": ("climate.temperature", "Cel"),
     "humidity": ("climate.humidity", "%"),
     "co2": ("climate.co2", "[ppm]"),
     "battery": ("battery.level", "%"),
+    "voltage": ("battery.voltage", "V"),
     "opening": ("door.open", "1"),
     "door": ("door.open", "1"),
     "window": ("door.open", "1"),
     "motion": ("motion.detected", "1"),
     "occupancy": ("motion.detected", "1"),
 }
+# states whose change is an event of its own, timestamped when heard
+_EVENT_STATES = ("door.open", "motion.detected")
+_TAG_FORMATS = ("ibeacon", "eddystone")
+_KEYED_FORMATS = ("bthome", "xiaomi")
 
 
 class BleDevice(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     name: SensorId
-    format: Literal["bthome", "atc", "ibeacon", "eddystone"]
+    format: Literal["bthome", "xiaomi", "atc", "switchbot", "ibeacon", "eddystone"]
     address: Mac | None = None  # sensors: their MAC (kept on the Pi only)
-    bindkey: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
+    bindkey: BindKey | None = None  # encrypted BTHome or MiBeacon
     beacon_id: str | None = None  # tags: iBeacon uuid-major-minor or Eddystone namespace-instance
+
+    def __post_init__(self) -> None:
+        if self.format in _TAG_FORMATS and not self.beacon_id:
+            raise ValueError(
+                f"BLE device {self.name!r}: format {self.format} is a tag: it needs beacon_id"
+            )
+        if self.format not in _TAG_FORMATS and not self.address:
+            raise ValueError(
+                f"BLE device {self.name!r}: format {self.format} is a sensor: it needs address"
+            )
+        if self.bindkey and self.format not in _KEYED_FORMATS:
+            raise ValueError(f"BLE device {self.name!r}: {self.format} has no bind key")
 
 
 class BleConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -92,15 +113,20 @@ class BleCollector:
         self._by_address = {d.address.upper(): d for d in config.devices if d.address}
         self._by_beacon = {d.beacon_id.lower(): d for d in config.devices if d.beacon_id}
         self._latest: dict[str, dict[str, float]] = {}
+        self._states: dict[tuple[str, str], bool] = {}
+        self._press_counts: dict[str, float] = {}
         self._events: list[Reading] = []
-        self._tags = {
-            d.name: _Tag() for d in config.devices if d.format in ("ibeacon", "eddystone")
-        }
+        self._tags = {d.name: _Tag() for d in config.devices if d.format in _TAG_FORMATS}
         self._last_advertisement = time.monotonic()
-        self._rejected: set[str] = set()
+        self._log = StateLog(log)
+        self._waker: Callable[[], None] | None = None
         self.restarts = 0
         self._source = source if source is not None else BleakSource(config.adapter)
         self._source.start(self.on_advertisement)
+
+    def set_waker(self, waker: Callable[[], None]) -> None:
+        """The agent's hook: events (a door, a button) are sent at once."""
+        self._waker = waker
 
     def on_advertisement(self, advertisement: Advertisement) -> None:
         """Called on the scanner's thread for every advertisement heard."""
@@ -109,13 +135,17 @@ class BleCollector:
         if device is None:
             return  # a passer-by
         with self._lock:
+            events_before = len(self._events)
             if device.name in self._tags:
                 self._heard_tag(device, advertisement)
             else:
                 self._sensor(device, advertisement)
+            woke = len(self._events) > events_before
+        if woke and self._waker is not None:
+            self._waker()
 
     def collect(self, now_ms_: int) -> list[Reading]:
-        self._check_stall()
+        scanner_ok = self._check_stall()
         with self._lock:
             readings, self._events = self._events, []
             for name, values in self._latest.items():
@@ -128,6 +158,8 @@ class BleCollector:
                 ]
             self._latest.clear()
             readings += self._tag_readings()
+        readings.append(Reading("ble.scanner_ok", scanner_ok, "1"))
+        readings.append(Reading("ble.scanner_restarts", self.restarts, "1"))
         return readings
 
     def close(self) -> None:
@@ -141,27 +173,38 @@ class BleCollector:
         return self._by_beacon.get(beacon.lower()) if beacon else None
 
     def _sensor(self, device: BleDevice, advertisement: Advertisement) -> None:
+        source = f"BLE sensor {device.name!r}"
         try:
-            if device.format == "bthome":
-                key = bytes.fromhex(device.bindkey) if device.bindkey else None
-                values = decode_bthome(advertisement, key)
-            else:
-                values = decode_atc(advertisement)
+            values = _decode(device, advertisement)
         except DecodeError as exc:
-            if device.name not in self._rejected:  # once, not for every advertisement
-                self._rejected.add(device.name)
-                log.warning("BLE %s: %s", device.name, exc)
+            self._log.failed(source, str(exc))
             return
-        self._rejected.discard(device.name)
+        self._log.ok(source)
+        self._button(device.name, values)
+        self._state_events(device.name, values)
+        self._latest.setdefault(device.name, {}).update(values)
+
+    def _button(self, name: str, values: dict[str, float]) -> None:
         button = values.pop("button", None)
+        count = values.pop("button_count", None)
+        if count is not None:  # SwitchBot: a press counter; a change is a press
+            previous = self._press_counts.get(name)
+            self._press_counts[name] = count
+            button = 1.0 if previous is not None and previous != count else None
         if button:
-            quantity = (
-                "button.long_press"
-                if BUTTON_EVENTS.get(int(button)) in ("long_press", "hold_press")
-                else "button.pressed"
-            )
-            self._events.append(Reading(quantity, True, "1", sensor=device.name, ts=now_ms()))
-        self._latest[device.name] = values
+            long = BUTTON_EVENTS.get(int(button)) in ("long_press", "hold_press")
+            quantity = "button.long_press" if long else "button.pressed"
+            self._events.append(Reading(quantity, True, "1", sensor=name, ts=now_ms()))
+
+    def _state_events(self, name: str, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            quantity = _QUANTITIES.get(key, ("", ""))[0]
+            if quantity not in _EVENT_STATES:
+                continue
+            state = bool(value)
+            if self._states.get((name, quantity)) != state:
+                self._states[(name, quantity)] = state
+                self._events.append(Reading(quantity, state, "1", sensor=name, ts=now_ms()))
 
     def _heard_tag(self, device: BleDevice, advertisement: Advertisement) -> None:
         tag = self._tags[device.name]
@@ -186,62 +229,132 @@ class BleCollector:
             readings.append(Reading("tag.present", present, "1", sensor=name))
             if present and tag.rssi is not None:
                 readings.append(Reading("tag.rssi", round(tag.rssi, 1), "dB[mW]", sensor=name))
+            if present and tag.battery_v is not None:
+                readings.append(Reading("battery.voltage", tag.battery_v, "V", sensor=name))
         return readings
 
-    def _check_stall(self) -> None:
-        if time.monotonic() - self._last_advertisement < self._config.stall_after_s:
-            return
-        log.warning(
-            "BLE scanner heard nothing for %.0f s; restarting it", self._config.stall_after_s
-        )
+    def _check_stall(self) -> bool:
+        """True while the scanner hears; a silent one is restarted (no reboot needed)."""
+        silent_s = time.monotonic() - self._last_advertisement
+        if silent_s < self._config.stall_after_s:
+            self._log.ok("BLE scanner")
+            return True
+        error = getattr(self._source, "error", None)
+        reason = f"heard nothing for {silent_s:.0f} s" + (f" ({error})" if error else "")
+        self._log.failed("BLE scanner", f"{reason}; restarting it")
         self.restarts += 1
         self._source.stop()
         self._last_advertisement = time.monotonic()
         self._source.start(self.on_advertisement)
+        return False
+
+
+def _decode(device: BleDevice, advertisement: Advertisement) -> dict[str, float]:
+    key = bytes.fromhex(device.bindkey) if device.bindkey else None
+    if device.format == "bthome":
+        return decode_bthome(advertisement, key)
+    if device.format == "xiaomi":
+        return decode_mibeacon(advertisement, key)
+    if device.format == "switchbot":
+        from edge.collectors.ble_switchbot import decode_switchbot  # noqa: PLC0415 - heavy
+
+        return decode_switchbot(advertisement)
+    return decode_atc(advertisement)
 
 
 def _typed(key: str, value: float) -> float | bool:
     return bool(value) if _QUANTITIES[key][1] == "1" else float(value)
 
 
+# What passive scanning on BlueZ lets through: the AD structures our formats use
+# (16-bit service data UUIDs and manufacturer ids, little-endian as on the air).
+_PASSIVE_SERVICE_DATA = (
+    b"\xd2\xfc",
+    b"\x95\xfe",
+    b"\x1a\x18",
+    b"\xaa\xfe",
+    b"\x3d\xfd",
+    b"\x00\x0d",
+)
+_PASSIVE_MANUFACTURERS = (b"\x4c\x00", b"\x69\x09", b"\x59\x00")
+
+
+def from_bleak(device: Any, data: Any) -> Advertisement:
+    """bleak's (BLEDevice, AdvertisementData) -> the collector's Advertisement."""
+    return Advertisement(
+        device.address.upper(),
+        data.rssi,
+        dict(data.service_data),
+        dict(data.manufacturer_data),
+        data.local_name,
+    )
+
+
+def passive_patterns() -> list[Any]:
+    from bleak.args.bluez import OrPattern  # noqa: PLC0415 - only a Pi with a radio
+    from bleak.assigned_numbers import AdvertisementDataType as Ad  # noqa: PLC0415
+
+    return [OrPattern(0, Ad.SERVICE_DATA_UUID16, uuid) for uuid in _PASSIVE_SERVICE_DATA] + [
+        OrPattern(0, Ad.MANUFACTURER_SPECIFIC_DATA, company) for company in _PASSIVE_MANUFACTURERS
+    ]
+
+
 class BleakSource:
-    """Passive scanning with bleak (active where BlueZ offers no passive mode)."""
+    """Scans with bleak on its own thread and event loop: passive where BlueZ allows it
+    (kernel 5.10+, bluetoothd with experimental features), otherwise active."""
 
     def __init__(self, adapter: str) -> None:
         self._adapter = adapter
         self._thread: threading.Thread | None = None
         self._stop: Any = None
         self._loop: Any = None
+        self.error: str | None = None
+        self.mode: str | None = None
 
     def start(self, callback: Callable[[Advertisement], None]) -> None:
-        import asyncio  # noqa: PLC0415 - only a Pi with a radio needs these
+        self._thread = threading.Thread(
+            target=self._run, args=(callback,), name="ble-scanner", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, callback: Callable[[Advertisement], None]) -> None:
+        import asyncio  # noqa: PLC0415
+
+        try:
+            asyncio.run(self._scan(callback))
+        except Exception as exc:  # noqa: BLE001 - reported through the collector's stall check
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    async def _scan(self, callback: Callable[[Advertisement], None]) -> None:
+        import asyncio  # noqa: PLC0415
 
         from bleak import BleakScanner  # noqa: PLC0415
 
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+
         def on_detect(device: Any, data: Any) -> None:
-            callback(
-                Advertisement(
-                    device.address,
-                    data.rssi,
-                    dict(data.service_data),
-                    dict(data.manufacturer_data),
-                    data.local_name,
-                )
+            callback(from_bleak(device, data))
+
+        try:
+            scanner = BleakScanner(
+                on_detect,
+                scanning_mode="passive",
+                bluez={"adapter": self._adapter, "or_patterns": passive_patterns()},
             )
-
-        async def scan() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            scanner = BleakScanner(on_detect, adapter=self._adapter)
             await scanner.start()
-            await self._stop.wait()
-            await scanner.stop()
-
-        self._thread = threading.Thread(target=asyncio.run, args=(scan(),), daemon=True)
-        self._thread.start()
+            self.mode = "passive"
+        except Exception:  # noqa: BLE001 - BlueZ without passive scanning
+            scanner = BleakScanner(on_detect, bluez={"adapter": self._adapter})
+            await scanner.start()
+            self.mode = "active"
+        self.error = None
+        await self._stop.wait()
+        await scanner.stop()
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+            with contextlib.suppress(RuntimeError):  # the loop already ended (no adapter)
+                self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout=10)

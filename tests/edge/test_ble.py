@@ -1,7 +1,9 @@
 """BLE decoding and the BLE collector on recorded advertisements (no radio).
 
 BTHome v2 vectors are from bthome-ble's own tests (tests/test_parser_v2.py, MIT);
-the ATC/pvvx, iBeacon and Eddystone vectors are built from their published formats."""
+MiBeacon vectors from xiaomi-ble's (tests/test_parser.py, Apache-2.0), SwitchBot vectors
+from pySwitchbot's (tests/test_adv_parser.py, MIT); the ATC/pvvx, iBeacon and Eddystone
+vectors are built from their published formats."""
 
 from __future__ import annotations
 
@@ -10,8 +12,18 @@ import struct
 from collections.abc import Callable
 
 import pytest
+from bleak.args.bluez import OrPattern
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
 
-from edge.collectors.ble import BleCollector, BleConfig, BleDevice
+from edge.collectors.ble import (
+    BleakSource,
+    BleCollector,
+    BleConfig,
+    BleDevice,
+    from_bleak,
+    passive_patterns,
+)
 from edge.collectors.ble_formats import (
     APPLE,
     BTHOME_UUID,
@@ -24,6 +36,8 @@ from edge.collectors.ble_formats import (
     eddystone,
     ibeacon_id,
 )
+from edge.collectors.ble_mibeacon import MIBEACON_UUID, decode_mibeacon
+from edge.collectors.ble_switchbot import decode_switchbot
 from wire import Message, decode_message, encode
 
 SHELLY = "54:48:E6:8F:80:A5"
@@ -140,7 +154,8 @@ def home(radio: Replay, **overrides: object) -> BleCollector:
 
 
 def values(readings: list) -> dict[tuple[str, str], object]:
-    return {(r.sensor, r.quantity): r.value for r in readings}
+    """What the sensors said, without the scanner's own health."""
+    return {(r.sensor, r.quantity): r.value for r in readings if r.sensor}
 
 
 def test_only_registered_devices_are_published_collapsed_and_without_macs() -> None:
@@ -183,3 +198,242 @@ def test_a_stalled_scanner_is_restarted() -> None:
     assert (ble.restarts, radio.starts) == (1, 2)
     radio.hear(ibeacon(100, 7))  # it hears again
     assert values(ble.collect(0))[("resident-tag", "tag.present")] is True
+
+
+# -- Xiaomi MiBeacon ---------------------------------------------------------------------
+
+LYWSD03MMC = "A4:C1:38:02:83:F4"
+LYWSD03MMC_KEY = bytes.fromhex("e9ea895fac7cca6d30532432a516f3a8")
+LYWSD03MMC_FRAME = b"XX[\x05P\xf4\x83\x028\xc1\xa4\x95\xefXv<&\x00\x00\x97\xe2\xab\xb5"
+DOOR = "E4:AA:EC:81:21:AE"  # MCCGQ02HL
+DOOR_KEY = bytes.fromhex("017e52d2684779298709b117c0a75a7b")
+DOOR_LEFT_OPEN = b"XX\x8b\t\xa3\xae!\x81\xec\xaa\xe4\x0e,U<\x04\x00\x00\xd2\x8aP\x0c"
+
+
+def mibeacon(address: str, frame: bytes) -> Advertisement:
+    return Advertisement(address, -60, {MIBEACON_UUID: frame}, {})
+
+
+def test_mibeacon_clear_text_v2_and_v3() -> None:
+    lywsdcgq = b"P \xaa\x01\xda!\x9354-X\r\x10\x04\xfe\x00H\x02"
+    assert decode_mibeacon(mibeacon("58:2D:34:35:93:21", lywsdcgq), None) == {
+        "temperature": 25.4,
+        "humidity": 58.4,
+    }
+    night_light_motion = b"@0\xdd\x03$\x03\x00\x01\x01"  # MUE4094RT, no MAC in the frame
+    assert decode_mibeacon(mibeacon("DE:70:E8:B2:39:0C", night_light_motion), None) == {
+        "motion": 1.0
+    }
+
+
+def test_mibeacon_v5_encrypted_with_and_without_mac_in_the_frame() -> None:
+    # xiaomi-ble shows 46 % (it truncates for this model); the frame holds 46.7 %.
+    frame = mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME)
+    assert decode_mibeacon(frame, LYWSD03MMC_KEY) == {"humidity": 46.7}
+    xmwsdj04mmc = b"HY\x03\x12\xa4\x1bwn|\x96\xad\xd7\x00\x00\x00\xf2\xbfT["
+    key = bytes.fromhex("b2cf9a553d53571b5657defd582d676e")
+    assert decode_mibeacon(mibeacon("2C:11:65:25:70:04", xmwsdj04mmc), key) == {"humidity": 45.0}
+    assert decode_mibeacon(mibeacon(DOOR, DOOR_LEFT_OPEN), DOOR_KEY) == {"door": 1.0}
+
+
+def test_mibeacon_refuses_what_it_cannot_trust() -> None:
+    frame = mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME)
+    with pytest.raises(DecodeError, match="wrong bind key"):
+        decode_mibeacon(frame, DOOR_KEY)
+    with pytest.raises(DecodeError, match="no bind key"):
+        decode_mibeacon(frame, None)
+    clear = mibeacon("58:2D:34:35:93:21", b"P \xaa\x01\xda!\x9354-X\r\x10\x04\xfe\x00H\x02")
+    with pytest.raises(DecodeError, match="downgrade"):
+        decode_mibeacon(clear, LYWSD03MMC_KEY)
+    legacy = mibeacon(
+        "F8:24:41:C5:98:8B", b"X0\xb6\x03\xd2\x8b\x98\xc5A$\xf8\xc3I\x14vu~\x00\x00\x00\x99"
+    )
+    with pytest.raises(DecodeError, match="legacy"):
+        decode_mibeacon(legacy, bytes.fromhex("b853075158487aa39a5b5ea9" + "00" * 4))
+    cut = mibeacon("58:2D:34:35:93:21", b"P \xaa\x01\xda!\x9354-X\r\x10\x04\xfe")
+    with pytest.raises(DecodeError, match="cut short"):
+        decode_mibeacon(cut, None)
+
+
+# -- SwitchBot, through pySwitchbot ------------------------------------------------------
+
+SWITCHBOT_UUID = "0000fd3d-0000-1000-8000-00805f9b34fb"
+METER = Advertisement(
+    "C1:11:22:33:44:01",
+    -50,
+    {SWITCHBOT_UUID: b"T\x00\xe4\x06\x985"},
+    {2409: b"\xd7\xc1}]\xebC\xde\x03\x06\x985"},
+)
+CONTACT = "C1:11:22:33:44:02"
+
+
+def contact(service: bytes, rssi: int = -59) -> Advertisement:
+    return Advertisement(CONTACT, rssi, {SWITCHBOT_UUID: service}, {})
+
+
+CONTACT_OPEN = contact(b"d@\xda\x02\x00\x17\x00QD")  # battery 90, 4 presses so far
+CONTACT_CLOSED = contact(b"d@\xda\x00\x00+\x00\x19\x84")
+CONTACT_CLOSED_PRESSED = contact(b"d@\xda\x00\x00+\x00\x19\x85")  # press counter 4 -> 5
+MOTION = Advertisement(
+    "C1:11:22:33:44:03",
+    -87,
+    {SWITCHBOT_UUID: b"s@\xe2\x00f\x01"},
+    {},
+)
+
+
+def test_switchbot_meter_contact_and_motion() -> None:
+    assert decode_switchbot(METER) == {"temperature": 24.6, "humidity": 53.0, "battery": 100.0}
+    assert decode_switchbot(CONTACT_OPEN) == {
+        "motion": 1.0,
+        "battery": 90.0,
+        "door": 1.0,
+        "button_count": 4.0,
+    }
+    assert decode_switchbot(MOTION) == {"motion": 1.0, "battery": 98.0}
+    with pytest.raises(DecodeError, match="SwitchBot"):
+        decode_switchbot(Advertisement(CONTACT, -50, {SWITCHBOT_UUID: b""}, {2403: b"\x00"}))
+
+
+# -- the collector: events, buttons, scanner health, the bleak boundary ------------------
+
+
+def watch_over_home(radio: Replay) -> tuple[BleCollector, list[int]]:
+    config = BleConfig(
+        type="ble",
+        devices=[
+            BleDevice(name="entrance", format="switchbot", address=CONTACT),
+            BleDevice(
+                name="bedroom", format="xiaomi", address=LYWSD03MMC, bindkey=LYWSD03MMC_KEY.hex()
+            ),
+            BleDevice(name="hall", format="switchbot", address="C1:11:22:33:44:03"),
+        ],
+    )
+    collector = BleCollector(config, "home-a001-hub", radio)
+    wakes: list[int] = []
+    collector.set_waker(lambda: wakes.append(1))
+    return collector, wakes
+
+
+def test_a_door_change_is_an_event_with_its_own_time_and_wakes_the_agent() -> None:
+    radio = Replay()
+    ble, wakes = watch_over_home(radio)
+    radio.hear(CONTACT_CLOSED)
+    radio.hear(CONTACT_CLOSED)  # the same state again: no new event
+    radio.hear(CONTACT_OPEN)
+    radio.hear(CONTACT_CLOSED)
+    readings = ble.collect(0)
+    doors = [r for r in readings if r.quantity == "door.open" and r.ts is not None]
+    assert [d.value for d in doors] == [False, True, False]
+    assert all(d.sensor == "entrance" for d in doors)
+    assert doors[0].ts <= doors[1].ts <= doors[2].ts
+    assert len(wakes) >= 3
+    assert values(readings)[("entrance", "battery.level")] == 90.0
+
+
+def test_a_switchbot_press_counter_change_is_a_button_press() -> None:
+    radio = Replay()
+    ble, _ = watch_over_home(radio)
+    radio.hear(CONTACT_CLOSED)  # first sight: the counter says 4, not a press
+    radio.hear(CONTACT_CLOSED)
+    assert not [r for r in ble.collect(0) if r.quantity.startswith("button.")]
+    radio.hear(CONTACT_CLOSED_PRESSED)
+    pressed = [r for r in ble.collect(0) if r.quantity.startswith("button.")]
+    assert [(r.quantity, r.sensor, r.value) for r in pressed] == [
+        ("button.pressed", "entrance", True)
+    ]
+
+
+def test_encrypted_xiaomi_and_motion_reach_their_quantities() -> None:
+    radio = Replay()
+    ble, _ = watch_over_home(radio)
+    radio.hear(mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME))
+    radio.hear(MOTION)
+    got = values(ble.collect(0))
+    assert got[("bedroom", "climate.humidity")] == 46.7
+    assert got[("hall", "motion.detected")] is True
+
+
+def test_a_bad_sensor_is_logged_once_and_again_when_it_recovers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    radio = Replay()
+    ble, _ = watch_over_home(radio)
+    forged = mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME[:-1] + b"\x00")  # the MIC no longer fits
+    for _ in range(5):
+        radio.hear(forged)
+    assert values(ble.collect(0)).get(("bedroom", "climate.humidity")) is None
+    radio.hear(mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME))
+    messages = [r.getMessage() for r in caplog.records if "bedroom" in r.getMessage()]
+    assert len(messages) == 2
+    assert "wrong bind key" in messages[0]
+    assert "recovered" in messages[1]
+
+
+def test_scanner_health_is_published_and_a_stall_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    radio = Replay()
+    ble = home(radio, stall_after_s=10)
+    health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
+    assert health == {"ble.scanner_ok": True, "ble.scanner_restarts": 0}
+    for restarts in (1, 2):
+        ble._last_advertisement -= 11
+        health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
+        assert health == {"ble.scanner_ok": False, "ble.scanner_restarts": restarts}
+    radio.hear(ibeacon(100, 7))
+    assert {r.quantity: r.value for r in ble.collect(0) if not r.sensor}["ble.scanner_ok"]
+    scanner = [r.getMessage() for r in caplog.records if "BLE scanner" in r.getMessage()]
+    assert len(scanner) == 2
+    assert "heard nothing" in scanner[0]
+    assert "recovered" in scanner[1]
+
+
+def test_a_tag_without_beacon_id_or_a_sensor_without_address_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"'wallet'.* needs beacon_id"):
+        BleDevice(name="wallet", format="ibeacon")
+    with pytest.raises(ValueError, match=r"'kitchen'.* needs address"):
+        BleDevice(name="kitchen", format="xiaomi")
+    with pytest.raises(ValueError, match="switchbot has no bind key"):
+        BleDevice(name="hall", format="switchbot", address=CONTACT, bindkey="00" * 16)
+
+
+def test_bleak_advertisements_cross_the_boundary_unchanged() -> None:
+    data = AdvertisementData(
+        local_name="ATC_8D18B2",
+        manufacturer_data={2409: b"\x01"},
+        service_data={ENVIRONMENTAL_UUID: b"\x02"},
+        service_uuids=[ENVIRONMENTAL_UUID],
+        tx_power=None,
+        rssi=-71,
+        platform_data=(),
+    )
+    advertisement = from_bleak(BLEDevice("a4:c1:38:8d:18:b2", "ATC_8D18B2", None), data)
+    assert advertisement == Advertisement(
+        "A4:C1:38:8D:18:B2", -71, {ENVIRONMENTAL_UUID: b"\x02"}, {2409: b"\x01"}, "ATC_8D18B2"
+    )
+    patterns = passive_patterns()
+    assert all(isinstance(p, OrPattern) for p in patterns)
+    # every format the collector decodes gets through a passive scan
+    prefixes = {bytes(p.content_of_pattern) for p in patterns}
+    for uuid in (BTHOME_UUID, MIBEACON_UUID, ENVIRONMENTAL_UUID, EDDYSTONE_UUID, SWITCHBOT_UUID):
+        assert int(uuid[4:8], 16).to_bytes(2, "little") in prefixes
+    assert APPLE.to_bytes(2, "little") in prefixes
+
+
+def test_a_missing_adapter_is_reported_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    config = BleConfig(
+        type="ble",
+        devices=[BleDevice(name="bedroom", format="atc", address="A4:C1:38:8D:18:B2")],
+        stall_after_s=10,
+    )
+    source = BleakSource("hci97")
+    ble = BleCollector(config, "home-a001-hub", source)
+    assert source._thread is not None
+    source._thread.join(timeout=30)
+    assert source.error
+    ble._last_advertisement -= 11
+    health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
+    assert health == {"ble.scanner_ok": False, "ble.scanner_restarts": 1}
+    assert any(source.error.split(":")[0] in r.getMessage() for r in caplog.records)
+    ble.close()

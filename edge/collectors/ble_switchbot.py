@@ -1,0 +1,53 @@
+"""SwitchBot meters, contact sensors and motion sensors, decoded by pySwitchbot's own
+advertisement parser (MIT).
+
+pySwitchbot is imported on first use: it is heavy (aiohttp, pyOpenSSL) and only a Pi
+with SwitchBot devices registered needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge.collectors.ble_formats import Advertisement, DecodeError
+
+# pySwitchbot's names -> the names ble.py maps to quantities
+_NAMES = {
+    "temperature": "temperature",
+    "humidity": "humidity",
+    "battery": "battery",
+    "co2": "co2",
+    "contact_open": "door",
+    "motion_detected": "motion",
+    "button_count": "button_count",
+}
+
+
+def decode_switchbot(advertisement: Advertisement) -> dict[str, float]:
+    """SwitchBot service or manufacturer data -> {name: value}."""
+    from bleak.backends.device import BLEDevice  # noqa: PLC0415 - see the module docstring
+    from bleak.backends.scanner import AdvertisementData  # noqa: PLC0415
+    from switchbot.adv_parser import parse_advertisement_data  # noqa: PLC0415
+
+    data = AdvertisementData(
+        local_name=advertisement.local_name,
+        manufacturer_data=advertisement.manufacturer_data,
+        service_data=advertisement.service_data,
+        service_uuids=list(advertisement.service_data),
+        tx_power=None,
+        rssi=advertisement.rssi,
+        platform_data=(),
+    )
+    device = BLEDevice(advertisement.address, advertisement.local_name, None)
+    parsed = parse_advertisement_data(device, data)
+    if parsed is None or not parsed.data.get("data"):
+        raise DecodeError("not a SwitchBot advertisement pySwitchbot can read")
+    return _renamed(parsed.data["data"])
+
+
+def _renamed(values: dict[str, Any]) -> dict[str, float]:
+    return {
+        _NAMES[key]: float(value)
+        for key, value in values.items()
+        if key in _NAMES and value is not None
+    }
