@@ -46,12 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     edge = commands.add_parser("edge", help="the agent on a Raspberry Pi").add_subparsers()
     run = edge.add_parser("run", help="run the agent until SIGTERM or Ctrl-C")
     run.add_argument("--config", type=Path, required=True)
+    run.add_argument(
+        "--stand-ins",
+        type=Path,
+        help="JSON file naming hardware stand-ins (recorded BLE, mock GPIO, recorded Wi-Fi) "
+        "for demos and tests on a machine without that hardware",
+    )
     run.set_defaults(handler=_edge_run)
     check = edge.add_parser("check-config", help="validate an agent config and exit")
     check.add_argument("config", type=Path)
     check.set_defaults(handler=_edge_check)
     collect = edge.add_parser("collect", help="read every collector once and print the readings")
     collect.add_argument("--config", type=Path, required=True)
+    collect.add_argument("--stand-ins", type=Path, help="as for 'edge run'")
     collect.set_defaults(handler=_edge_collect)
 
     gateway = commands.add_parser("gateway", help="MQTT to InfluxDB ingest").add_subparsers()
@@ -152,10 +159,18 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def _use_stand_ins(args: argparse.Namespace) -> None:
+    if args.stand_ins is not None:
+        from civic_iot import standins
+
+        standins.install(args.stand_ins)
+
+
 def _edge_run(args: argparse.Namespace) -> int:
     from edge import config
     from edge.agent import Agent
 
+    _use_stand_ins(args)
     agent_config, collectors = config.load(args.config)
     stop = stop_on_signals()
     agent = Agent(agent_config, collectors)
@@ -183,12 +198,15 @@ def _edge_check(args: argparse.Namespace) -> int:
 
 def _edge_collect(args: argparse.Namespace) -> int:
     from edge import config
+    from edge.collectors import close_collectors
     from wire import encode, now_ms
 
+    _use_stand_ins(args)
     _, collectors = config.load(args.config)
     for collector in collectors:
         for reading in collector.collect(now_ms()):
             print(collector.name, encode(reading).decode())
+    close_collectors(collectors)
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 from civic_iot.statelog import StateLog
 from civic_iot.yamlconf import ConfigError
 from edge import AGENT_NAME, remote, systemd
-from edge.collectors import Collector
+from edge.collectors import Collector, close_collectors
 from edge.commands import CommandError, Commands
 from edge.config import AgentConfig
 from edge.link import Acked, Inbound, LinkEvent, MqttLink
@@ -107,6 +107,7 @@ class Agent:
         finally:
             systemd.notify("STOPPING=1")
             self._handle_pending()
+            close_collectors(self.collectors)
             self.link.close()
             self.outbox.close()
 
@@ -246,18 +247,35 @@ class Agent:
 
     def _load_applied(self) -> None:
         try:
-            applied = self.store.load(self.device_id)
+            stored = self.store.load()
+            if stored is not None:
+                self._switch_to(stored)
         except (ConfigError, ValueError, KeyError) as exc:
             log.error("ignoring the stored remote config (%s); running the config file", exc)
-            return
-        if applied is not None:
-            self._use(applied)
 
-    def _use(self, applied: remote.Applied) -> None:
-        self.collectors = applied.collectors
-        self.collector_configs = applied.config["collectors"]
-        self.config_version = applied.version
+    def _switch_to(self, desired: remote.Desired) -> None:
+        """Run the collectors of ``desired``. The old ones are closed first (they hold
+        pins and radios the new ones claim); if the new ones cannot start, the old
+        config is started again and ConfigError says why."""
+        document = remote.check(desired)
+        previous = remote.Desired(self.config_version, {"collectors": self.collector_configs})
+        close_collectors(self.collectors)
+        try:
+            self.collectors = remote.build(document, self.device_id)
+        except Exception as exc:  # noqa: BLE001 - hardware can refuse in many ways
+            self.collectors = self._rebuild(previous)
+            self._reschedule()
+            raise ConfigError(document.source, f"{type(exc).__name__}: {exc}") from None
+        self.collector_configs = desired.config["collectors"]
+        self.config_version = desired.version
         self._reschedule()
+
+    def _rebuild(self, previous: remote.Desired) -> list[Collector]:
+        try:
+            return remote.build(remote.check(previous), self.device_id)
+        except Exception as exc:  # noqa: BLE001 - keep the agent up: health still flows
+            log.error("the previous collectors did not start again either: %s", exc)
+            return []
 
     def _reschedule(self) -> None:
         now = time.monotonic()
@@ -277,14 +295,14 @@ class Agent:
         if desired.version == self.config_version:
             self._report("applied", desired.version)
             return
+        applied = remote.Desired(desired.version, desired.config)
         try:
-            applied = remote.build(desired.version, desired.config, self.device_id)
+            self._switch_to(applied)
         except ConfigError as exc:
             log.warning("rejected desired config version %d: %s", desired.version, exc)
             self._report("rejected", desired.version, str(exc))
             return
         self.store.save(applied)
-        self._use(applied)
         log.info("applied desired config version %d", desired.version)
         self._report("applied", desired.version)
 

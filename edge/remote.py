@@ -15,7 +15,7 @@ import msgspec
 
 from civic_iot import yamlconf
 from civic_iot.atomicfile import write_secret
-from edge.collectors import Collector, build_collectors
+from edge.collectors import Collector, build_collectors, collector_config
 
 
 class RemoteConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,17 +24,24 @@ class RemoteConfig(msgspec.Struct, forbid_unknown_fields=True):
     collectors: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1)]
 
 
-class Applied(NamedTuple):
+class Desired(NamedTuple):
     version: int
     config: dict[str, Any]
-    collectors: list[Collector]
 
 
-def build(desired_version: int, config: dict[str, Any], device_id: str) -> Applied:
-    """Validate a desired config and build its collectors; ConfigError says what is wrong."""
-    document = yamlconf.Document(f"desired config version {desired_version}", config)
+def check(desired: Desired) -> yamlconf.Document:
+    """Validate a desired config, collectors included, without touching any hardware;
+    ConfigError says what is wrong."""
+    document = yamlconf.Document(f"desired config version {desired.version}", desired.config)
     yamlconf.convert(document, RemoteConfig)
-    return Applied(desired_version, config, build_collectors(document, device_id))
+    for index in range(len(desired.config["collectors"])):
+        collector_config(document, f"$.collectors[{index}]")
+    return document
+
+
+def build(document: yamlconf.Document, device_id: str) -> list[Collector]:
+    """The collectors of a checked config (this is when they claim pins and radios)."""
+    return build_collectors(document, device_id)
 
 
 class AppliedStore:
@@ -43,12 +50,12 @@ class AppliedStore:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / "applied-config.json"
 
-    def load(self, device_id: str) -> Applied | None:
+    def load(self) -> Desired | None:
         if not self.path.exists():
             return None
         stored = msgspec.json.decode(self.path.read_bytes())
-        return build(int(stored["version"]), stored["config"], device_id)
+        return Desired(int(stored["version"]), stored["config"])
 
-    def save(self, applied: Applied) -> None:
+    def save(self, applied: Desired) -> None:
         stored = {"version": applied.version, "config": applied.config}
         write_secret(self.path, msgspec.json.format(msgspec.json.encode(stored)))

@@ -7,6 +7,7 @@ never loads a BLE library (the agent's memory budget counts every import).
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from civic_iot import yamlconf
@@ -22,6 +23,21 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "gpio": ("edge.collectors.gpio", "GpioConfig", "GpioCollector"),
     "ble": ("edge.collectors.ble", "BleConfig", "BleCollector"),
 }
+
+
+log = logging.getLogger(__name__)
+# Hardware stand-ins per collector type (keyword arguments of its constructor: a pin
+# factory, an advertisement source, a command runner). Empty on a real Pi; the demo and
+# bench set them once at start with use_stand_ins(), so remote configs get them too.
+_STAND_INS: dict[str, dict[str, Any]] = {}
+
+
+def use_stand_ins(by_type: dict[str, dict[str, Any]]) -> None:
+    unknown = set(by_type) - set(REGISTRY)
+    if unknown:
+        raise ValueError(f"stand-ins for unknown collector types: {', '.join(sorted(unknown))}")
+    _STAND_INS.clear()
+    _STAND_INS.update(by_type)
 
 
 def _load(kind: str) -> tuple[type[Any], type[Any]]:
@@ -43,22 +59,48 @@ def collector_config(document: yamlconf.Document, at: str) -> Any:
 def build_collector(document: yamlconf.Document, at: str, device_id: str) -> Collector:
     """Validate the collector config at path ``at`` of ``document`` and build it."""
     config = collector_config(document, at)
-    collector: Collector = _load(config.type)[1](config, device_id)
+    collector: Collector = _load(config.type)[1](
+        config, device_id, **_STAND_INS.get(config.type, {})
+    )
     return collector
 
 
 def build_collectors(document: yamlconf.Document, device_id: str) -> list[Collector]:
     """Every collector at ``$.collectors`` of ``document``; names must be distinct."""
     collectors: list[Collector] = []
-    for index in range(len(yamlconf.value_at(document.data, "$.collectors"))):
-        collector = build_collector(document, f"$.collectors[{index}]", device_id)
-        if any(other.name == collector.name for other in collectors):
-            raise document.error(
-                f"$.collectors[{index}]",
-                f"a second collector named {collector.name!r}; give it a distinct 'name'",
-            )
-        collectors.append(collector)
+    try:
+        for index in range(len(yamlconf.value_at(document.data, "$.collectors"))):
+            collector = build_collector(document, f"$.collectors[{index}]", device_id)
+            collectors.append(collector)
+            if any(other.name == collector.name for other in collectors[:-1]):
+                raise document.error(
+                    f"$.collectors[{index}]",
+                    f"a second collector named {collector.name!r}; give it a distinct 'name'",
+                )
+    except Exception:
+        close_collectors(collectors)  # nothing half-built keeps a pin or a radio
+        raise
     return collectors
 
 
-__all__ = ["REGISTRY", "Collector", "build_collector", "build_collectors", "collector_config"]
+def close_collectors(collectors: list[Collector]) -> None:
+    """Release what collectors hold (pins, radios, serial ports) before others claim it."""
+    for collector in collectors:
+        close = getattr(collector, "close", None)
+        if close is None:
+            continue
+        try:
+            close()
+        except Exception as exc:  # noqa: BLE001 - closing one must not keep others open
+            log.warning("closing collector %r: %s: %s", collector.name, type(exc).__name__, exc)
+
+
+__all__ = [
+    "REGISTRY",
+    "Collector",
+    "build_collector",
+    "build_collectors",
+    "close_collectors",
+    "collector_config",
+    "use_stand_ins",
+]

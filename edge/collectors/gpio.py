@@ -61,8 +61,12 @@ class GpioCollector:
         self._next_snapshot = 0.0
         self._waker: Callable[[], None] | None = None
         self._devices: list[tuple[GpioInput, Any]] = []
-        for spec in config.inputs:
-            self._devices.append((spec, self._attach(spec, pin_factory)))
+        try:
+            for spec in config.inputs:
+                self._devices.append((spec, self._attach(spec, pin_factory)))
+        except Exception:
+            self.close()  # give back the pins already claimed
+            raise
 
     def set_waker(self, waker: Callable[[], None]) -> None:
         """The agent's hook: call it when an event is waiting."""

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pymodbus.framer import FramerType
 
+from civic_iot.standins.modbus_meter import MeterServer
 from civic_iot.yamlconf import ConfigError
 from edge.collectors.modbus import ModbusCollector, ModbusConfig, Unit
 from edge.collectors.modbus_map import Register, decode, encode, load_map
-from tests.edge.modbus_server import MeterServer
 
 METER = {
     "energy.voltage": 101.5,

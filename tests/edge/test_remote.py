@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from civic_iot.children import CliProcess
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from gateway.fleet import Fleet, FleetError
@@ -140,4 +141,57 @@ def test_restart_agent_restarts_the_process_in_place(tmp_path: Path, mosquitto: 
     assert agent.running and agent.pid == agent.process.pid
     assert "restarting the agent, as a command asked" in agent.log()
     statuses.close()
+    agent.terminate()
+
+
+def test_a_new_config_takes_over_the_pins_the_old_one_held(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """The old collectors are closed before the new ones claim the same GPIO pins; a
+    config whose hardware cannot start is rejected and the old one runs again."""
+    door = "  - {type: gpio, inputs: [{name: entrance, kind: door, pin: 17}]}"
+    stand_ins = tmp_path / "stand-ins.json"
+    stand_ins.write_text('{"gpio": true}', encoding="utf-8")
+    config = write_config(tmp_path, mosquitto.port, collectors=door)
+    agent = CliProcess(
+        tmp_path / "agent.log",
+        "edge",
+        "run",
+        "--config",
+        str(config),
+        "--stand-ins",
+        str(stand_ins),
+    )
+    wait_online(mosquitto)
+    same_pins = {
+        "collectors": [
+            {
+                "type": "gpio",
+                "interval_s": 5,
+                "inputs": [{"name": "front", "kind": "door", "pin": 17}],
+            }
+        ]
+    }
+    one_pin_twice = {
+        "collectors": [
+            {
+                "type": "gpio",
+                "inputs": [
+                    {"name": "front", "kind": "door", "pin": 17},
+                    {"name": "back", "kind": "door", "pin": 17},
+                ],
+            }
+        ]
+    }
+    with fleet(mosquitto) as it:
+        report = it.push_config(DEVICE, same_pins, timeout_s=15)
+        assert (report.state, report.version) == ("applied", 1)
+        report = it.push_config(DEVICE, one_pin_twice, version=2, timeout_s=15)
+        assert (report.state, report.version, report.desired) == ("rejected", 1, 2)
+        assert "desired config version 2" in report.error and "17" in report.error
+        running = it.command(DEVICE, "get-config", {}).result
+        assert running["version"] == 1
+        state = it.command(DEVICE, "collect-now", {"collector": "gpio"})
+        assert state.ok, state
+    assert agent.running
     agent.terminate()

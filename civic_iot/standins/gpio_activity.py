@@ -1,0 +1,29 @@
+"""gpiozero's MockFactory with a little life on its pins: doors open and shut, motion
+comes and goes, at random moments (a fixed seed makes it repeatable). Pins not named
+(call buttons) stay idle: nobody asks for help unless someone presses."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+from gpiozero.pins.mock import MockFactory
+
+
+def activity_pin_factory(pins: list[int], mean_gap_s: float, seed: int) -> Any:
+    factory = MockFactory()
+    rng = random.Random(seed)
+
+    def live() -> None:
+        stop = threading.Event()
+        while not stop.wait(rng.expovariate(1 / mean_gap_s)):
+            pin = factory.pin(rng.choice(pins))
+            if pin.state:
+                pin.drive_low()
+            else:
+                pin.drive_high()
+
+    if pins:
+        threading.Thread(target=live, name="gpio-activity", daemon=True).start()
+    return factory
