@@ -17,12 +17,14 @@ import urllib.parse
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import yaml
 
 from civic_iot.children import CliProcess
 from civic_iot.cli import stop_on_signals
+from civic_iot.demo_devices import DemoPeers, demo_collectors
 from civic_iot.demo_scenario import Scenario, ScenarioPlan
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.outage import CuttableLink
@@ -34,9 +36,10 @@ from civic_iot.services import (
     Service,
     free_port,
 )
+from civic_iot.standins.facility import ConnectivityCheck, FacilityMeters
 from civic_iot.watch import wait_online
 from gateway.schema import Databases
-from provisioning.inventory import DevicePlacement, Inventory, load_inventory
+from provisioning.inventory import Inventory, load_inventory
 from provisioning.provision import Endpoint, Provisioner
 from wire import topics
 
@@ -65,9 +68,12 @@ def run_demo(args: argparse.Namespace) -> int:
             running.callback(service.stop)
         gateway = _start_gateway(state, provisioner, influx)
         running.callback(gateway.terminate)
-        plan = _scenario_plan(provisioner, args)
+        peers = _start_peers(running)
+        plan = _scenario_plan(provisioner, args, peers)
         relay = CuttableLink(provisioner.endpoint.port)
-        agents = _start_agents(state, provisioner, args.interval, {plan.outage_device: relay.port})
+        agents = _start_agents(
+            state, provisioner, (args.interval, peers), {plan.outage_device: relay.port}
+        )
         for agent in agents:
             running.callback(agent.terminate)
         _print_banner(state, provisioner, (broker, influx), gateway, agents)
@@ -130,45 +136,58 @@ def _start_gateway(state: Path, provisioner: Provisioner, influx: InfluxDB) -> C
     return gateway
 
 
-def _simulated(placement: DevicePlacement, interval_s: float) -> dict[str, object]:
-    return {
-        "type": "simulated",
-        "interval_s": interval_s,
-        "kinds": placement.profile.simulate,
-        "timezone": placement.site.timezone,
-    }
+def _start_peers(running: ExitStack) -> DemoPeers:
+    """What devices talk to besides the broker: the facilities' meters (a real Modbus
+    server) and a connectivity-check URL for the Wi-Fi probes."""
+    meters = FacilityMeters()
+    meters.server.start()
+    running.callback(meters.server.stop)
+    check = ConnectivityCheck().start()
+    running.callback(check.stop)
+    return DemoPeers(meters.server.port, check.url, check.port)
 
 
-def _scenario_plan(provisioner: Provisioner, args: argparse.Namespace) -> ScenarioPlan:
+def _scenario_plan(
+    provisioner: Provisioner, args: argparse.Namespace, peers: DemoPeers
+) -> ScenarioPlan:
     homes = [
         placement
         for placement in provisioner.inventory.devices.values()
         if placement.site.kind == "home"
     ]
     changed = homes[0]
-    desired = [*changed.collectors(), _simulated(changed, args.interval * 2)]
+    slower, _ = demo_collectors(changed, args.interval * 2, peers)
+    desired = [*changed.collectors(), *slower]
     return ScenarioPlan(changed.device.id, desired, homes[1].device.id, args.outage)
 
 
 def _start_agents(
-    state: Path, provisioner: Provisioner, interval_s: float, relays: dict[str, int]
+    state: Path,
+    provisioner: Provisioner,
+    timing: tuple[float, DemoPeers],
+    relays: dict[str, int],
 ) -> list[CliProcess]:
     """One agent per device, with its provisioned config (TLS, its own certificate and
-    password) plus a simulated collector for what its profile would sense. A device in
-    ``relays`` reaches the broker through that port (one the demo can cut)."""
+    password) plus the collectors of what its profile senses, on hardware stand-ins. A
+    device in ``relays`` reaches the broker through that port (one the demo can cut)."""
+    interval_s, peers = timing
     agents = []
     for device_id, placement in provisioner.inventory.devices.items():
         directory = provisioner.device_dir(device_id)
         agent = yaml.safe_load((directory / "agent.yaml").read_text(encoding="utf-8"))
-        agent["collectors"].append(_simulated(placement, interval_s))
+        collectors, stand_ins = demo_collectors(placement, interval_s, peers)
+        agent["collectors"] += collectors
         agent["state_dir"] = "state"
         agent["reconnect_max_s"] = 5
         if device_id in relays:
             agent["mqtt"]["port"] = relays[device_id]
         config = directory / "demo-agent.yaml"
         config.write_text(json.dumps(agent, indent=2, ensure_ascii=False), encoding="utf-8")
+        hardware = directory / "demo-stand-ins.json"
+        hardware.write_text(json.dumps(stand_ins), encoding="utf-8")
         log = state / "logs" / f"{device_id}.log"
-        agents.append(CliProcess(log, "edge", "run", "--config", str(config)))
+        command = ["edge", "run", "--config", str(config), "--stand-ins", str(hardware)]
+        agents.append(CliProcess(log, *command))
     return agents
 
 
@@ -228,6 +247,7 @@ def _report_until_stopped(influx: InfluxDB, stop: threading.Event, duration_s: f
         stop.wait(0.2)
     if duration_s:
         _print_counts(influx)
+    _print_measurements(influx)
 
 
 def _print_counts(influx: InfluxDB) -> None:
@@ -235,17 +255,28 @@ def _print_counts(influx: InfluxDB) -> None:
     print(f"data landing: {', '.join(f'{db} {n}' for db, n in counts.items())} points", flush=True)
 
 
+def _print_measurements(influx: InfluxDB) -> None:
+    for database in Databases().all():
+        found = _query(influx, database, "SHOW MEASUREMENTS")
+        names = [row[0] for series in found.get("series", []) for row in series["values"]]
+        print(f"measurements in {database}: {', '.join(names) or '(none yet)'}", flush=True)
+
+
+def _query(influx: InfluxDB, database: str, query: str) -> dict[str, Any]:
+    params = urllib.parse.urlencode({"db": database, "q": query})
+    try:
+        with urllib.request.urlopen(f"{influx.url}/query?{params}", timeout=5) as response:  # noqa: S310
+            result: dict[str, Any] = json.load(response)["results"][0]
+    except OSError:
+        return {}
+    return result
+
+
 def point_counts(influx: InfluxDB, databases: list[str]) -> dict[str, int]:
     """Points stored per database (the largest field count of each measurement, summed)."""
     counts = {}
     for database in databases:
-        params = urllib.parse.urlencode({"db": database, "q": "SELECT count(*) FROM /.*/"})
-        try:
-            with urllib.request.urlopen(f"{influx.url}/query?{params}", timeout=5) as response:  # noqa: S310
-                result = json.load(response)["results"][0]
-        except OSError:
-            counts[database] = 0
-            continue
+        result = _query(influx, database, "SELECT count(*) FROM /.*/")
         counts[database] = sum(
             max(v for v in series["values"][0][1:] if v is not None)
             for series in result.get("series", [])

@@ -47,6 +47,10 @@ class Inbound(NamedTuple):
     correlation: bytes | None
 
 
+def _write_on_the_link_thread(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """paho's hook for an external event loop; the link's own loop() does the write."""
+
+
 def jittered(attempt: int, cap_s: float = BACKOFF_MAX_S) -> float:
     """Full jitter: uniform over [0, min(cap, min * 2^attempt)], at least half a second."""
     ceiling = min(cap_s, BACKOFF_MIN_S * 2 ** min(attempt, 30))
@@ -79,6 +83,11 @@ class MqttLink:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
+        # All socket I/O stays on the link's thread. Without this hook paho writes a
+        # publish from the caller's thread while this thread reads: two threads on one
+        # TLS connection corrupt it (Mosquitto: "disconnected: Protocol error").
+        # paho still wakes this thread's select() to send what was queued.
+        self.client.on_socket_register_write = _write_on_the_link_thread
         set_last_will(self.client, self._status_topic, agent)
 
     # -- used by the agent's thread ------------------------------------------------------
