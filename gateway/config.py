@@ -53,6 +53,13 @@ class GatewayConfig(_Strict):
     influx: InfluxConfig = msgspec.field(default_factory=InfluxConfig)
     batch: BatchConfig = msgspec.field(default_factory=BatchConfig)
     queue_size: Annotated[int, msgspec.Meta(ge=100)] = 50_000
+    # Messages the broker may have in flight to us unacknowledged (MQTT v5 Receive
+    # Maximum). We acknowledge only once points are durable, so a batch is written (or
+    # spooled) at the latest when this many are waiting.
+    max_unacked: Annotated[int, msgspec.Meta(ge=10, le=65_535)] = 2_000
+    # The spool (batches InfluxDB could not take yet) lives here; relative to the file.
+    state_dir: str = "gateway-state"
+    spool_max_mb: Positive = 1024.0
 
 
 def load(path: Path) -> GatewayConfig:
@@ -61,7 +68,10 @@ def load(path: Path) -> GatewayConfig:
     if not inventory.is_absolute():
         inventory = (path.parent / inventory).resolve()
     return msgspec.structs.replace(
-        config, inventory=str(inventory), mqtt=config.mqtt.relative_to(path.parent)
+        config,
+        inventory=str(inventory),
+        mqtt=config.mqtt.relative_to(path.parent),
+        state_dir=str(path.parent / config.state_dir),
     )
 
 

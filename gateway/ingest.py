@@ -1,8 +1,14 @@
 """The ingest loop: MQTT messages in; validated, batched points out to InfluxDB.
 
-paho's network thread only puts (topic, payload) on a bounded queue; when the queue is
-full it waits, which slows the broker connection down instead of growing memory. All
+paho's network thread only puts the message on a bounded queue; when the queue is full
+it waits, which slows the broker connection down instead of growing memory. All
 decoding, batching and writing happens on the gateway's own thread.
+
+Nothing acknowledged is lost: a message is acknowledged to the broker (paho manual
+ack) only once its points are durable, written to InfluxDB or committed to the spool
+while InfluxDB cannot take them. Until then the broker keeps it in our session and
+sends it again if the gateway dies. The spool drains, oldest first, when InfluxDB
+is back; while it holds anything, new batches queue behind it so order is kept.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -25,6 +32,7 @@ from civic_iot.statelog import StateLog
 from gateway.config import GatewayConfig
 from gateway.errors import WriteError
 from gateway.schema import message_lines
+from gateway.spool import Spool
 from gateway.stats import IngestStats
 from gateway.writers import Writer
 from provisioning.inventory import Inventory
@@ -36,6 +44,13 @@ log = logging.getLogger(__name__)
 AGENT = "civic-iot-gateway"
 QOS = 1
 _MAX_BACKOFF_S = 30.0
+
+
+class Inbound(NamedTuple):
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
 
 
 class Batch:
@@ -66,8 +81,14 @@ class Ingest:
         self.inventory = inventory
         self.writer = writer
         self.stats = IngestStats()
-        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=config.queue_size)
+        self.inbox: queue.Queue[Inbound] = queue.Queue(maxsize=config.queue_size)
         self._batch = Batch()
+        self._unacked: list[tuple[int, int]] = []  # (mid, qos) in arrival order
+        self.spool = Spool(
+            Path(config.state_dir) / "spool.sqlite3", int(config.spool_max_mb * 1024 * 1024)
+        )
+        self._next_drain = 0.0
+        self._drain_delay = 0.5
         self._states = StateLog(log)
         self._stop = threading.Event()
         self._status_topic = wire_topics.service_status(config.gateway_id)
@@ -82,6 +103,7 @@ class Ingest:
             self._with_retry("create databases", self._create_databases)
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self.config.session_expiry_s
+        properties.ReceiveMaximum = self.config.max_unacked
         self.client.connect_async(
             self.config.mqtt.host,
             self.config.mqtt.port,
@@ -101,20 +123,30 @@ class Ingest:
         timeout = self.config.batch.max_delay_s
         if self._batch.started is not None:
             timeout = max(0.0, self._batch.started + timeout - time.monotonic())
+        if self.spool.batches:
+            timeout = min(timeout, max(0.0, self._next_drain - time.monotonic()))
         try:
-            topic, payload = self.inbox.get(timeout=timeout)
+            inbound = self.inbox.get(timeout=timeout)
         except queue.Empty:
             self.flush()
             return
-        self.handle(topic, payload)
-        if self._batch.size >= self.config.batch.max_points:
+        self.receive(inbound)
+        if (
+            self._batch.size >= self.config.batch.max_points
+            or len(self._unacked) >= self.config.max_unacked
+        ):
             self.flush()
+
+    def receive(self, inbound: Inbound) -> None:
+        self.handle(inbound.topic, inbound.payload)
+        if inbound.qos > 0:
+            self._unacked.append((inbound.mid, inbound.qos))
 
     def _drain_and_flush(self) -> None:
         self.client.unsubscribe(self._subscriptions())
         while True:
             try:
-                self.handle(*self.inbox.get_nowait())
+                self.receive(self.inbox.get_nowait())
             except queue.Empty:
                 break
         self.flush(final=True)
@@ -124,6 +156,7 @@ class Ingest:
         self.client.disconnect()
         self.client.loop_stop()
         self.writer.close()
+        self.spool.close()
         log.info("gateway stopped: %s", self.stats.as_dict())
 
     # -- one message -------------------------------------------------------------------
@@ -167,33 +200,55 @@ class Ingest:
     # -- writing -----------------------------------------------------------------------
 
     def flush(self, *, final: bool = False) -> None:
+        """Make the batch durable (InfluxDB, else the spool), then acknowledge it."""
         for database, lines in self._batch.take().items():
-            self._write(database, lines, final=final)
+            if self.spool.batches or not self._write_once(database, lines):
+                self._to_spool(database, lines)
+        self._acknowledge()
+        self._drain(final=final)
 
-    def _write(self, database: str, lines: list[str], *, final: bool) -> None:
+    def _write_once(self, database: str, lines: list[str]) -> bool:
+        """True when the lines are done with: written, or refused for good (counted)."""
         source = f"InfluxDB {self.config.influx.url} database {database!r}"
-        delay = 0.5
-        while True:
-            try:
-                self.writer.write(database, lines)
-            except WriteError as exc:
-                self._states.failed(source, exc.reason)
-                if not exc.retryable or (final and delay > 4) or self._stop_now(final):
-                    self.stats.points_dropped += len(lines)
-                    log.error("dropped %d points for %s: %s", len(lines), database, exc.reason)
-                    return
-                self.stats.write_retries += 1
-                time.sleep(delay)
-                delay = min(delay * 2, _MAX_BACKOFF_S)
-                continue
-            self._states.ok(source)
-            self.stats.points_written += len(lines)
-            return
+        try:
+            self.writer.write(database, lines)
+        except WriteError as exc:
+            self._states.failed(source, exc.reason)
+            if exc.retryable:
+                return False
+            self.stats.points_dropped += len(lines)
+            log.error("dropped %d points for %s: %s", len(lines), database, exc.reason)
+            return True
+        self._states.ok(source)
+        self.stats.points_written += len(lines)
+        return True
 
-    def _stop_now(self, final: bool) -> bool:
-        # While running, a stop request ends the retries so shutdown is not held hostage
-        # by a dead database; on the final flush a few quick retries are still made.
-        return self._stop.is_set() and not final
+    def _to_spool(self, database: str, lines: list[str]) -> None:
+        if self.spool.add(database, lines):
+            self.stats.points_spooled += len(lines)
+            self._states.ok("spool")
+            return
+        self.stats.spool_overflow_points += len(lines)
+        self._states.failed("spool", f"full ({self.spool.bytes} bytes); points are being dropped")
+
+    def _acknowledge(self) -> None:
+        for mid, qos in self._unacked:
+            self.client.ack(mid, qos)
+        self._unacked.clear()
+
+    def _drain(self, *, final: bool = False) -> None:
+        """Write spooled batches, oldest first, until InfluxDB refuses again."""
+        if not self.spool.batches or (time.monotonic() < self._next_drain and not final):
+            return
+        while (batch := self.spool.oldest()) is not None:
+            if not self._write_once(batch.database, batch.lines):
+                self.stats.write_retries += 1
+                self._next_drain = time.monotonic() + self._drain_delay
+                self._drain_delay = min(self._drain_delay * 2, _MAX_BACKOFF_S)
+                return
+            self.spool.remove(batch)
+        self._drain_delay = 0.5
+        log.warning("the spool is empty again: InfluxDB has every point")
 
     def _create_databases(self) -> None:
         self.writer.ensure_databases(self.config.influx.databases.all())
@@ -217,6 +272,7 @@ class Ingest:
 
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.config.gateway_id, self.config.mqtt)
+        client.manual_ack_set(True)
         client.max_inflight_messages_set(100)
         set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
@@ -244,4 +300,4 @@ class Ingest:
         client.publish(self._status_topic, status_payload("online", AGENT), qos=QOS, retain=True)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put((message.topic, bytes(message.payload)))
+        self.inbox.put(Inbound(message.topic, bytes(message.payload), message.mid, message.qos))

@@ -13,6 +13,8 @@ class IngestStats:
     dead_letters: int = 0
     write_retries: int = 0
     points_dropped: int = 0
+    points_spooled: int = 0
+    spool_overflow_points: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

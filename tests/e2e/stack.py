@@ -38,7 +38,12 @@ collectors:
 
 
 def gateway_config(
-    tmp: Path, broker: Mosquitto, inventory: Path, influx: str, gateway_id: str = "gw-test"
+    tmp: Path,
+    broker: Mosquitto,
+    inventory: Path,
+    influx: str,
+    gateway_id: str = "gw-test",
+    batch: str = "{max_points: 500, max_delay_s: 0.2}",
 ) -> Path:
     path = tmp / f"{gateway_id}.yaml"
     path.write_text(
@@ -47,7 +52,7 @@ inventory: {inventory}
 mqtt: {{host: {broker.host}, port: {broker.port}}}
 influx:
 {influx}
-batch: {{max_points: 500, max_delay_s: 0.2}}
+batch: {batch}
 """,
         encoding="utf-8",
     )
@@ -78,7 +83,9 @@ def start_gateway(
     return gateway
 
 
-def run_gateway(tmp: Path, broker: Mosquitto, repo_root: Path, influx: str) -> CliProcess:
+def run_gateway(
+    tmp: Path, broker: Mosquitto, repo_root: Path, influx: str, **settings: str
+) -> CliProcess:
     """A gateway process over the example city, writing with the given influx settings."""
     inventory = repo_root / "firmware-config"
-    return start_gateway(tmp, broker, gateway_config(tmp, broker, inventory, influx))
+    return start_gateway(tmp, broker, gateway_config(tmp, broker, inventory, influx, **settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -10,7 +11,7 @@ import pytest
 from civic_iot.services import InfluxDB, Mosquitto
 from tests.e2e.stack import run_gateway
 from tests.support.influx import influxql
-from tests.support.mqtt import Recorder, publish, wait_for
+from tests.support.mqtt import Recorder, publish, publish_many, wait_for
 from wire import DeadLetter, Message, Reading, decode, encode, now_ms, topics
 
 pytestmark = pytest.mark.services
@@ -83,3 +84,60 @@ def test_influxdb_restart_mid_stream_loses_no_reading(
     assert stored_temperatures(influxdb) == [20.0 + seq for seq in range(10)]
     assert gateway.terminate() == 0
     assert "recovered" in gateway.log()
+
+
+def spooled_points(tmp_path: Path) -> int:
+    path = tmp_path / "gateway-state" / "spool.sqlite3"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        try:
+            return int(db.execute("SELECT coalesce(sum(points), 0) FROM batch").fetchone()[0])
+        except sqlite3.OperationalError:  # the gateway has not made its table yet
+            return 0
+
+
+def test_points_held_in_the_spool_survive_a_gateway_restart(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    """While InfluxDB is down the gateway commits batches to its spool and acknowledges
+    them; the broker forgets them, so only the spool has them. They reach InfluxDB
+    after the gateway itself has been restarted."""
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
+    base = now_ms() - 60_000
+    device = topics.telemetry("home-a001-hub")
+    influxdb.stop()
+    publish_many(
+        mosquitto, [(device, climate(seq, 10.0 + seq / 10, ts=base + seq)) for seq in range(200)]
+    )
+    wait_for(lambda: spooled_points(tmp_path) == 200, what="200 points in the spool")
+    assert gateway.terminate() == 0
+    assert "'points_spooled': 200" in gateway.log()
+    influxdb.start()
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
+    wait_for(lambda: len(stored_temperatures(influxdb)) == 200, what="the spool drained")
+    assert stored_temperatures(influxdb) == [10.0 + seq / 10 for seq in range(200)]
+    assert spooled_points(tmp_path) == 0
+    assert gateway.terminate() == 0
+    assert "the spool is empty again" in gateway.log()
+
+
+def test_a_gateway_killed_mid_batch_loses_nothing(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    """Messages are acknowledged only after their points are written, so what a killed
+    gateway had in memory is sent again by the broker to the restarted one."""
+    slow = "{max_points: 100000, max_delay_s: 30}"  # holds everything in one open batch
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}", batch=slow)
+    base = now_ms() - 600_000
+    device = topics.telemetry("home-a001-hub")
+    publish_many(
+        mosquitto,
+        [(device, climate(seq, round(seq / 100, 2), ts=base + seq)) for seq in range(1500)],
+    )
+    assert stored_temperatures(influxdb) == []  # all of it is in the killed gateway's batch
+    gateway.kill()
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
+    wait_for(lambda: len(stored_temperatures(influxdb)) == 1500, what="all 1500 points")
+    assert stored_temperatures(influxdb) == [round(seq / 100, 2) for seq in range(1500)]
+    assert gateway.terminate() == 0

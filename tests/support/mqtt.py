@@ -79,6 +79,20 @@ def publish(broker: Mosquitto, topic: str, payload: bytes, *, retain: bool = Fal
     client.loop_stop()
 
 
+def publish_many(broker: Mosquitto, messages: list[tuple[str, bytes]]) -> None:
+    """Publish at QoS 1 over one connection; return when the broker has them all."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(100)
+    client.max_queued_messages_set(0)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+    for info in infos:
+        info.wait_for_publish(30)
+    client.disconnect()
+    client.loop_stop()
+
+
 def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "") -> Any:
     """Poll until condition() is truthy; fail with ``what`` when it never is."""
     deadline = time.monotonic() + timeout_s
