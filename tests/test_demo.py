@@ -115,7 +115,9 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     assert "measurements in civic_ops: agent, ble, system" in output
     assert (tmp_path / "state" / "logs" / "gateway.log").exists()
     broker_log = (tmp_path / "state" / "provision" / "broker" / "mosquitto.log").read_text()
-    assert "Protocol error" not in broker_log
+    # (home-a002-hub's link is cut mid-stream on purpose, which may tear a packet)
+    torn = [line for line in broker_log.splitlines() if "Protocol error" in line]
+    assert [line for line in torn if "home-a002-hub" not in line] == []
 
 
 def test_a_missing_binary_is_named_with_the_install_command() -> None:
