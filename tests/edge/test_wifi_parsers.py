@@ -1,7 +1,6 @@
 """The Wi-Fi parsers on real outputs captured by other projects (see each file's first line)."""
 
-from pathlib import Path
-
+from civic_iot.standins import RECORDINGS
 from edge.collectors.wifi_parsers import (
     parse_hostapd_all_sta,
     parse_hostapd_status,
@@ -11,7 +10,8 @@ from edge.collectors.wifi_parsers import (
     parse_survey_dump,
 )
 
-SAMPLES = Path(__file__).parent / "samples" / "wifi"
+# The demo replays the same captures (civic_iot/standins/wifi_recorded.py).
+SAMPLES = RECORDINGS / "wifi"
 
 
 def sample(prefix: str) -> str:
