@@ -5,7 +5,7 @@ against loopback, its meters over Modbus/TCP from a real server. The profile's
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from provisioning.inventory import DevicePlacement
 
@@ -34,13 +34,12 @@ HOME_STAND_INS = {"ble_replay": "home", "gpio": True, "gpio_activity_pins": [17,
 FACILITY_STAND_INS = {"wifi_recordings": "facility"}
 
 
-class DemoPeers:
+class DemoPeers(NamedTuple):
     """Addresses of what the demo runs for devices to talk to."""
 
-    def __init__(self, meters_port: int, connectivity_url: str, connectivity_port: int) -> None:
-        self.meters_port = meters_port
-        self.connectivity_url = connectivity_url
-        self.connectivity_port = connectivity_port
+    meters_port: int
+    connectivity_url: str
+    connectivity_port: int
 
 
 def demo_collectors(

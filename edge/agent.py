@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 from civic_iot.statelog import StateLog
 from civic_iot.yamlconf import ConfigError
 from edge import AGENT_NAME, remote, systemd
-from edge.collectors import Collector, close_collectors
+from edge.collectors import Collector, build_collectors, close_collectors
 from edge.commands import CommandError, Commands
 from edge.config import AgentConfig
 from edge.link import Acked, Inbound, LinkEvent, MqttLink
@@ -261,7 +261,7 @@ class Agent:
         previous = remote.Desired(self.config_version, {"collectors": self.collector_configs})
         close_collectors(self.collectors)
         try:
-            self.collectors = remote.build(document, self.device_id)
+            self.collectors = build_collectors(document, self.device_id)
         except Exception as exc:  # noqa: BLE001 - hardware can refuse in many ways
             self.collectors = self._rebuild(previous)
             self._reschedule()
@@ -272,7 +272,7 @@ class Agent:
 
     def _rebuild(self, previous: remote.Desired) -> list[Collector]:
         try:
-            return remote.build(remote.check(previous), self.device_id)
+            return build_collectors(remote.check(previous), self.device_id)
         except Exception as exc:  # noqa: BLE001 - keep the agent up: health still flows
             log.error("the previous collectors did not start again either: %s", exc)
             return []

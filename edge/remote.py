@@ -15,7 +15,7 @@ import msgspec
 
 from civic_iot import yamlconf
 from civic_iot.atomicfile import write_secret
-from edge.collectors import Collector, build_collectors, collector_config
+from edge.collectors import collector_config
 
 
 class RemoteConfig(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,11 +37,6 @@ def check(desired: Desired) -> yamlconf.Document:
     for index in range(len(desired.config["collectors"])):
         collector_config(document, f"$.collectors[{index}]")
     return document
-
-
-def build(document: yamlconf.Document, device_id: str) -> list[Collector]:
-    """The collectors of a checked config (this is when they claim pins and radios)."""
-    return build_collectors(document, device_id)
 
 
 class AppliedStore:

@@ -26,6 +26,7 @@ class Spooled(NamedTuple):
     id: int
     database: str
     lines: list[str]
+    size: int  # bytes of its text
 
 
 class Spool:
@@ -59,13 +60,16 @@ class Spool:
         row = self._db.execute(
             "SELECT id, database, lines FROM batch ORDER BY id LIMIT 1"
         ).fetchone()
-        return None if row is None else Spooled(int(row[0]), str(row[1]), str(row[2]).split("\n"))
+        if row is None:
+            return None
+        text = str(row[2])
+        return Spooled(int(row[0]), str(row[1]), text.split("\n"), len(text))
 
     def remove(self, batch: Spooled) -> None:
         self._db.execute("DELETE FROM batch WHERE id = ?", (batch.id,))
         self.batches -= 1
         self.points -= len(batch.lines)
-        self.bytes -= len("\n".join(batch.lines))
+        self.bytes -= batch.size
 
     def close(self) -> None:
         self._db.close()

@@ -102,7 +102,7 @@ def test_recorded_wifi_makes_a_working_access_point() -> None:
     time.sleep(0.05)
     readings = {r.quantity: r.value for r in wifi.collect(now_ms())}
     assert readings["wifi.ap_up"] is True
-    assert readings["wifi.clients"] == readings["wifi.unique_clients_today"]
+    assert 0 <= readings["wifi.clients"] <= readings["wifi.unique_clients_today"]  # type: ignore[operator]
     assert 0 < readings["wifi.channel_busy"] < 100  # type: ignore[operator]
 
 

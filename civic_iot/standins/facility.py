@@ -35,7 +35,8 @@ class FacilityMeters:
         )
 
     def _occupancy(self) -> float:
-        hour = datetime.now(self._zone).hour + datetime.now(self._zone).minute / 60
+        now = datetime.now(self._zone)
+        hour = now.hour + now.minute / 60
         return max(0.0, math.sin((hour - 8) / 12 * math.pi)) if 8 <= hour < 20 else 0.0
 
     def values(self, unit: int) -> Values:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from typing import Any
 
 from gpiozero.pins.mock import MockFactory
@@ -16,8 +17,8 @@ def activity_pin_factory(pins: list[int], mean_gap_s: float, seed: int) -> Any:
     rng = random.Random(seed)
 
     def live() -> None:
-        stop = threading.Event()
-        while not stop.wait(rng.expovariate(1 / mean_gap_s)):
+        while True:  # a daemon thread: it ends with the agent
+            time.sleep(rng.expovariate(1 / mean_gap_s))
             pin = factory.pin(rng.choice(pins))
             if pin.state:
                 pin.drive_low()

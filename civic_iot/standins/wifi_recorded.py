@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from edge.errors import CollectorError
 
+_MAC_LINE = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}\n", re.M)
 _POOL = 60  # distinct visitors' devices in a day
 _FILES = {
     "status": "20_hostapd-cli-status_written.txt",
@@ -36,6 +37,8 @@ class RecordedWifi:
 
     def __init__(self, directory: Path, seed: int = 0, timezone: str = "Asia/Tokyo") -> None:
         self._outputs = {name: _recorded(directory, name) for name in _FILES}
+        # the recorded first station's fields, reused for every made-up client
+        self._station_fields = _MAC_LINE.split(self._outputs["all_sta"])[1]
         self._seed = seed
         self._zone = ZoneInfo(timezone)
         self._started = time.monotonic()
@@ -60,14 +63,13 @@ class RecordedWifi:
             self._clients = rng.randint(6, 24)
         else:
             self._clients = rng.randint(1, 5) if 19 <= now.hour < 22 else rng.randint(0, 2)
-        template = self._outputs["all_sta"].split("\n", 1)[1].split("\n62:b3")[0] + "\n"
         blocks = []
         for index in rng.sample(range(_POOL), self._clients):
             # about half of today's phones use a randomised (locally administered) address
             first = 0x02 if index % 2 else 0x30
             mac = f"{first:02x}:d5:3e:{now.day:02x}:00:{index:02x}"
             signal = f"signal=-{rng.randint(45, 80)}"
-            blocks.append(mac + "\n" + re.sub(r"signal=-\d+", signal, template))
+            blocks.append(mac + "\n" + re.sub(r"signal=-\d+", signal, self._station_fields))
         return "".join(blocks)
 
     def _survey(self) -> str:
