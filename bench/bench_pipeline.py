@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from civic_iot.children import CliProcess  # noqa: E402
 from civic_iot.mqttlink import MqttConfig  # noqa: E402
-from civic_iot.services import InfluxDB, Mosquitto, process_rss_peak_kib  # noqa: E402
+from civic_iot.services import InfluxDB, Mosquitto, free_port, process_rss_peak_kib  # noqa: E402
 from civic_iot.watch import wait_online  # noqa: E402
 from wire import Message, Reading, encode, now_ms, topics  # noqa: E402
 
@@ -149,6 +149,7 @@ def pipeline(
                 "mqtt": {"host": broker.host, "port": broker.port},
                 "influx": {"url": influx.url},
                 "batch": {"max_points": 5000, "max_delay_s": 0.5},
+                "http_listen": f"127.0.0.1:{free_port()}",
             }
         ),
         encoding="utf-8",

@@ -11,8 +11,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from civic_iot import cli_devices
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.yamlconf import ConfigError
+from gateway.errors import GatewayError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INVENTORY = REPO_ROOT / "firmware-config"
@@ -34,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"civic-iot: configuration error: {exc}", file=sys.stderr)
         return 2
+    except GatewayError as exc:
+        print(f"civic-iot: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     grun.set_defaults(handler=_gateway_run)
     schema = gateway.add_parser("schema", help="print the InfluxDB schema as a Markdown table")
     schema.set_defaults(handler=_gateway_schema)
+
+    cli_devices.add_parser(commands)
 
     inventory = commands.add_parser("inventory", help="sites and devices").add_subparsers()
     icheck = inventory.add_parser("check", help="validate firmware-config and list its devices")

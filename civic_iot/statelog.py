@@ -10,10 +10,13 @@ class StateLog:
         self._logger = logger
         self._failing: dict[str, str] = {}
 
-    def failed(self, source: str, reason: str) -> None:
-        if source not in self._failing:
+    def failed(self, source: str, reason: str) -> bool:
+        """Record a failure; true when the source was not failing before."""
+        started = source not in self._failing
+        if started:
             self._logger.warning("%s is failing: %s", source, reason)
         self._failing[source] = reason
+        return started
 
     def ok(self, source: str) -> None:
         if self._failing.pop(source, None) is not None:

@@ -60,6 +60,15 @@ class GatewayConfig(_Strict):
     # The spool (batches InfluxDB could not take yet) lives here; relative to the file.
     state_dir: str = "gateway-state"
     spool_max_mb: Positive = 1024.0
+    # A device that says it is online but sends nothing for this long is "silent".
+    # Agents send health every 60 s by default.
+    offline_after_s: Positive = 300.0
+    # Per-device ingest figures (gaps, duplicates, lag) go to the operations zone.
+    ops_interval_s: Positive = 60.0
+    # host:port of /metrics (Prometheus) and /healthz; null turns it off.
+    http_listen: Annotated[str, msgspec.Meta(pattern=r"^[\w.\-\[\]:]*:\d{1,5}$")] | None = (
+        "127.0.0.1:9108"
+    )
 
 
 def load(path: Path) -> GatewayConfig:

@@ -22,3 +22,7 @@ class WriteError(GatewayError):
         self.status = status
         kind = "temporary" if retryable else "permanent"
         super().__init__(f"write to {database!r} failed ({kind}): {reason}")
+
+
+class RegistryError(GatewayError):
+    """The device registry file cannot be opened or read; names the file."""

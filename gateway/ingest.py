@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,20 +30,45 @@ from paho.mqtt.reasoncodes import ReasonCode
 from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from civic_iot.statelog import StateLog
 from gateway.config import GatewayConfig
-from gateway.errors import WriteError
+from gateway.errors import GatewayError, WriteError
+from gateway.fleetstate import DeviceState, state_of
+from gateway.httpapi import HttpApi, Snapshot
+from gateway.opsreport import OpsReport
+from gateway.registry import Registry
+from gateway.registry_db import DeviceRecord
 from gateway.schema import message_lines
 from gateway.spool import Spool
 from gateway.stats import IngestStats
 from gateway.writers import Writer
 from provisioning.inventory import Inventory
-from wire import DeadLetter, Kind, PayloadError, TopicError, decode_message, encode, now_ms
+from wire import (
+    ConfigDesired,
+    ConfigReported,
+    DeadLetter,
+    Kind,
+    Message,
+    PayloadError,
+    ServiceEvent,
+    Status,
+    TopicError,
+    decode,
+    decode_message,
+    encode,
+    now_ms,
+)
 from wire import topics as wire_topics
-from wire.payloads import dead_letter_text
+from wire.payloads import ServiceEventKind, dead_letter_text
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-gateway"
 QOS = 1
 _MAX_BACKOFF_S = 30.0
+# A device's distinct sensor names: more than this is free text or an address leaking
+# into a tag, which would make InfluxDB's series count explode.
+MAX_SENSORS_PER_DEVICE = 64
+_UNKNOWN_EVENT_EVERY_MS = 3_600_000
+_FLEET_CHECK_S = 10.0
+_RETAINED_KINDS = (Kind.STATUS, Kind.CONFIG_DESIRED, Kind.CONFIG_REPORTED)
 
 
 class Inbound(NamedTuple):
@@ -89,11 +114,23 @@ class Ingest:
         )
         self._next_drain = 0.0
         self._drain_delay = 0.5
+        self.registry = Registry(Path(config.state_dir) / "registry.sqlite3", inventory)
+        self.ops = OpsReport(config.gateway_id)
+        self._sensors: dict[str, set[str]] = defaultdict(set)
+        self._unknown_told: dict[str, int] = {}
+        self._fleet: dict[str, DeviceState] = {}
+        self._next_fleet_check = 0.0
+        self._next_ops_report = time.monotonic() + config.ops_interval_s
+        self._influx_problem = ""
+        self._connected = False
+        self.snapshot = Snapshot()
         self._states = StateLog(log)
         self._stop = threading.Event()
         self._status_topic = wire_topics.service_status(config.gateway_id)
         self._dead_letter_topic = wire_topics.dead_letter(config.gateway_id)
+        self._event_topic = wire_topics.service_event(config.gateway_id)
         self.client = self._make_client()
+        self.http = self._make_http()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -112,9 +149,12 @@ class Ingest:
             properties=properties,
         )
         self.client.loop_start()
+        if self.http:
+            self.http.start()
         try:
             while not stop.is_set():
                 self._step()
+                self._tick()
         finally:
             self._drain_and_flush()
             self._close()
@@ -155,8 +195,11 @@ class Ingest:
         say_offline(self.client, self._status_topic, AGENT)
         self.client.disconnect()
         self.client.loop_stop()
+        if self.http:
+            self.http.close()
         self.writer.close()
         self.spool.close()
+        self.registry.close()
         log.info("gateway stopped: %s", self.stats.as_dict())
 
     # -- one message -------------------------------------------------------------------
@@ -168,19 +211,74 @@ class Ingest:
         except TopicError as exc:
             self.dead_letter(topic, payload, str(exc), "$")
             return
-        placement = self.inventory.placement(device.device_id)
-        if placement is None:
-            reason = f"unknown device {device.device_id!r}: not listed in firmware-config"
-            self.dead_letter(topic, payload, reason, "topic")
-            return
         try:
-            message = decode_message(payload, topic=topic)
+            if device.kind in wire_topics.READING_KINDS:
+                self._readings(device.device_id, topic, payload)
+            else:
+                self._retained(device, topic, payload)
         except PayloadError as exc:
             self.dead_letter(topic, payload, exc.reason, exc.where)
+
+    def _readings(self, device_id: str, topic: str, payload: bytes) -> None:
+        received = now_ms()
+        record = self.registry.seen(device_id, received)
+        placement = self.inventory.placement(device_id)
+        if placement is None or not record.listed:
+            self._unknown_device(record, topic, received)
             return
+        message = decode_message(payload, topic=topic)
+        self._guard_sensors(device_id, message, topic)
+        verdict = self.registry.message(record, message, received)
+        self.ops.message(device_id, len(message.readings), received - message.ts, verdict)
         self.stats.readings += len(message.readings)
-        for zone, lines in message_lines(message, device.device_id, placement).items():
+        for zone, lines in message_lines(message, device_id, placement).items():
             self._batch.add(self.config.influx.databases.of(zone), lines)
+
+    def _guard_sensors(self, device_id: str, message: Message, topic: str) -> None:
+        known = self._sensors[device_id]
+        new = {r.sensor for r in message.readings} - known
+        if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
+            raise PayloadError(
+                f"device {device_id} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
+                f"sensor names with {sorted(new)[:3]}; sensor names are configured, not data",
+                where="$.readings[*].sensor",
+                topic=topic,
+            )
+        known |= new
+
+    def _unknown_device(self, record: DeviceRecord, topic: str, received: int) -> None:
+        self.stats.unknown_device_messages += 1
+        told = self._unknown_told.get(record.device_id)
+        if told is None or received - told >= _UNKNOWN_EVENT_EVERY_MS:
+            self._unknown_told[record.device_id] = received
+            log.warning("unknown device %s publishes on %s; not stored", record.device_id, topic)
+            detail = f"publishes on {topic} but is not listed in firmware-config; not stored"
+            self.event("unknown-device", record, detail)
+
+    def _retained(self, device: wire_topics.DeviceTopic, topic: str, payload: bytes) -> None:
+        """Status and config topics: the registry's view of the device."""
+        device_id = device.device_id
+        if device.kind is Kind.STATUS:
+            self.registry.status(
+                device_id, decode(payload, Status, topic=topic) if payload else None
+            )
+        elif device.kind is Kind.CONFIG_DESIRED:
+            desired = decode(payload, ConfigDesired, topic=topic) if payload else None
+            self.registry.desired(device_id, desired)
+        elif device.kind is Kind.CONFIG_REPORTED:
+            reported = decode(payload, ConfigReported, topic=topic) if payload else None
+            self.registry.reported(device_id, reported)
+
+    def event(self, kind: ServiceEventKind, record: DeviceRecord | None, detail: str) -> None:
+        message = ServiceEvent(
+            schema=1,
+            kind=kind,
+            ts=now_ms(),
+            device=record.device_id if record else "",
+            site=record.site if record else "",
+            detail=detail,
+        )
+        self.client.publish(self._event_topic, encode(message), qos=QOS)
 
     def dead_letter(self, topic: str, payload: bytes, reason: str, where: str) -> None:
         self.stats.dead_letters += 1
@@ -204,6 +302,7 @@ class Ingest:
         for database, lines in self._batch.take().items():
             if self.spool.batches or not self._write_once(database, lines):
                 self._to_spool(database, lines)
+        self.registry.save()
         self._acknowledge()
         self._drain(final=final)
 
@@ -215,11 +314,13 @@ class Ingest:
         except WriteError as exc:
             self._states.failed(source, exc.reason)
             if exc.retryable:
+                self._influx_problem = exc.reason
                 return False
             self.stats.points_dropped += len(lines)
             log.error("dropped %d points for %s: %s", len(lines), database, exc.reason)
             return True
         self._states.ok(source)
+        self._influx_problem = ""
         self.stats.points_written += len(lines)
         return True
 
@@ -229,7 +330,9 @@ class Ingest:
             self._states.ok("spool")
             return
         self.stats.spool_overflow_points += len(lines)
-        self._states.failed("spool", f"full ({self.spool.bytes} bytes); points are being dropped")
+        problem = f"full ({self.spool.bytes} bytes); points are being dropped"
+        if self._states.failed("spool", problem):
+            self.event("spool-overflow", None, f"gateway {self.config.gateway_id}: spool {problem}")
 
     def _acknowledge(self) -> None:
         for mid, qos in self._unacked:
@@ -249,6 +352,69 @@ class Ingest:
             self.spool.remove(batch)
         self._drain_delay = 0.5
         log.warning("the spool is empty again: InfluxDB has every point")
+
+    # -- fleet state and operations figures -------------------------------------------
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_fleet_check:
+            self._next_fleet_check = now + min(_FLEET_CHECK_S, self.config.offline_after_s / 2)
+            self._check_fleet()
+        if now >= self._next_ops_report:
+            self._next_ops_report = now + self.config.ops_interval_s
+            self._report_ops()
+
+    def _check_fleet(self) -> None:
+        """Device states from the registry; a device going silent or coming back is an
+        event, and the counts go to the metrics snapshot."""
+        now = now_ms()
+        counts: Counter[DeviceState] = Counter()
+        for record in self.registry:
+            state = state_of(record, now, self.config.offline_after_s)
+            counts[state] += 1
+            before = self._fleet.get(record.device_id)
+            self._fleet[record.device_id] = state
+            if before is None or before is state:
+                continue
+            if state is DeviceState.SILENT:
+                log.warning(
+                    "%s is silent: nothing heard for %ss",
+                    record.device_id,
+                    self.config.offline_after_s,
+                )
+                self.event(
+                    "device-silent",
+                    record,
+                    f"nothing heard for "
+                    f"{self.config.offline_after_s:g} s while it says it is online",
+                )
+            elif before is DeviceState.SILENT and state is DeviceState.ONLINE:
+                log.warning("%s is heard again", record.device_id)
+                self.event("device-back", record, "heard again")
+        self._publish_snapshot(counts)
+
+    def _publish_snapshot(self, counts: Counter[DeviceState]) -> None:
+        self.snapshot = Snapshot(
+            counters=self.stats.as_dict(),
+            gauges=self._gauges(),
+            devices={state.value: counts[state] for state in DeviceState},
+            broker_connected=self._connected,
+            influx_problem=self._influx_problem,
+            spool_full=self._states.is_failing("spool"),
+        )
+
+    def _gauges(self) -> dict[str, int]:
+        return {
+            "spool_points": self.spool.points,
+            "spool_bytes": self.spool.bytes,
+            "queue_depth": self.inbox.qsize(),
+            "unacked_messages": len(self._unacked),
+        }
+
+    def _report_ops(self) -> None:
+        counts = Counter(self._fleet.values())
+        lines = self.ops.take_lines(self.registry, self.stats, self._gauges(), counts, now_ms())
+        self._batch.add(self.config.influx.databases.operations, lines)
 
     def _create_databases(self) -> None:
         self.writer.ensure_databases(self.config.influx.databases.all())
@@ -276,15 +442,30 @@ class Ingest:
         client.max_inflight_messages_set(100)
         set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
 
     def _subscriptions(self) -> list[str]:
-        filters = [
-            wire_topics.all_devices(kind) for kind in (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH)
-        ]
+        readings = [wire_topics.all_devices(kind) for kind in wire_topics.READING_KINDS]
         group = self.config.shared_group
-        return [wire_topics.shared(group, f) if group else f for f in filters]
+        if group:
+            readings = [wire_topics.shared(group, f) for f in readings]
+        # Retained status and config go to every worker: each keeps a whole registry,
+        # and a shared subscription would not get retained messages at all.
+        return sorted(readings) + [wire_topics.all_devices(kind) for kind in _RETAINED_KINDS]
+
+    def _make_http(self) -> HttpApi | None:
+        if self.config.http_listen is None:
+            return None
+        host, _, port = self.config.http_listen.rpartition(":")
+        try:
+            return HttpApi(host or "127.0.0.1", int(port), lambda: self.snapshot)
+        except OSError as exc:
+            raise GatewayError(
+                f"gateway {self.config.gateway_id}: cannot serve /metrics on http_listen "
+                f"{self.config.http_listen!r}: {exc.strerror}; choose another port or null"
+            ) from exc
 
     def _on_connect(
         self,
@@ -296,8 +477,19 @@ class Ingest:
     ) -> None:
         if reason_code.is_failure:
             return
+        self._connected = True
         client.subscribe([(topic, QOS) for topic in self._subscriptions()])
         client.publish(self._status_topic, status_payload("online", AGENT), qos=QOS, retain=True)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._connected = False
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.inbox.put(Inbound(message.topic, bytes(message.payload), message.mid, message.qos))

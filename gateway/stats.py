@@ -11,6 +11,7 @@ class IngestStats:
     readings: int = 0
     points_written: int = 0
     dead_letters: int = 0
+    unknown_device_messages: int = 0
     write_retries: int = 0
     points_dropped: int = 0
     points_spooled: int = 0

@@ -114,6 +114,21 @@ class DeadLetter(_Strict):
     encoding: Literal["utf-8", "base64"] = "utf-8"
 
 
+ServiceEventKind = Literal["unknown-device", "device-silent", "device-back", "spool-overflow"]
+
+
+class ServiceEvent(_Strict):
+    """Something a service noticed that people must hear about, for the alerts service:
+    a device not in firmware-config, a device gone silent or back, the spool full."""
+
+    schema: Schema
+    kind: ServiceEventKind
+    ts: EpochMs
+    device: str = ""
+    site: str = ""
+    detail: str = ""
+
+
 Payload = TypeVar(
     "Payload",
     Message,
@@ -123,10 +138,13 @@ Payload = TypeVar(
     CommandRequest,
     CommandResponse,
     DeadLetter,
+    ServiceEvent,
 )
 
 _encoder = msgspec.json.Encoder()
 _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+# Six hex octets with or without separators: a MAC address dressed as a sensor name.
+_MAC_LIKE = re.compile(r"[0-9a-f]{2}(?:-?[0-9a-f]{2}){5}")
 _AT = re.compile(r" - at `(?P<where>[^`]*)`$")
 
 
@@ -181,6 +199,13 @@ def _check_readings(message: Message, topic: str | None) -> None:
             raise PayloadError(
                 f"unit {reading.unit!r} for {quantity.name}, expected {quantity.unit!r}",
                 where=f"{where}.unit",
+                topic=topic,
+            )
+        if _MAC_LIKE.fullmatch(reading.sensor):
+            raise PayloadError(
+                f"sensor {reading.sensor!r} looks like a hardware address; sensors are "
+                "configured names, and MAC addresses never leave the device",
+                where=f"{where}.sensor",
                 topic=topic,
             )
         problem = _value_problem(reading.value, quantity.type)

@@ -113,6 +113,15 @@ def dead_letter(service_id: str) -> str:
     return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/deadletter"
 
 
+def service_event(service_id: str) -> str:
+    """Events a service raises for people (see wire.ServiceEvent)."""
+    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/event"
+
+
+def all_service_events() -> str:
+    return f"{_SERVICE_PREFIX}/+/event"
+
+
 def service_status(service_id: str) -> str:
     """Retained online/offline status of a service such as a gateway worker."""
     return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/status"

@@ -44,6 +44,7 @@ def gateway_config(
     influx: str,
     gateway_id: str = "gw-test",
     batch: str = "{max_points: 500, max_delay_s: 0.2}",
+    extra: str = "http_listen: null\n",
 ) -> Path:
     path = tmp / f"{gateway_id}.yaml"
     path.write_text(
@@ -53,7 +54,7 @@ mqtt: {{host: {broker.host}, port: {broker.port}}}
 influx:
 {influx}
 batch: {batch}
-""",
+{extra}""",
         encoding="utf-8",
     )
     return path

@@ -42,14 +42,22 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
             "readings": [{"quantity": "climate.temperature", "value": 70, "unit": "F"}],
         }
     )
+    mac_sensor = encode(
+        Message(
+            schema=1,
+            seq=3,
+            ts=now_ms(),
+            readings=[Reading("climate.temperature", 20.0, "Cel", sensor="a4c1385d21f0")],
+        )
+    )
     bad = [
         (topics.telemetry(home), b"\xff\xfe not json", "not valid JSON"),
         (topics.telemetry(home), wrong_unit, "unit 'F' for climate.temperature"),
-        (topics.telemetry("stranger-1"), climate(1, 20.0), "unknown device 'stranger-1'"),
+        (topics.telemetry(home), mac_sensor, "looks like a hardware address"),
     ]
     for topic, payload, _ in bad:
         publish(mosquitto, topic, payload)
-    publish(mosquitto, topics.telemetry(home), climate(3, 21.25))
+    publish(mosquitto, topics.telemetry(home), climate(4, 21.25))
     wait_for(lambda: stored_temperatures(influxdb) == [21.25], what="the valid reading")
     received = wait_for(
         lambda: len(letters.snapshot()) >= 3 and letters.snapshot(), what="3 dead letters"
@@ -61,6 +69,7 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
     assert dead[0].encoding == "base64"
     assert dead[1].where == "$.readings[0].unit"
     assert msgspec.json.decode(dead[1].payload)["readings"][0]["unit"] == "F"
+    assert dead[2].where == "$.readings[0].sensor"
     letters.close()
     assert gateway.terminate() == 0
     assert "'dead_letters': 3" in gateway.log()

@@ -61,6 +61,13 @@ CASES: dict[str, msgspec.Struct] = {
         received_ts=TS,
         payload='{"schema":1}',
     ),
+    "service-event-unknown-device.json": wire.ServiceEvent(
+        schema=1,
+        kind="unknown-device",
+        ts=TS,
+        device="home-z999-hub",
+        detail="not listed in firmware-config; its readings are not stored",
+    ),
 }
 
 

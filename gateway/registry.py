@@ -1,0 +1,121 @@
+"""The device registry: every device listed in firmware-config, plus every device seen.
+
+It records first and last seen, the retained status (online/offline, agent version),
+desired and reported config versions, the last health readings and the sequence state.
+Records live in memory on the ingest thread; changed ones are saved to SQLite with
+every batch, before the batch is acknowledged, so a restart resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from gateway import registry_db
+from gateway.registry_db import DeviceRecord
+from provisioning.inventory import Inventory
+from wire import CATALOGUE, ConfigDesired, ConfigReported, Message, Status, Zone
+
+
+class Registry:
+    def __init__(self, path: Path, inventory: Inventory) -> None:
+        self.path = path
+        self._db = registry_db.connect(path)
+        self._records = registry_db.load(self._db)
+        self._dirty: set[str] = set()
+        self.sync_inventory(inventory)
+
+    def sync_inventory(self, inventory: Inventory) -> None:
+        """Listed devices get their site and zone; devices no longer listed lose them."""
+        for device_id, record in self._records.items():
+            if record.listed and device_id not in inventory.devices:
+                record.listed = False
+                self._dirty.add(device_id)
+        for device_id, placement in inventory.devices.items():
+            record = self._record(device_id)
+            site, zone = placement.site.id, placement.site.zone.value
+            if (record.site, record.zone, record.listed) != (site, zone, True):
+                record.site, record.zone, record.listed = site, zone, True
+                self._dirty.add(device_id)
+        self.save()
+
+    # -- what arrives ------------------------------------------------------------------
+
+    def seen(self, device_id: str, now_ms: int) -> DeviceRecord:
+        record = self._record(device_id)
+        if record.first_seen_ms is None:
+            record.first_seen_ms = now_ms
+        record.last_seen_ms = now_ms
+        self._dirty.add(device_id)
+        return record
+
+    def message(self, record: DeviceRecord, message: Message, now_ms: int) -> str:
+        """A reading message from the device; returns its sequence verdict."""
+        record.messages += 1
+        record.last_lag_ms = now_ms - message.ts
+        for reading in message.readings:
+            quantity = CATALOGUE[reading.quantity]
+            if quantity.zone is Zone.OPERATIONS and not reading.sensor:
+                record.health[reading.quantity] = reading.value
+        return record.sequence.observe(message.seq, message.ts)
+
+    def status(self, device_id: str, status: Status | None) -> None:
+        record = self._record(device_id)
+        if status is None:
+            record.status, record.status_ts_ms, record.status_reason = "", None, ""
+        else:
+            record.status, record.status_ts_ms = status.state, status.ts
+            record.status_reason = status.reason
+            record.agent = status.agent or record.agent
+        self._dirty.add(device_id)
+
+    def desired(self, device_id: str, desired: ConfigDesired | None) -> None:
+        record = self._record(device_id)
+        record.desired_version = desired.version if desired else None
+        self._dirty.add(device_id)
+
+    def reported(self, device_id: str, reported: ConfigReported | None) -> None:
+        record = self._record(device_id)
+        if reported is None:
+            record.reported_version = record.reported_desired = None
+            record.reported_state = record.config_error = ""
+        else:
+            record.reported_version = reported.version
+            record.reported_desired = reported.desired
+            record.reported_state, record.config_error = reported.state, reported.error
+        self._dirty.add(device_id)
+
+    # -- reading and saving ------------------------------------------------------------
+
+    def get(self, device_id: str) -> DeviceRecord | None:
+        return self._records.get(device_id)
+
+    def __iter__(self) -> Iterator[DeviceRecord]:
+        return iter(self._records.values())
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def save(self) -> None:
+        if self._dirty:
+            registry_db.save(self._db, (self._records[d] for d in self._dirty))
+            self._dirty.clear()
+
+    def close(self) -> None:
+        self.save()
+        self._db.close()
+
+    def _record(self, device_id: str) -> DeviceRecord:
+        record = self._records.get(device_id)
+        if record is None:
+            record = self._records[device_id] = DeviceRecord(device_id)
+        return record
+
+
+def read(path: Path) -> list[DeviceRecord]:
+    """The records in a registry file, for `civic-iot devices` (another process)."""
+    db = registry_db.connect(path)
+    try:
+        return sorted(registry_db.load(db).values(), key=lambda r: (r.site, r.device_id))
+    finally:
+        db.close()
