@@ -138,7 +138,9 @@ def test_ops_figures_silence_events_metrics_and_health(
     publish(mosquitto, topics.telemetry(HOME), message(3, temperature(20.5), ts=sent))
 
     def ingest_rows() -> list[dict[str, object]]:
-        return influxql(influxdb, "civic_ops", "SELECT * FROM ingest WHERE device = 'home-a001-hub'")
+        return influxql(
+            influxdb, "civic_ops", "SELECT * FROM ingest WHERE device = 'home-a001-hub'"
+        )
 
     rows = wait_for(ingest_rows, what="ingest figures in the operations zone")
     assert sum(row["messages"] for row in rows) == 3
