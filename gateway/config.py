@@ -9,7 +9,8 @@ import msgspec
 
 from civic_iot import yamlconf
 from civic_iot.mqttlink import MqttConfig
-from gateway.schema import Databases
+from gateway.retention import Retention
+from gateway.schema import Databases, Identifier
 from gateway.writers import Writer
 from gateway.writers.v1 import V1Writer
 from gateway.writers.v2 import V2Writer
@@ -30,8 +31,10 @@ class InfluxConfig(_Strict):
     # v1 dialect
     username: str | None = None
     password_file: str | None = None
-    retention_policy: str | None = None
+    retention_policy: Identifier | None = None
+    # Create databases/buckets, retention and roll-ups at start (see `gateway setup`).
     create_databases: bool = True
+    retention: Retention = msgspec.field(default_factory=Retention)
     # v2 dialect
     org: str = "civic"
     token_file: str | None = None

@@ -29,6 +29,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from civic_iot.statelog import StateLog
+from gateway import retention
 from gateway.config import GatewayConfig
 from gateway.errors import GatewayError, WriteError
 from gateway.fleetstate import DeviceState, state_of
@@ -136,8 +137,8 @@ class Ingest:
 
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
-        if self.config.influx.dialect == "v1" and self.config.influx.create_databases:
-            self._with_retry("create databases", self._create_databases)
+        if self.config.influx.create_databases:
+            self._with_retry("storage set-up", self._set_up_storage)
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self.config.session_expiry_s
         properties.ReceiveMaximum = self.config.max_unacked
@@ -416,8 +417,10 @@ class Ingest:
         lines = self.ops.take_lines(self.registry, self.stats, self._gauges(), counts, now_ms())
         self._batch.add(self.config.influx.databases.operations, lines)
 
-    def _create_databases(self) -> None:
-        self.writer.ensure_databases(self.config.influx.databases.all())
+    def _set_up_storage(self) -> None:
+        influx = self.config.influx
+        for line in self.writer.set_up(retention.plan(influx.databases, influx.retention)):
+            log.info("storage: %s", line)
 
     def _with_retry(self, what: str, action: Callable[[], None]) -> None:
         delay = 0.5

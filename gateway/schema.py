@@ -7,6 +7,7 @@ The mapping is documented in docs/influxdb-schema.md; a test keeps that table eq
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Annotated
 
 import msgspec
 
@@ -15,14 +16,16 @@ from provisioning.inventory import DevicePlacement
 from wire import CATALOGUE, Message, ValueType, Zone
 
 TAGS = ("device", "site", "sensor")
+# Database, bucket and retention policy names go into InfluxQL statements.
+Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
 
 
 class Databases(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename="kebab"):
     """Database (v1) or bucket (v2) of each trust zone."""
 
-    watch_over: str = "civic_watch"
-    facility: str = "civic_facility"
-    operations: str = "civic_ops"
+    watch_over: Identifier = "civic_watch"
+    facility: Identifier = "civic_facility"
+    operations: Identifier = "civic_ops"
 
     def of(self, zone: Zone) -> str:
         if zone is Zone.WATCH_OVER:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gateway.retention import ZonePlan
+
 
 class Writer(Protocol):
     def write(self, database: str, lines: list[str]) -> None:
         """Store the lines or raise WriteError."""
         ...
 
-    def ensure_databases(self, names: list[str]) -> None:
-        """Create missing databases where the dialect can; raise WriteError otherwise."""
+    def set_up(self, zones: list[ZonePlan]) -> list[str]:
+        """Create databases/buckets with retention and roll-ups as far as the server
+        allows; one line per zone says what was done. Raises WriteError."""
         ...
 
     def close(self) -> None: ...

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
 
+from gateway import setup_v1
 from gateway.errors import WriteError
+from gateway.retention import ZonePlan
 
 
 class V1Writer:
@@ -35,15 +39,21 @@ class V1Writer:
         body = "\n".join(lines).encode("utf-8")
         self._request(database, f"/write?{urlencode(query)}", body)
 
-    def ensure_databases(self, names: list[str]) -> None:
-        for name in names:
-            statement = f'CREATE DATABASE "{name}"'  # idempotent in InfluxQL
-            self._request(name, f"/query?{urlencode({'q': statement})}", b"")
+    def set_up(self, zones: list[ZonePlan]) -> list[str]:
+        return setup_v1.set_up(self.query, zones, self._rp)
+
+    def query(self, statement: str, database: str) -> list[dict[str, Any]]:
+        """Run one InfluxQL statement; its series, or WriteError with the server's reason."""
+        data = self._request(database, f"/query?{urlencode({'q': statement, 'db': database})}", b"")
+        results = json.loads(data or b"{}").get("results") or [{}]
+        if "error" in results[0]:
+            raise WriteError(database, f"{statement}: {results[0]['error']}", retryable=False)
+        return list(results[0].get("series", []))
 
     def close(self) -> None:
         self._http.clear()
 
-    def _request(self, database: str, path: str, body: bytes) -> None:
+    def _request(self, database: str, path: str, body: bytes) -> bytes:
         try:
             response = self._http.request(
                 "POST", self._url + path, body=body, headers=self._headers
@@ -51,7 +61,7 @@ class V1Writer:
         except urllib3.exceptions.HTTPError as exc:
             raise WriteError(database, f"{self._url}: {exc}", retryable=True) from None
         if response.status < 300:
-            return
+            return bytes(response.data)
         text = response.data.decode("utf-8", errors="replace").strip()[:500]
         raise WriteError(
             database,

@@ -10,7 +10,9 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
+from gateway import setup_v2
 from gateway.errors import WriteError
+from gateway.retention import ZonePlan
 
 # The library types its precision constants as str; the parameter wants the enum type.
 _MS = cast(WritePrecision, WritePrecision.MS)
@@ -40,9 +42,11 @@ class V2Writer:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise WriteError(database, f"{self._url}: {exc}", retryable=True) from None
 
-    def ensure_databases(self, names: list[str]) -> None:
-        """Nothing to do: InfluxDB 2.x buckets are made by its admin (`influx bucket
-        create`), and VictoriaMetrics keeps every bucket in one store."""
+    def set_up(self, zones: list[ZonePlan]) -> list[str]:
+        try:
+            return setup_v2.set_up(self._client.buckets_api(), self._org, self._url, zones)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise WriteError(zones[0].database, f"{self._url}: {exc}", retryable=True) from None
 
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]

@@ -23,7 +23,7 @@ def influxql(server: InfluxDB, database: str, query: str) -> list[dict[str, Any]
         for values in series["values"]:
             row = dict(zip(series["columns"], values, strict=True))
             row.update(series.get("tags", {}))
-            row["_measurement"] = series["name"]
+            row["_measurement"] = series.get("name", "")
             rows.append(row)
     return rows
 
