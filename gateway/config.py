@@ -60,7 +60,8 @@ class GatewayConfig(_Strict):
     # Maximum). We acknowledge only once points are durable, so a batch is written (or
     # spooled) at the latest when this many are waiting.
     max_unacked: Annotated[int, msgspec.Meta(ge=10, le=65_535)] = 2_000
-    # The spool (batches InfluxDB could not take yet) lives here; relative to the file.
+    # The spool (batches InfluxDB could not take yet) and the device registry live in
+    # <state_dir>/<gateway_id>/; a relative state_dir is relative to this file.
     state_dir: str = "gateway-state"
     spool_max_mb: Positive = 1024.0
     # A device that says it is online but sends nothing for this long is "silent".
@@ -68,6 +69,10 @@ class GatewayConfig(_Strict):
     offline_after_s: Positive = 300.0
     # Per-device ingest figures (gaps, duplicates, lag) go to the operations zone.
     ops_interval_s: Positive = 60.0
+    # Sequence gaps mean something only when one worker sees all of a device's
+    # messages: one worker, or a broker that routes shared subscriptions by client
+    # (EMQX hash_clientid). Default: on without shared_group, off with it.
+    sequence_tracking: bool | None = None
     # host:port of /metrics (Prometheus) and /healthz; null turns it off.
     http_listen: Annotated[str, msgspec.Meta(pattern=r"^[\w.\-\[\]:]*:\d{1,5}$")] | None = (
         "127.0.0.1:9108"
@@ -83,8 +88,15 @@ def load(path: Path) -> GatewayConfig:
         config,
         inventory=str(inventory),
         mqtt=config.mqtt.relative_to(path.parent),
-        state_dir=str(path.parent / config.state_dir),
+        # One directory per worker: workers on one host never share a spool or registry.
+        state_dir=str(path.parent / config.state_dir / config.gateway_id),
     )
+
+
+def tracks_sequences(config: GatewayConfig) -> bool:
+    if config.sequence_tracking is not None:
+        return config.sequence_tracking
+    return config.shared_group is None
 
 
 def make_writer(config: InfluxConfig) -> Writer:

@@ -30,7 +30,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from civic_iot.statelog import StateLog
 from gateway import retention
-from gateway.config import GatewayConfig
+from gateway.config import GatewayConfig, tracks_sequences
 from gateway.errors import GatewayError, WriteError
 from gateway.fleetstate import DeviceState, state_of
 from gateway.httpapi import HttpApi, Snapshot
@@ -115,7 +115,9 @@ class Ingest:
         )
         self._next_drain = 0.0
         self._drain_delay = 0.5
-        self.registry = Registry(Path(config.state_dir) / "registry.sqlite3", inventory)
+        self.registry = Registry(
+            Path(config.state_dir) / "registry.sqlite3", inventory, tracks_sequences(config)
+        )
         self.ops = OpsReport(config.gateway_id)
         self._sensors: dict[str, set[str]] = defaultdict(set)
         self._unknown_told: dict[str, int] = {}

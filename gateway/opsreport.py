@@ -72,13 +72,16 @@ class OpsReport:
         fields: dict[str, FieldValue] = {
             "messages": window.messages,
             "readings": window.readings,
-            "seq_late": window.late,
-            "seq_duplicates": window.duplicates,
-            "seq_resets": window.resets,
-            "seq_missing": sequence.missing_count if sequence else 0,
-            "seq_lost": sequence.lost if sequence else 0,
             "lag_max_ms": window.lag_max_ms,
             "lag_mean_ms": window.lag_sum_ms / window.messages,
         }
+        if registry.track_sequences and sequence is not None:
+            fields |= {
+                "seq_late": window.late,
+                "seq_duplicates": window.duplicates,
+                "seq_resets": window.resets,
+                "seq_missing": sequence.missing_count,
+                "seq_lost": sequence.lost,
+            }
         site = record.site if record else ""
         return line("ingest", {"device": device_id, "site": site}, fields, now_ms)

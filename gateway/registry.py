@@ -18,8 +18,9 @@ from wire import CATALOGUE, ConfigDesired, ConfigReported, Message, Status, Zone
 
 
 class Registry:
-    def __init__(self, path: Path, inventory: Inventory) -> None:
+    def __init__(self, path: Path, inventory: Inventory, track_sequences: bool = True) -> None:
         self.path = path
+        self.track_sequences = track_sequences
         self._db = registry_db.connect(path)
         self._records = registry_db.load(self._db)
         self._dirty: set[str] = set()
@@ -57,6 +58,8 @@ class Registry:
             quantity = CATALOGUE[reading.quantity]
             if quantity.zone is Zone.OPERATIONS and not reading.sensor:
                 record.health[reading.quantity] = reading.value
+        if not self.track_sequences:
+            return "untracked"
         return record.sequence.observe(message.seq, message.ts)
 
     def status(self, device_id: str, status: Status | None) -> None:

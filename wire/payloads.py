@@ -221,6 +221,9 @@ def _value_problem(value: bool | int | float, expected: ValueType) -> str:
         return f"expected a number, got {value!r}"
     if expected is ValueType.INT and not isinstance(value, int):
         return f"expected an integer, got {value!r}"
+    if expected is ValueType.INT and not -(2**63) <= value < 2**63:
+        # InfluxDB refuses the whole batch over one integer it cannot store.
+        return f"expected a 64-bit integer, got {value!r}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"expected a finite number, got {value!r}"
     return ""

@@ -96,7 +96,7 @@ def test_influxdb_restart_mid_stream_loses_no_reading(
 
 
 def spooled_points(tmp_path: Path) -> int:
-    path = tmp_path / "gateway-state" / "spool.sqlite3"
+    path = tmp_path / "gateway-state" / GATEWAY / "spool.sqlite3"
     if not path.exists():
         return 0
     with sqlite3.connect(path) as db:

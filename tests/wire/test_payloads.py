@@ -69,3 +69,12 @@ def test_every_catalogue_quantity_round_trips_with_its_unit() -> None:
 def test_status_rejects_an_unknown_state() -> None:
     with pytest.raises(PayloadError, match=r"\$\.state"):
         decode(b'{"schema":1,"state":"sleeping","ts":%d}' % TS, Status)
+
+
+def test_an_integer_beyond_64_bits_is_refused_before_it_can_poison_a_batch() -> None:
+    payload = (
+        b'{"schema":1,"seq":1,"ts":1763856000000,"readings":'
+        b'[{"quantity":"wifi.clients","value":18446744073709551616,"unit":"1"}]}'
+    )
+    with pytest.raises(PayloadError, match="64-bit integer"):
+        decode_message(payload)
