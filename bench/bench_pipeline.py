@@ -1,8 +1,11 @@
 """End-to-end ingest: N messages from M simulated devices through Mosquitto and the
-gateway into InfluxDB 1.x, against the broker's own QoS 1 ceiling in the same run.
+gateway into InfluxDB 1.x, against two ceilings measured in the same run: the broker's
+QoS 1 one-publisher-to-one-subscriber rate, and InfluxDB's own ingest rate for the same
+points written straight to /write in batches of 5,000 (what the gateway sends).
 
-Prints readings/s end to end, readings lost (must be 0), the gateway's peak RSS, the
-broker's QoS 1 one-publisher-to-one-subscriber rate, and the ratio of the two.
+Prints readings/s end to end, readings lost (must be 0), the gateway's peak RSS, both
+ceilings and the ratio to each. With one reading per message the broker is the limit;
+with 20 (--readings 20) InfluxDB is.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from civic_iot.children import CliProcess  # noqa: E402
 from civic_iot.mqttlink import MqttConfig  # noqa: E402
 from civic_iot.services import InfluxDB, Mosquitto, free_port, process_rss_peak_kib  # noqa: E402
 from civic_iot.watch import wait_online  # noqa: E402
+from gateway.writers.v1 import V1Writer  # noqa: E402
 from wire import Message, Reading, encode, now_ms, topics  # noqa: E402
 
 SITE = "bench-site"
@@ -43,6 +47,7 @@ def main() -> None:
         influx.start()
         try:
             ceiling = broker_ceiling(broker, args.messages, _payloads(1, 1, args.readings)[0])
+            store_ceiling = influx_ceiling(influx, args.messages * args.readings)
             result = pipeline(work, broker, influx, args)
         finally:
             broker.stop()
@@ -57,6 +62,8 @@ def main() -> None:
     print(f"gateway peak RSS: {result['rss_mib']:.1f} MiB")
     print(f"broker QoS 1 ceiling (1 publisher -> 1 subscriber): {ceiling:,.0f} messages/s")
     print(f"ratio end to end / broker ceiling: {ratio:.2f}x")
+    print(f"InfluxDB ingest ceiling (/write, 5,000-point batches): {store_ceiling:,.0f} points/s")
+    print(f"ratio end to end / InfluxDB ceiling: {result['readings_per_s'] / store_ceiling:.2f}x")
     if result["lost"]:
         raise SystemExit(f"FAIL: {result['lost']} readings lost")
 
@@ -90,6 +97,25 @@ def _payloads(count: int, start_seq: int, readings: int, base_ms: int | None = N
         )
         for seq in range(start_seq, start_seq + count)
     ]
+
+
+def influx_ceiling(influx: InfluxDB, points: int) -> float:
+    """Points/s InfluxDB takes from one writer, batches of 5,000 like the gateway's, the
+    same shape of points (one field, device/sensor/site tags) into a scratch database."""
+    writer = V1Writer(influx.url)
+    writer.query('CREATE DATABASE "ceiling"', "ceiling")
+    base = now_ms() - 3_600_000
+    lines = [
+        f"climate,device=bench-{i % 50:05d},sensor=r{i % 20},site={SITE} "
+        f"temperature={20 + (i % 50) / 10} {base + i // 1000}"
+        for i in range(points)
+    ]
+    started = time.perf_counter()
+    for start in range(0, points, 5000):
+        writer.write("ceiling", lines[start : start + 5000])
+    elapsed = time.perf_counter() - started
+    writer.close()
+    return points / elapsed
 
 
 def _client(broker: Mosquitto, client_id: str) -> mqtt.Client:

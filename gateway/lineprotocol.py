@@ -5,6 +5,7 @@ tests/gateway/test_lineprotocol.py checks it against influxdb-client's own Point
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
@@ -17,16 +18,29 @@ def line(
     measurement: str, tags: Mapping[str, str], fields: Mapping[str, FieldValue], ts_ms: int
 ) -> str:
     """One point, timestamp in milliseconds (write with precision=ms)."""
+    return f"{series_key(measurement, tags)} {field_set(fields)} {ts_ms}"
+
+
+def series_key(measurement: str, tags: Mapping[str, str]) -> str:
+    """``measurement,tag=value,...``: the part of a line a caller may cache per series."""
     head = measurement.translate(_MEASUREMENT)
-    tag_text = "".join(
+    return head + "".join(
         f",{key.translate(_KEY)}={value.translate(_KEY)}"
         for key, value in sorted(tags.items())
         if value
     )
-    field_text = ",".join(
-        f"{key.translate(_KEY)}={_value(value)}" for key, value in sorted(fields.items())
-    )
-    return f"{head}{tag_text} {field_text} {ts_ms}"
+
+
+def field_set(fields: Mapping[str, FieldValue]) -> str:
+    if len(fields) == 1:  # most points carry one field
+        ((key, value),) = fields.items()
+        return f"{_field_key(key)}={_value(value)}"
+    return ",".join(f"{_field_key(key)}={_value(value)}" for key, value in sorted(fields.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_key(key: str) -> str:
+    return key.translate(_KEY)
 
 
 def _value(value: FieldValue) -> str:

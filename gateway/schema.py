@@ -6,12 +6,13 @@ The mapping is documented in docs/influxdb-schema.md; a test keeps that table eq
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Annotated
 
 import msgspec
 
-from gateway.lineprotocol import FieldValue, line
+from gateway.lineprotocol import FieldValue, field_set, series_key
 from provisioning.inventory import DevicePlacement
 from wire import CATALOGUE, Message, ValueType, Zone
 
@@ -36,24 +37,36 @@ class Databases(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename=
         return [self.watch_over, self.facility, self.operations]
 
 
+# quantity -> (measurement, field, fixed zone or None, is float), read once per reading.
+_TARGETS = {
+    q.name: (q.measurement, q.field, q.zone, q.type is ValueType.FLOAT) for q in CATALOGUE.values()
+}
+
+
 def message_lines(
     message: Message, device_id: str, placement: DevicePlacement
 ) -> dict[Zone, list[str]]:
     """Line protocol per zone; readings of one measurement, sensor and time share a point."""
     points: dict[tuple[Zone, str, str, int], dict[str, FieldValue]] = defaultdict(dict)
+    site_zone = placement.site.zone
     for reading in message.readings:
-        quantity = CATALOGUE[reading.quantity]
-        zone = quantity.zone or placement.site.zone
+        measurement, field, zone, is_float = _TARGETS[reading.quantity]
         ts = reading.ts if reading.ts is not None else message.ts
-        value = reading.value
-        if quantity.type is ValueType.FLOAT:
-            value = float(value)  # keeps the field a float even when JSON said 41
-        points[(zone, quantity.measurement, reading.sensor, ts)][quantity.field] = value
+        # float() keeps the field a float even when JSON said 41
+        value = float(reading.value) if is_float else reading.value
+        points[(zone or site_zone, measurement, reading.sensor, ts)][field] = value
     by_zone: dict[Zone, list[str]] = defaultdict(list)
+    site = placement.site.id
     for (zone, measurement, sensor, ts), fields in points.items():
-        tags = {"device": device_id, "site": placement.site.id, "sensor": sensor}
-        by_zone[zone].append(line(measurement, tags, fields, ts))
+        head = _series_key(measurement, device_id, site, sensor)
+        by_zone[zone].append(f"{head} {field_set(fields)} {ts}")
     return dict(by_zone)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _series_key(measurement: str, device: str, site: str, sensor: str) -> str:
+    # Escaping the same few thousand series keys over and over was the hot path.
+    return series_key(measurement, {"device": device, "site": site, "sensor": sensor})
 
 
 def markdown_table(databases: Databases | None = None) -> str:
