@@ -101,7 +101,7 @@ def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespac
     _report(samples, published.value, stored, args)
 
 
-def _publish(  # noqa: PLR0917
+def _publish(  # noqa: PLR0917  # noqa: PLR0917
     host: str,
     port: int,
     devices: list[str],
