@@ -17,14 +17,15 @@ import urllib.parse
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import yaml
 
+from civic_iot import demo_report
 from civic_iot.children import CliProcess
 from civic_iot.cli import stop_on_signals
 from civic_iot.demo_devices import DemoPeers, demo_collectors
+from civic_iot.demo_report import query_influx
 from civic_iot.demo_scenario import Scenario, ScenarioPlan
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.outage import CuttableLink
@@ -83,6 +84,8 @@ def run_demo(args: argparse.Namespace) -> int:
         scenario.start()
         running.callback(scenario.stop)
         _report_until_stopped(influx, stop, args.duration)
+        demo_report.print_operations(influx)
+        demo_report.print_registry(state / "config" / "gateway.yaml")
         print("\nstopping: agents, gateway, InfluxDB, Mosquitto ...")
     print("stopped everything the demo started; data stays in", state)
     return 0
@@ -126,6 +129,10 @@ def _start_gateway(state: Path, provisioner: Provisioner, influx: InfluxDB) -> C
         "inventory": str(provisioner.inventory.root.resolve()),
         "mqtt": msgspec.to_builtins(mqtt),
         "influx": {"dialect": "v1", "url": influx.url},
+        # Figures and silence show within the demo's first minutes.
+        "ops_interval_s": 5,
+        "offline_after_s": 120,
+        "http_listen": f"127.0.0.1:{free_port()}",
     }
     config.write_text(json.dumps(body, indent=2), encoding="utf-8")
     gateway = CliProcess(state / "logs" / "gateway.log", "gateway", "run", "--config", str(config))
@@ -227,6 +234,12 @@ def _print_banner(
         f"&pretty=true&q={query}'"
     )
     print(f"  databases:              {', '.join(databases.all())} (see docs/influxdb-schema.md)")
+    gateway_config = state / "config" / "gateway.yaml"
+    http = json.loads(gateway_config.read_text(encoding="utf-8"))["http_listen"]
+    print(f"  device registry:        civic-iot devices --config {gateway_config}")
+    print(
+        f"  gateway metrics/health: curl -s http://{http}/metrics ; curl -s http://{http}/healthz"
+    )
     print(f"  state, configs, logs:   {state}")
     print("\nPress Ctrl-C to stop everything.\n")
 
@@ -257,26 +270,16 @@ def _print_counts(influx: InfluxDB) -> None:
 
 def _print_measurements(influx: InfluxDB) -> None:
     for database in Databases().all():
-        found = _query(influx, database, "SHOW MEASUREMENTS")
+        found = query_influx(influx, database, "SHOW MEASUREMENTS")
         names = [row[0] for series in found.get("series", []) for row in series["values"]]
         print(f"measurements in {database}: {', '.join(names) or '(none yet)'}", flush=True)
-
-
-def _query(influx: InfluxDB, database: str, query: str) -> dict[str, Any]:
-    params = urllib.parse.urlencode({"db": database, "q": query})
-    try:
-        with urllib.request.urlopen(f"{influx.url}/query?{params}", timeout=5) as response:  # noqa: S310
-            result: dict[str, Any] = json.load(response)["results"][0]
-    except OSError:
-        return {}
-    return result
 
 
 def point_counts(influx: InfluxDB, databases: list[str]) -> dict[str, int]:
     """Points stored per database (the largest field count of each measurement, summed)."""
     counts = {}
     for database in databases:
-        result = _query(influx, database, "SELECT count(*) FROM /.*/")
+        result = query_influx(influx, database, "SELECT count(*) FROM /.*/")
         counts[database] = sum(
             max(v for v in series["values"][0][1:] if v is not None)
             for series in result.get("series", [])

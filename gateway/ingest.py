@@ -192,6 +192,8 @@ class Ingest:
                 self.receive(self.inbox.get_nowait())
             except queue.Empty:
                 break
+        self._check_fleet()
+        self._report_ops()  # the last interval's figures too
         self.flush(final=True)
 
     def _close(self) -> None:

@@ -24,6 +24,9 @@ class SequenceState(msgspec.Struct, forbid_unknown_fields=True):
 
     highest: int = -1
     highest_ts: int = 0
+    # The first number this gateway saw: what is below it came before tracking began
+    # (or was overtaken by an event sent first), so it can be late but never a gap.
+    floor: int = -1
     # Sorted, disjoint, inclusive ranges of numbers not (yet) received.
     missing: list[tuple[int, int]] = msgspec.field(default_factory=list)
     late: int = 0
@@ -38,7 +41,7 @@ class SequenceState(msgspec.Struct, forbid_unknown_fields=True):
     def observe(self, seq: int, ts_ms: int) -> str:
         """Record one message; returns "new", "late", "duplicate" or "reset"."""
         if self.highest < 0:
-            self.highest, self.highest_ts = seq, ts_ms
+            self.highest, self.highest_ts, self.floor = seq, ts_ms, seq
             return "new"
         if seq > self.highest:
             if seq > self.highest + 1:
@@ -52,8 +55,11 @@ class SequenceState(msgspec.Struct, forbid_unknown_fields=True):
             # Newer than anything seen yet with an old number: the agent's outbox was
             # wiped (a new SD card) and counts again from the start.
             self.resets += 1
-            self.highest, self.highest_ts, self.missing = seq, ts_ms, []
+            self.highest, self.highest_ts, self.floor, self.missing = seq, ts_ms, seq, []
             return "reset"
+        if seq < self.floor:
+            self.late += 1
+            return "late"
         self.duplicates += 1
         return "duplicate"
 

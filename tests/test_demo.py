@@ -112,7 +112,14 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     # GPIO pins in homes, recorded Wi-Fi and real probes and Modbus in facilities.
     assert "measurements in civic_watch: battery, climate, door, motion, tag" in output
     assert "measurements in civic_facility: climate, energy, modbus, wifi" in output
-    assert "measurements in civic_ops: agent, ble, system" in output
+    assert "measurements in civic_ops: agent, ble, gateway, ingest, system" in output
+    # The registry and the operations figures: every device, gaps, duplicates, lag.
+    assert re.search(r"home-a001-hub\s+home-a001\s+online", output), output
+    assert "9 devices:" in output
+    for device in ("lib-central-meter1", "home-a001-hub", "home-a002-hub"):
+        # messages, then 0 missing and 0 duplicates, the cut home included
+        assert re.search(rf"^  {device}\s+\d+\s+0\s+0\s+", output, re.MULTILINE), output
+    assert "dead letters: 0" in output
     assert (tmp_path / "state" / "logs" / "gateway.log").exists()
     broker_log = (tmp_path / "state" / "provision" / "broker" / "mosquitto.log").read_text()
     # (home-a002-hub's link is cut mid-stream on purpose, which may tear a packet)

@@ -54,3 +54,11 @@ def test_missing_ranges_are_bounded_and_the_oldest_count_as_lost() -> None:
     assert state.lost == 10
     assert state.missing[0] == (21, 21)
     assert state.observe(1, TS + 1) != "late"
+
+
+def test_numbers_below_the_first_one_seen_are_late_not_duplicates() -> None:
+    """An agent sends a door event before its older routine readings: the gateway's
+    first number may be 4 with 1-3 still on their way."""
+    state = SequenceState()
+    assert observe_all(state, [4, 5, 1, 2, 3]) == ["new", "new", "late", "late", "late"]
+    assert (state.duplicates, state.missing_count) == (0, 0)

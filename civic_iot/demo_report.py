@@ -1,0 +1,56 @@
+"""What the demo prints at the end: the device registry and the operations figures."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from civic_iot.devicetable import render
+from civic_iot.services import InfluxDB
+from gateway import config as gateway_config
+from gateway import registry
+from gateway.schema import Databases
+from wire import now_ms
+
+
+def print_registry(config_path: Path) -> None:
+    config = gateway_config.load(config_path)
+    path = Path(config.state_dir) / "registry.sqlite3"
+    print(f"\ndevice registry (civic-iot devices --config {config_path}):")
+    print(render(registry.read(path), now_ms(), config.offline_after_s), flush=True)
+
+
+def print_operations(influx: InfluxDB) -> None:
+    """Per device: messages, sequence numbers missing or twice, worst lag; dead letters."""
+    ops = Databases().operations
+    query = (
+        "SELECT sum(messages), last(seq_missing), sum(seq_duplicates), max(lag_max_ms) "
+        "FROM ingest GROUP BY device"
+    )
+    print(f"\noperations figures ({ops}.ingest, {ops}.gateway):")
+    print(f"  {'device':<22} {'messages':>8} {'missing':>8} {'dup':>5} {'worst lag':>10}")
+    for series in query_influx(influx, ops, query).get("series", []):
+        _, messages, missing, duplicates, lag = series["values"][0]
+        print(
+            f"  {series['tags']['device']:<22} {messages or 0:>8} {missing or 0:>8} "
+            f"{duplicates or 0:>5} {(lag or 0) / 1000:>9.1f}s"
+        )
+    totals = query_influx(
+        influx, ops, "SELECT last(dead_letters), last(unknown_device_messages) FROM gateway"
+    )
+    for series in totals.get("series", []):
+        _, dead, unknown = series["values"][0]
+        print(f"  dead letters: {dead}, messages from unknown devices: {unknown}", flush=True)
+
+
+def query_influx(influx: InfluxDB, database: str, query: str) -> dict[str, Any]:
+    params = urllib.parse.urlencode({"db": database, "q": query})
+    try:
+        with urllib.request.urlopen(f"{influx.url}/query?{params}", timeout=5) as response:  # noqa: S310
+            result: dict[str, Any] = json.load(response)["results"][0]
+    except OSError:
+        return {}
+    return result
