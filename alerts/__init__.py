@@ -1,0 +1,1 @@
+"""Watch-over and facility alerts: rules on the MQTT stream, escalation, notifications."""

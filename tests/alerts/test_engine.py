@@ -1,0 +1,149 @@
+"""The rule engine on the default Abashiri rules, in event time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from alerts.engine import STALE_AFTER_MS, Engine, Observation, SiteInfo
+from alerts.rules import DEFAULT_RULES, load_rules
+from alerts.state import Transition
+
+HOME, HUB = "home-a001", "home-a001-hub"
+MIN, HOUR = 60_000, 3_600_000
+
+
+def jst(text: str) -> int:
+    """Epoch ms of a local Abashiri time such as '2026-01-15 07:30'."""
+    moment = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo("Asia/Tokyo"))
+    return int(moment.timestamp() * 1000)
+
+
+@pytest.fixture
+def engine() -> Engine:
+    sites = {
+        HOME: SiteInfo(HOME, "home", "Asia/Tokyo", (HUB,)),
+        "lib": SiteInfo("lib", "facility", "Asia/Tokyo", ("lib-wifi1",)),
+    }
+    return Engine(load_rules([DEFAULT_RULES]).values(), sites)
+
+
+def temp(value: float, ts: int) -> Observation:
+    return Observation("climate.temperature", value, "living", ts)
+
+
+def motion(ts: int) -> Observation:
+    return Observation("motion.detected", True, "living", ts)
+
+
+def changes(transitions: list[Transition]) -> list[tuple[str, str]]:
+    return [(t.rule.id, t.change) for t in transitions]
+
+
+def feed(engine: Engine, start: int, minutes: int, value: float, now: int | None = None) -> list:
+    out = []
+    for minute in range(0, minutes, 5):
+        ts = start + minute * MIN
+        out += engine.observe(HUB, [temp(value, ts)], now or ts)
+    return out
+
+
+def test_a_cold_hour_fires_once_and_hysteresis_keeps_it_from_flapping(engine: Engine) -> None:
+    t0 = jst("2026-01-15 03:00")
+    assert feed(engine, t0, 55, 16.0) == []
+    fired = engine.observe(HUB, [temp(16.0, t0 + 60 * MIN)], t0 + 60 * MIN)
+    assert changes(fired) == [("room-cold", "fire")]
+    assert fired[0].at_ms == t0 + 60 * MIN and fired[0].value == 16.0
+    assert feed(engine, t0 + 65 * MIN, 30, 18.2) == []  # above 18, not above 18.5
+    resolved = engine.observe(HUB, [temp(18.7, t0 + 100 * MIN)], t0 + 100 * MIN)
+    assert changes(resolved) == [("room-cold", "resolve")]
+
+
+def test_a_replayed_backlog_of_a_past_cold_spell_fires_nothing(engine: Engine) -> None:
+    """The home was offline; its backlog shows 90 cold minutes, now long over."""
+    now = jst("2026-01-15 12:00")
+    t0 = now - 4 * HOUR
+    out = feed(engine, t0, 90, 9.0, now=now) + feed(engine, t0 + 90 * MIN, 60, 21.0, now=now)
+    assert out == []
+
+
+def test_a_cold_spell_still_going_fires_on_the_first_live_reading(engine: Engine) -> None:
+    now = jst("2026-01-15 12:00")
+    assert feed(engine, now - 2 * HOUR, 100, 16.0, now=now) == []  # up to 20 min ago
+    assert changes(engine.observe(HUB, [temp(16.0, now)], now)) == [("room-cold", "fire")]
+
+
+def test_twelve_quiet_hours_fire_inactivity_and_activity_resolves_it(engine: Engine) -> None:
+    t0 = jst("2026-01-15 08:00")
+    engine.observe(HUB, [motion(t0)], t0)
+    assert "inactivity-12h" not in [r for r, _ in changes(engine.tick(t0 + 11 * HOUR))]
+    assert ("inactivity-12h", "fire") in changes(engine.tick(t0 + 12 * HOUR))
+    assert engine.tick(t0 + 13 * HOUR) == []  # fired once, not on every tick
+    back = engine.observe(HUB, [motion(t0 + 13 * HOUR)], t0 + 13 * HOUR)
+    assert ("inactivity-12h", "resolve") in changes(back)
+
+
+def test_an_offline_hub_tells_it_not_the_family_and_restarts_the_clock(engine: Engine) -> None:
+    t0 = jst("2026-01-15 08:00")
+    engine.observe(HUB, [motion(t0)], t0)
+    engine.device_online(HUB, False, t0 + HOUR)
+    offline = changes(engine.tick(t0 + HOUR + 15 * MIN))
+    assert offline == [("home-device-offline", "fire")]
+    assert engine.tick(t0 + 14 * HOUR) == []  # no inactivity while nobody can see
+    back = engine.device_online(HUB, True, t0 + 14 * HOUR)
+    assert changes(back) == [("home-device-offline", "resolve")]
+    assert engine.tick(t0 + 15 * HOUR) == []  # the clock restarted when it came back
+    assert ("inactivity-12h", "fire") in changes(engine.tick(t0 + 26 * HOUR))
+
+
+def test_no_wake_up_by_ten_fires_and_an_early_riser_does_not(engine: Engine) -> None:
+    engine.tick(jst("2026-01-14 20:00"))  # the engine has been watching since last night
+    late = engine.tick(jst("2026-01-15 10:01"))
+    assert ("no-wake-up", "fire") in changes(late)
+    other = Engine(engine.rules, engine.sites)
+    other.tick(jst("2026-01-14 20:00"))
+    other.observe(HUB, [motion(jst("2026-01-15 06:40"))], jst("2026-01-15 06:40"))
+    assert "no-wake-up" not in [r for r, _ in changes(other.tick(jst("2026-01-15 10:01")))]
+
+
+def test_a_panic_press_fires_at_once_and_even_from_a_backlog(engine: Engine) -> None:
+    now = jst("2026-01-15 12:00")
+    press = Observation("button.long_press", True, "bedside", now - 100)
+    fired = engine.observe(HUB, [press], now)
+    assert changes(fired) == [("panic", "fire")]
+    assert fired[0].severity == "life-safety" and not fired[0].late
+    assert engine.observe(HUB, [press], now) == []  # open until acknowledged
+    other = Engine(engine.rules, engine.sites)
+    old = Observation("button.long_press", True, "bedside", now - STALE_AFTER_MS - MIN)
+    assert other.observe(HUB, [old], now)[0].late
+
+
+def test_a_night_door_escalates_without_indoor_activity_and_resolves_with_it(
+    engine: Engine,
+) -> None:
+    opened = jst("2026-01-15 23:30")
+    door = Observation("door.open", True, "entrance", opened)
+    assert changes(engine.observe(HUB, [door], opened)) == [("night-door", "fire")]
+    escalated = engine.tick(opened + 10 * MIN)
+    assert [(t.rule.id, t.change, t.severity) for t in escalated] == [
+        ("night-door", "escalate", "urgent")
+    ]
+    back = engine.observe(HUB, [motion(opened + 12 * MIN)], opened + 12 * MIN)
+    assert ("night-door", "resolve") in changes(back)
+    day = jst("2026-01-16 14:00")
+    assert engine.observe(HUB, [Observation("door.open", True, "entrance", day)], day) == []
+
+
+def test_summer_heat_rule_sleeps_in_winter(engine: Engine) -> None:
+    winter, summer = jst("2026-01-15 13:00"), jst("2026-08-01 13:00")
+    assert feed(engine, winter, 40, 29.0) == []
+    assert ("room-hot", "fire") in changes(feed(engine, summer, 40, 29.0))
+
+
+def test_facility_rules_do_not_touch_homes(engine: Engine) -> None:
+    t0 = jst("2026-01-15 13:00")
+    down = [Observation("wifi.ap_up", False, "", t0 + m * MIN) for m in range(4)]
+    assert engine.observe(HUB, down, t0 + 3 * MIN) == []
+    assert changes(engine.observe("lib-wifi1", down, t0 + 3 * MIN)) == [("wifi-ap-down", "fire")]
