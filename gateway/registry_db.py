@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 
+from civic_iot import sqlitedb
 from gateway.errors import RegistryError
 from gateway.sequence import SequenceState
 
@@ -73,34 +74,10 @@ _JSON_COLUMNS = {"health": Health, "sequence": SequenceState}
 
 def connect(path: Path, migrations: Sequence[str] = MIGRATIONS) -> sqlite3.Connection:
     """Open (creating if need be) and upgrade the registry file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=5000")
-        _migrate(db, path, migrations)
-    except sqlite3.DatabaseError as exc:
+        return sqlitedb.connect(path, migrations)
+    except (sqlite3.DatabaseError, sqlitedb.SchemaTooNewError) as exc:
         raise RegistryError(f"device registry {path}: {exc}") from exc
-    return db
-
-
-def _migrate(db: sqlite3.Connection, path: Path, migrations: Sequence[str]) -> None:
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > len(migrations):
-        raise RegistryError(
-            f"device registry {path} has schema version {version}, but this civic-iot "
-            f"knows versions up to {len(migrations)}: run a newer civic-iot"
-        )
-    for number, script in enumerate(migrations[version:], start=version + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in filter(str.strip, script.split(";")):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {number}")
-        except sqlite3.DatabaseError:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
 
 def load(db: sqlite3.Connection) -> dict[str, DeviceRecord]:
