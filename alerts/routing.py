@@ -1,0 +1,114 @@
+"""Who hears about an alert, through which channel, with which signed link."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from alerts.config import AlertsConfig
+from alerts.messages import Lang
+from alerts.rules import Rule
+from provisioning.inventory import Inventory
+from provisioning.model import EscalationStep
+from provisioning.residents import Contact, Directory
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    language: Lang
+    url: str  # apprise URL
+
+    @property
+    def channel(self) -> str:
+        return self.url.split(":", 1)[0]
+
+
+class Signer:
+    """HMAC-signed acknowledgement links; the secret file is created on first use."""
+
+    def __init__(self, path: Path, base_url: str) -> None:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        self._key = path.read_text(encoding="utf-8").strip().encode()
+        self.base_url = base_url.rstrip("/")
+
+    def signature(self, alert_id: int, who: str) -> str:
+        message = f"{alert_id}:{who}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+
+    def link(self, alert_id: int, who: str) -> str:
+        query = urllib.parse.urlencode({"who": who, "sig": self.signature(alert_id, who)})
+        return f"{self.base_url}/ack/{alert_id}?{query}"
+
+    def valid(self, alert_id: int, who: str, signature: str) -> bool:
+        return hmac.compare_digest(self.signature(alert_id, who), signature)
+
+
+class Router:
+    def __init__(self, config: AlertsConfig, inventory: Inventory, directory: Directory) -> None:
+        self.config = config
+        self.inventory = inventory
+        self.directory = directory
+        self._email = _email_url(config)
+        token_file = config.line.token_file if config.line else None
+        self._line_token = (
+            Path(token_file).read_text(encoding="utf-8").strip() if token_file else ""
+        )
+
+    def chain(self, rule: Rule, site_id: str) -> list[EscalationStep]:
+        """The escalation steps for the rule's audience at this site (IT: one step)."""
+        site = self.inventory.sites.get(site_id)
+        if rule.audience == "it" or site is None:
+            return [EscalationStep(role="it", after_min=0)]
+        return self.inventory.escalation(site)
+
+    def recipients(self, rule: Rule, site_id: str, step: EscalationStep) -> list[Recipient]:
+        if step.role == "it":
+            lang = self.config.it_language
+            return [Recipient("IT", lang, url) for url in self.config.it_channels]
+        found = []
+        for contact in self.directory.contacts(site_id, step.role):
+            found += self._channels(contact)
+        return found
+
+    def place(self, site_id: str, lang: Lang) -> str:
+        """The site's name, with its residents' names for those who care for them."""
+        site = self.inventory.sites.get(site_id)
+        name = getattr(site.name, lang) if site else site_id
+        residents = [r.name for r in self.directory.residents.values() if r.site == site_id]
+        if not residents:
+            return name
+        honorific = "さん" if lang == "ja" else ""
+        return f"{name} ({', '.join(r + honorific for r in residents)})"
+
+    def timezone(self, site_id: str) -> str:
+        site = self.inventory.sites.get(site_id)
+        return site.timezone if site else self.inventory.city.timezone
+
+    def _channels(self, contact: Contact) -> list[Recipient]:
+        found = []
+        if contact.email and self._email:
+            separator = "&" if "?" in self._email else "?"
+            to = urllib.parse.quote(contact.email, safe="@")
+            found.append(
+                Recipient(contact.name, contact.language, f"{self._email}{separator}to={to}")
+            )
+        if contact.line_user_id and self._line_token:
+            url = f"line://{self._line_token}/{contact.line_user_id}"
+            found.append(Recipient(contact.name, contact.language, url))
+        return found
+
+
+def _email_url(config: AlertsConfig) -> str:
+    if config.email.url_file:
+        return Path(config.email.url_file).read_text(encoding="utf-8").strip()
+    return config.email.url or ""

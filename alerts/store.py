@@ -1,0 +1,232 @@
+"""What the alerts service keeps on disk (SQLite): alerts, the engine's state and the
+notification outbox. A restart neither re-notifies nor forgets an alert.
+
+A notification's ``dedup_key`` is deterministic (alert, what happened, escalation step,
+recipient, channel): inserting it twice is a no-op, so nobody is paged twice for one
+thing, even when the service dies between deciding and recording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from alerts.state import EngineState
+from civic_iot import sqlitedb
+
+MIGRATIONS = (
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        device TEXT NOT NULL DEFAULT '',
+        sensor TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL,
+        fired_at INTEGER NOT NULL,
+        value TEXT NOT NULL DEFAULT '',
+        late INTEGER NOT NULL DEFAULT 0,
+        step INTEGER NOT NULL DEFAULT 0,
+        notified_at INTEGER NOT NULL DEFAULT 0,
+        acked_at INTEGER,
+        acked_by TEXT NOT NULL DEFAULT '',
+        resolved_at INTEGER
+    );
+    CREATE INDEX alerts_open ON alerts (state, key);
+    CREATE TABLE engine (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        dedup_key TEXT NOT NULL UNIQUE,
+        alert_id INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        language TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        url TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        sent_at INTEGER
+    );
+    CREATE INDEX notifications_due ON notifications (state, channel, next_at);
+    """,
+)
+OPEN = ("firing", "acknowledged")
+
+
+@dataclass
+class AlertRow:
+    id: int
+    key: str
+    rule_id: str
+    site: str
+    device: str
+    sensor: str
+    severity: str
+    state: str
+    fired_at: int
+    value: str
+    late: bool
+    step: int
+    notified_at: int
+    acked_at: int | None
+    acked_by: str
+    resolved_at: int | None
+
+
+@dataclass
+class Notification:
+    id: int
+    dedup_key: str
+    alert_id: int
+    recipient: str
+    language: str
+    channel: str
+    url: str
+    subject: str
+    body: str
+    state: str
+    attempts: int
+    next_at: int
+    last_error: str
+    sent_at: int | None
+
+
+_ALERT_COLUMNS = ", ".join(AlertRow.__dataclass_fields__)
+_NOTE_COLUMNS = ", ".join(Notification.__dataclass_fields__)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlitedb.connect(path, MIGRATIONS)
+        self._db.execute("PRAGMA synchronous=FULL")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- engine state --------------------------------------------------------------------
+
+    def load_engine(self) -> EngineState:
+        row = self._db.execute("SELECT state FROM engine WHERE id = 1").fetchone()
+        return msgspec.json.decode(row[0], type=EngineState) if row else EngineState()
+
+    def save_engine(self, state: EngineState) -> None:
+        blob = msgspec.json.encode(state).decode()
+        self._db.execute(
+            "INSERT INTO engine (id, state) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            (blob,),
+        )
+
+    # -- alerts --------------------------------------------------------------------------
+
+    def open_alert(self, key: str) -> AlertRow | None:
+        row = self._db.execute(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE key = ? AND state IN (?, ?) "  # noqa: S608
+            "ORDER BY id DESC LIMIT 1",
+            (key, *OPEN),
+        ).fetchone()
+        return AlertRow(*row) if row else None
+
+    def add_alert(self, row: AlertRow) -> AlertRow:
+        columns = _ALERT_COLUMNS.split(", ")[1:]
+        values = [getattr(row, c) for c in columns]
+        cursor = self._db.execute(
+            f"INSERT INTO alerts ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            values,
+        )
+        row.id = int(cursor.lastrowid or 0)
+        return row
+
+    def update_alert(self, row: AlertRow, **changes: object) -> None:
+        for name, value in changes.items():
+            setattr(row, name, value)
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self._db.execute(
+            f"UPDATE alerts SET {assignments} WHERE id = ?",  # noqa: S608
+            (*changes.values(), row.id),
+        )
+
+    def alert(self, alert_id: int) -> AlertRow | None:
+        row = self._db.execute(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?",  # noqa: S608
+            (alert_id,),
+        ).fetchone()
+        return AlertRow(*row) if row else None
+
+    def alerts(self, *, open_only: bool = True) -> list[AlertRow]:
+        where = "WHERE state IN ('firing', 'acknowledged')" if open_only else ""
+        rows = self._db.execute(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts {where} ORDER BY id"  # noqa: S608
+        ).fetchall()
+        return [AlertRow(*row) for row in rows]
+
+    # -- notifications -------------------------------------------------------------------
+
+    def enqueue(self, note: Notification) -> bool:
+        """Add unless a notification with the same dedup key exists; True if added."""
+        columns = _NOTE_COLUMNS.split(", ")[1:]
+        values = [getattr(note, c) for c in columns]
+        cursor = self._db.execute(
+            f"INSERT OR IGNORE INTO notifications ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            values,
+        )
+        return cursor.rowcount == 1
+
+    def due(self, channel: str, now_ms: int, limit: int = 20) -> list[Notification]:
+        rows = self._db.execute(
+            f"SELECT {_NOTE_COLUMNS} FROM notifications "  # noqa: S608
+            "WHERE state = 'pending' AND channel = ? AND next_at <= ? ORDER BY id LIMIT ?",
+            (channel, now_ms, limit),
+        ).fetchall()
+        return [Notification(*row) for row in rows]
+
+    def channels_pending(self) -> set[str]:
+        rows = self._db.execute(
+            "SELECT DISTINCT channel FROM notifications WHERE state = 'pending'"
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def notification(self, note_id: int) -> Notification | None:
+        row = self._db.execute(
+            f"SELECT {_NOTE_COLUMNS} FROM notifications WHERE id = ?",  # noqa: S608
+            (note_id,),
+        ).fetchone()
+        return Notification(*row) if row else None
+
+    def notifications(self, alert_id: int | None = None) -> list[Notification]:
+        where, args = ("WHERE alert_id = ?", (alert_id,)) if alert_id is not None else ("", ())
+        rows = self._db.execute(
+            f"SELECT {_NOTE_COLUMNS} FROM notifications {where} ORDER BY id",  # noqa: S608
+            args,
+        ).fetchall()
+        return [Notification(*row) for row in rows]
+
+    def mark(self, note: Notification, **changes: object) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self._db.execute(
+            f"UPDATE notifications SET {assignments} WHERE id = ?",  # noqa: S608
+            (*changes.values(), note.id),
+        )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit: all of them or none."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
