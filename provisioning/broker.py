@@ -59,6 +59,9 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
             ("write", topics.all_devices(Kind.COMMAND_REQUEST)),
         ]
     rules = [("read", topics.all_devices(kind)) for kind in INGESTED]
+    if service.role == "alerts":
+        # The gateway's events: unknown devices, devices gone silent or back.
+        rules.append(("read", topics.all_service_events()))
     if service.role == "gateway":
         # The registry compares desired and reported config versions.
         rules += [

@@ -1,0 +1,114 @@
+"""Acknowledgement over HTTP: the signed link in a notification opens a page that works
+on a phone; its button acknowledges. GET never changes anything, because mail and chat
+apps open links to preview them.
+
+The handler only checks the signature and hands the request to the service's loop
+(a queue), which owns all alert state, then shows the answer.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from alerts.routing import Signer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AckRequest:
+    """For the service loop: acknowledge (or, with ``look_only``, describe) an alert."""
+
+    alert_id: int
+    who: str
+    look_only: bool
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: str = ""  # HTML paragraph(s) for the page
+    found: bool = False
+
+
+_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>civic-iot</title><style>body{{font-family:sans-serif;margin:1.2em;line-height:1.5}}
+button{{font-size:1.3em;padding:.6em 1.2em;width:100%}}</style></head><body>{body}</body></html>"""
+
+
+class AckServer:
+    def __init__(
+        self, host: str, port: int, signer: Signer, submit: Callable[[AckRequest], None]
+    ) -> None:
+        self._server = ThreadingHTTPServer((host, port), _handler(signer, submit))
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(signer: Signer, submit: Callable[[AckRequest], None]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/healthz":
+                self._send(200, "ok", "text/plain")
+                return
+            self._ack(look_only=True)
+
+        def do_POST(self) -> None:
+            self._ack(look_only=False)
+
+        def _ack(self, *, look_only: bool) -> None:
+            parsed = urllib.parse.urlsplit(self.path)
+            params = dict(urllib.parse.parse_qsl(parsed.query))
+            if not look_only:
+                length = int(self.headers.get("Content-Length") or 0)
+                params |= dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            parts = parsed.path.strip("/").split("/")
+            if len(parts) != 2 or parts[0] != "ack" or not parts[1].isdigit():
+                self._send(404, "<p>Not found / 見つかりません</p>")
+                return
+            alert_id, who = int(parts[1]), params.get("who", "")
+            if not signer.valid(alert_id, who, params.get("sig", "")):
+                self._send(403, "<p>This link is not valid. / このリンクは無効です。</p>")
+                return
+            request = AckRequest(alert_id, who, look_only)
+            submit(request)
+            if not request.done.wait(10):
+                self._send(503, "<p>Busy, try again. / 混み合っています。再度お試しください。</p>")
+                return
+            body = request.answer
+            if look_only and request.found:
+                body += _form(parsed.path, who, params["sig"])
+            self._send(200 if request.found else 404, body)
+
+        def _send(self, status: int, body: str, content_type: str = "text/html") -> None:
+            data = (_PAGE.format(body=body) if content_type == "text/html" else body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("ack http: " + format, *args)
+
+    return Handler
+
+
+def _form(path: str, who: str, signature: str) -> str:
+    return (
+        f'<form method="post" action="{html.escape(path)}">'
+        f'<input type="hidden" name="who" value="{html.escape(who)}">'
+        f'<input type="hidden" name="sig" value="{html.escape(signature)}">'
+        "<button>対応します / I am taking care of it</button></form>"
+    )

@@ -1,0 +1,108 @@
+"""Delivery: the notification outbox to the channels, through apprise.
+
+One thread per channel kind (mailto, line, json, ...), each with its own database
+connection, so a slow or failing channel never holds back another. A failed attempt is
+retried with exponential backoff; after ``attempts`` failures the notification is
+marked failed and ``on_failed`` tells IT. Every channel a contact has is used at
+once, so a contact whose LINE fails still gets the e-mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import apprise
+
+from alerts.errors import DeliveryError
+from alerts.store import Notification, Store
+from civic_iot.statelog import StateLog
+from wire import now_ms
+
+log = logging.getLogger(__name__)
+_MAX_BACKOFF_MS = 15 * 60_000
+Failed = Callable[[Store, Notification], None]
+
+
+def deliver(note: Notification) -> None:
+    """Hand one notification to its channel; DeliveryError with apprise's reason."""
+    app = apprise.Apprise()
+    if not app.add(note.url):
+        raise DeliveryError(note.channel, "not a usable apprise URL")
+    with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+        ok = app.notify(title=note.subject, body=note.body)
+    if not ok:
+        reason = " ".join(str(captured.getvalue()).split())[:300] or "apprise reported failure"
+        raise DeliveryError(note.channel, reason)
+
+
+class Dispatcher:
+    def __init__(self, store_path: Path, attempts: int, on_failed: Failed) -> None:
+        self.store_path = store_path
+        self.attempts = attempts
+        self.on_failed = on_failed
+        self._stop = threading.Event()
+        self._threads: dict[str, threading.Thread] = {}
+        self._states = StateLog(log)
+
+    def poke(self, channels: set[str]) -> None:
+        """Make sure a thread serves each of these channels."""
+        for channel in channels - set(self._threads):
+            thread = threading.Thread(
+                target=self._serve, args=(channel,), name=f"deliver-{channel}", daemon=True
+            )
+            self._threads[channel] = thread
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads.values():
+            thread.join(timeout=10)
+
+    def _serve(self, channel: str) -> None:
+        store = Store(self.store_path)
+        try:
+            while not self._stop.is_set():
+                due = store.due(channel, now_ms())
+                for note in due:
+                    self._attempt(store, note)
+                if not due:
+                    self._stop.wait(0.2)
+        finally:
+            store.close()
+
+    def _attempt(self, store: Store, note: Notification) -> None:
+        try:
+            deliver(note)
+        except DeliveryError as exc:
+            self._failed_once(store, note, exc)
+            return
+        store.mark(note, state="sent", sent_at=now_ms(), attempts=note.attempts + 1)
+        self._states.ok(f"channel {note.channel}")
+        log.info("sent %r to %s via %s", note.subject, note.recipient, note.channel)
+
+    def _failed_once(self, store: Store, note: Notification, exc: DeliveryError) -> None:
+        attempts = note.attempts + 1
+        self._states.failed(f"channel {note.channel}", exc.reason)
+        if attempts >= self.attempts:
+            store.mark(note, state="failed", attempts=attempts, last_error=exc.reason)
+            log.error("gave up on %r to %s: %s", note.subject, note.recipient, exc.reason)
+            self.on_failed(store, note)
+            return
+        backoff = min(5_000 * 2 ** (attempts - 1), _MAX_BACKOFF_MS)
+        if exc.retry_after_s is not None:
+            backoff = max(backoff, int(exc.retry_after_s * 1000))
+        store.mark(note, attempts=attempts, next_at=now_ms() + backoff, last_error=exc.reason)
+
+
+def wait_idle(store: Store, timeout_s: float) -> bool:
+    """True once nothing is pending (for the demo and tests that end a run)."""
+    deadline = time.monotonic() + timeout_s
+    while store.channels_pending():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -1,0 +1,99 @@
+"""`civic-iot alerts`: run the alerts service, list alerts, acknowledge one."""
+
+from __future__ import annotations
+
+import argparse
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from civic_iot.yamlconf import ConfigError
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    alerts = commands.add_parser("alerts", help="watch-over and facility alerts").add_subparsers()
+    run = alerts.add_parser("run", help="run the alerts service until SIGTERM or Ctrl-C")
+    run.add_argument("--config", type=Path, required=True)
+    run.set_defaults(handler=_run)
+    listing = alerts.add_parser("list", help="open alerts (all with --all)")
+    listing.add_argument("--config", type=Path, required=True)
+    listing.add_argument("--all", action="store_true")
+    listing.set_defaults(handler=_list)
+    ack = alerts.add_parser("ack", help="acknowledge an alert (stops its escalation)")
+    ack.add_argument("alert_id", type=int)
+    ack.add_argument("--config", type=Path, required=True)
+    ack.add_argument("--by", required=True, help="who takes care of it")
+    ack.set_defaults(handler=_ack)
+    rules = alerts.add_parser("rules", help="validate and list the rules in force")
+    rules.add_argument("--config", type=Path, required=True)
+    rules.set_defaults(handler=_rules)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from alerts import config
+    from alerts.service import AlertsService
+    from civic_iot.cli import stop_on_signals
+    from provisioning.inventory import load_inventory
+    from provisioning.residents import load_residents
+
+    alerts_config = config.load(args.config)
+    inventory = load_inventory(Path(alerts_config.inventory))
+    directory = load_residents(Path(alerts_config.residents), inventory)
+    AlertsService(alerts_config, inventory, directory).run(stop_on_signals())
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from alerts import config, schedule
+    from alerts.store import Store
+
+    alerts_config = config.load(args.config)
+    store = Store(Path(alerts_config.state_dir) / "alerts.sqlite3")
+    rows = store.alerts(open_only=not args.all)
+    header = f"{'ID':>5}  {'STATE':<13} {'SEVERITY':<11} {'RULE':<22} {'SITE':<18}"
+    print(f"{header} FIRED (Asia/Tokyo)  BY")
+    for row in rows:
+        fired = schedule.local(row.fired_at, "Asia/Tokyo").strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{row.id:>5}  {row.state:<13} {row.severity:<11} {row.rule_id:<22} {row.site:<18} "
+            f"{fired}    {row.acked_by}"
+        )
+    print(f"\n{len(rows)} alert(s)")
+    store.close()
+    return 0
+
+
+def _ack(args: argparse.Namespace) -> int:
+    """Through the running service's acknowledgement endpoint, so one process owns state."""
+    from alerts import config
+    from alerts.routing import Signer
+
+    alerts_config = config.load(args.config)
+    signer = Signer(Path(alerts_config.secret_file), alerts_config.base_url)
+    body = urllib.parse.urlencode({"who": args.by, "sig": signer.signature(args.alert_id, args.by)})
+    url = f"http://{alerts_config.http_listen}/ack/{args.alert_id}"
+    try:
+        with urllib.request.urlopen(url, data=body.encode(), timeout=15) as answer:
+            answer.read()
+    except urllib.error.HTTPError as exc:
+        raise ConfigError(url, f"the alerts service answered HTTP {exc.code}") from None
+    except OSError as exc:
+        raise ConfigError(url, f"the alerts service is not reachable: {exc}") from None
+    print(f"alert {args.alert_id} acknowledged by {args.by}")
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from alerts import config
+    from alerts.rules import DEFAULT_RULES, load_rules
+
+    alerts_config = config.load(args.config)
+    rules = load_rules([DEFAULT_RULES, *(Path(d) for d in alerts_config.rule_dirs)])
+    for rule in rules.values():
+        print(
+            f"{rule.id:<24} {type(rule).__name__:<14} {rule.severity:<11} {rule.audience:<10} "
+            f"{rule.title.en}"
+        )
+    print(f"\n{len(rules)} rules in force")
+    return 0

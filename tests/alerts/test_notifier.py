@@ -1,0 +1,105 @@
+"""Escalation, repeats, quiet hours and resolved notices, on a real store, in event time."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from alerts.config import AlertsConfig, EmailConfig
+from alerts.notifier import Notifier
+from alerts.routing import Router, Signer
+from alerts.rules import DEFAULT_RULES, load_rules
+from alerts.state import Transition
+from alerts.store import Store
+from provisioning.inventory import load_inventory
+from provisioning.residents import load_residents
+from tests.alerts.test_engine import jst
+
+MIN = 60_000
+
+
+@pytest.fixture
+def notifier(tmp_path: Path, repo_root: Path) -> Notifier:
+    residents = tmp_path / "residents.yaml"
+    shutil.copy(repo_root / "examples" / "residents.fictitious.yaml", residents)
+    inventory = load_inventory(repo_root / "firmware-config")
+    config = AlertsConfig(
+        alerts_id="alerts-1",
+        email=EmailConfig(url="mailto://127.0.0.1:25?from=alerts@abashiri.example"),
+        it_channels=["json://127.0.0.1:9/it"],
+    )
+    router = Router(config, inventory, load_residents(residents, inventory))
+    rules = load_rules([DEFAULT_RULES])
+    signer = Signer(tmp_path / "secret", "https://alerts.example")
+    return Notifier(Store(tmp_path / "alerts.sqlite3"), config, router, rules, signer)
+
+
+def fire(notifier: Notifier, rule: str, at: int, severity: str = "urgent") -> None:
+    key = f"{rule}/home-a001/"
+    rule_obj = notifier.rules[rule]
+    notifier.handle(Transition(key, rule_obj, "fire", "home-a001", "", "", at, severity), at)  # type: ignore[arg-type]
+
+
+def told(notifier: Notifier) -> list[tuple[str, str]]:
+    return [(n.recipient, n.subject.split("]")[0] + "]") for n in notifier.store.notifications()]
+
+
+def test_the_chain_climbs_until_someone_acknowledges(notifier: Notifier) -> None:
+    t0 = jst("2026-01-15 09:00")
+    fire(notifier, "inactivity-12h", t0)
+    assert told(notifier) == [("網走 花子", "[緊急]")]
+    notifier.tick(t0 + 14 * MIN)
+    assert len(told(notifier)) == 1
+    notifier.tick(t0 + 15 * MIN)  # city.yaml: care manager after 15 minutes
+    assert told(notifier)[-1][0] == "知床 ケア"
+    row = notifier.store.alerts()[0]
+    notifier.acknowledge(row, "知床 ケア", t0 + 20 * MIN)
+    notifier.tick(t0 + 60 * MIN)  # the municipal step (45 min) never comes
+    assert [name for name, _ in told(notifier)] == ["網走 花子", "知床 ケア"]
+    assert notifier.store.alerts()[0].state == "acknowledged"
+
+
+def test_nobody_answering_repeats_to_the_last_step(notifier: Notifier) -> None:
+    t0 = jst("2026-01-15 09:00")
+    fire(notifier, "inactivity-12h", t0)
+    for minute in range(1, 120):
+        notifier.tick(t0 + minute * MIN)
+    names = [name for name, _ in told(notifier)]
+    assert names[:3] == ["網走 花子", "知床 ケア", "網走市 介護福祉課（架空）"]
+    assert names.count("網走市 介護福祉課（架空）") >= 2  # repeated every 30 min
+
+
+def test_a_warning_at_night_waits_for_morning_and_an_urgent_one_does_not(
+    notifier: Notifier,
+) -> None:
+    night = jst("2026-01-15 23:30")
+    fire(notifier, "room-cold", night, "warning")
+    fire(notifier, "room-very-cold", night, "urgent")
+    due = {n.subject.split("]")[0]: n.next_at for n in notifier.store.notifications()}
+    assert due["[注意"] == jst("2026-01-16 07:00")
+    assert due["[緊急"] == night
+
+
+def test_a_resolution_is_told_to_whoever_was_told(notifier: Notifier) -> None:
+    t0 = jst("2026-01-15 09:00")
+    fire(notifier, "room-very-cold", t0)
+    for note in notifier.store.notifications():
+        notifier.store.mark(note, state="sent")
+    rule = notifier.rules["room-very-cold"]
+    key = "room-very-cold/home-a001/"
+    notifier.handle(
+        Transition(key, rule, "resolve", "home-a001", "", "", t0 + 30 * MIN, "urgent"),
+        t0 + 30 * MIN,
+    )  # type: ignore[arg-type]
+    last = notifier.store.notifications()[-1]
+    assert last.subject.startswith("[解消]") and last.recipient == "網走 花子"
+    assert "09:30" in last.body
+
+
+def test_the_same_fire_twice_notifies_once(notifier: Notifier) -> None:
+    t0 = jst("2026-01-15 09:00")
+    fire(notifier, "inactivity-12h", t0)
+    fire(notifier, "inactivity-12h", t0)
+    assert len(notifier.store.notifications()) == 1

@@ -1,0 +1,162 @@
+"""The alerts service as a process: a real broker, a real SMTP server and a real webhook
+receiver; acknowledgement through the signed link; state kept across a restart."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civic_iot.children import CliProcess
+from civic_iot.mqttlink import MqttConfig
+from civic_iot.services import Mosquitto, free_port
+from civic_iot.watch import wait_online
+from tests.support.mqtt import publish, wait_for
+from tests.support.receivers import SmtpCatcher, WebhookReceiver
+from wire import Message, Reading, Status, encode, now_ms, topics
+
+pytestmark = pytest.mark.services
+FAMILY_A001 = "hanako@example.jp"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpCatcher]:
+    catcher = SmtpCatcher()
+    yield catcher
+    catcher.close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+def write_config(
+    tmp_path: Path, repo_root: Path, broker: Mosquitto, smtp: SmtpCatcher, hook: WebhookReceiver
+) -> Path:
+    residents = tmp_path / "residents.yaml"
+    shutil.copy(repo_root / "examples" / "residents.fictitious.yaml", residents)
+    residents.chmod(0o600)
+    port = free_port()
+    config = tmp_path / "alerts.yaml"
+    config.write_text(
+        f"""alerts_id: alerts-1
+inventory: {repo_root / "firmware-config"}
+residents: residents.yaml
+mqtt: {{host: {broker.host}, port: {broker.port}}}
+base_url: http://127.0.0.1:{port}
+http_listen: 127.0.0.1:{port}
+email: {{url: "{smtp.url()}"}}
+it_channels: ["{hook.url()}"]
+quiet_hours: null
+delivery_attempts: 2
+tick_s: 0.3
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def start(tmp_path: Path, broker: Mosquitto, config: Path) -> CliProcess:
+    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    mqtt = MqttConfig(host=broker.host, port=broker.port)
+    assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
+    return service
+
+
+def press(device: str, ts: int | None = None) -> bytes:
+    reading = Reading("button.long_press", True, "1", sensor="bedside")
+    return encode(Message(schema=1, seq=1, ts=ts or now_ms(), readings=[reading]))
+
+
+def cli(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "civic_iot", *args], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
+    tmp_path: Path, repo_root: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    webhook: WebhookReceiver,
+) -> None:  # fmt: skip
+    config = write_config(tmp_path, repo_root, mosquitto, smtp, webhook)
+    service = start(tmp_path, mosquitto, config)
+    publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
+    mail = wait_for(lambda: smtp.to(FAMILY_A001), what="the family's e-mail")[0]
+    assert "緊急ボタンが押されました" in mail.subject and "至急" in mail.subject
+    assert "網走 一郎さん" in mail.body and "119" in mail.body
+    link = re.search(r"http://\S+/ack/\d+\?\S+", mail.body)
+    assert link, mail.body
+    with urllib.request.urlopen(link[0], timeout=10) as page:  # GET only shows it
+        shown = page.read().decode()
+    assert "<button>" in shown and "対応待ち" in shown
+    form = urllib.parse.urlsplit(link[0])
+    post = f"{form.scheme}://{form.netloc}{form.path}"
+    with urllib.request.urlopen(post, data=form.query.encode(), timeout=10) as page:
+        assert "網走 花子 さんが対応" in page.read().decode()
+    listed = cli("alerts", "list", "--config", str(config), "--all")
+    assert re.search(r"resolved\s+life-safety\s+panic\s+home-a001\s+.*網走 花子", listed), listed
+    forged = link[0].replace("who=", "who=x")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=10)
+    assert refused.value.code == 403
+    assert service.terminate() == 0
+
+
+def test_a_restart_neither_forgets_nor_notifies_again(
+    tmp_path: Path, repo_root: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    webhook: WebhookReceiver,
+) -> None:  # fmt: skip
+    config = write_config(tmp_path, repo_root, mosquitto, smtp, webhook)
+    service = start(tmp_path, mosquitto, config)
+    publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
+    wait_for(lambda: smtp.to(FAMILY_A001), what="the first e-mail")
+    assert service.terminate() == 0
+    service = start(tmp_path, mosquitto, config)
+    publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))  # still open
+    listed = cli("alerts", "list", "--config", str(config))
+    assert "firing" in listed and "1 alert(s)" in listed
+    alert_id = re.search(r"^\s+(\d+)\s+firing", listed, re.MULTILINE)
+    assert alert_id
+    cli("alerts", "ack", alert_id[1], "--config", str(config), "--by", "IT console")
+    assert "0 alert(s)" in cli("alerts", "list", "--config", str(config))
+    assert service.terminate() == 0
+    assert len(smtp.to(FAMILY_A001)) == 1
+
+
+def test_a_failed_delivery_and_an_offline_device_reach_it(
+    tmp_path: Path, repo_root: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    webhook: WebhookReceiver,
+) -> None:  # fmt: skip
+    smtp.refuse.add("ben@example.com")
+    config = write_config(tmp_path, repo_root, mosquitto, smtp, webhook)
+    service = start(tmp_path, mosquitto, config)
+    publish(mosquitto, topics.event("home-a003-hub"), press("home-a003-hub"))
+    failed = wait_for(
+        lambda: [b for b in webhook.bodies if "delivery failed" in b.get("title", "")],
+        timeout_s=40,
+        what="IT told of the failed e-mail",
+    )
+    assert "Ben Okhotsk" in failed[0]["message"] and "mailto" in failed[0]["message"]
+    gone = now_ms() - 20 * 60_000  # offline for 20 minutes, beyond the rule's 10
+    status = Status(schema=1, state="offline", ts=gone, agent="civic-iot-edge/0.1.0")
+    publish(mosquitto, topics.status("lib-central-wifi1"), encode(status), retain=True)
+    offline = wait_for(
+        lambda: [b for b in webhook.bodies if "facility device" in b.get("title", "").lower()
+                 or "施設の機器" in b.get("title", "")],
+        what="IT told of the offline device",
+    )  # fmt: skip
+    assert "図書館" in offline[0]["title"] or "Library" in offline[0]["title"]
+    assert service.terminate() == 0
