@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import yaml
@@ -24,6 +25,7 @@ import yaml
 from civic_iot import demo_report
 from civic_iot.children import CliProcess
 from civic_iot.cli import stop_on_signals
+from civic_iot.demo_alerts import PANIC_DEVICE, DemoAlerts, panic_press
 from civic_iot.demo_devices import DemoPeers, demo_collectors
 from civic_iot.demo_report import query_influx
 from civic_iot.demo_scenario import Scenario, ScenarioPlan
@@ -69,21 +71,32 @@ def run_demo(args: argparse.Namespace) -> int:
             running.callback(service.stop)
         gateway = _start_gateway(state, provisioner, influx)
         running.callback(gateway.terminate)
-        peers = _start_peers(running)
+        alerts = DemoAlerts(state, _service_mqtt(provisioner, "alerts"), running)
+        peers, check = _start_peers(running)
         plan = _scenario_plan(provisioner, args, peers)
         relay = CuttableLink(provisioner.endpoint.port)
         agents = _start_agents(
-            state, provisioner, (args.interval, peers), {plan.outage_device: relay.port}
+            state,
+            provisioner,
+            (args.interval, peers),
+            {plan.outage_device: relay.port},
+            {PANIC_DEVICE: panic_press()},
         )
         for agent in agents:
             running.callback(agent.terminate)
+        # Stop alerts before the agents: their goodbyes are not incidents.
+        running.callback(alerts.service.terminate)
         _print_banner(state, provisioner, (broker, influx), gateway, agents)
+        print("\n".join(alerts.banner()))
+        print("\nPress Ctrl-C to stop everything.\n", flush=True)
         scenario = Scenario(
             plan, _service_mqtt(provisioner, "it")[1], _service_mqtt(provisioner, "it", 1)[1], relay
         )
         scenario.start()
         running.callback(scenario.stop)
+        alerts.start_incidents(check)
         _report_until_stopped(influx, stop, args.duration)
+        alerts.report()
         demo_report.print_operations(influx)
         demo_report.print_registry(state / "config" / "gateway.yaml")
         print("\nstopping: agents, gateway, InfluxDB, Mosquitto ...")
@@ -143,7 +156,7 @@ def _start_gateway(state: Path, provisioner: Provisioner, influx: InfluxDB) -> C
     return gateway
 
 
-def _start_peers(running: ExitStack) -> DemoPeers:
+def _start_peers(running: ExitStack) -> tuple[DemoPeers, ConnectivityCheck]:
     """What devices talk to besides the broker: the facilities' meters (a real Modbus
     server) and a connectivity-check URL for the Wi-Fi probes."""
     meters = FacilityMeters()
@@ -151,7 +164,7 @@ def _start_peers(running: ExitStack) -> DemoPeers:
     running.callback(meters.server.stop)
     check = ConnectivityCheck().start()
     running.callback(check.stop)
-    return DemoPeers(meters.server.port, check.url, check.port)
+    return DemoPeers(meters.server.port, check.url, check.port), check
 
 
 def _scenario_plan(
@@ -173,6 +186,7 @@ def _start_agents(
     provisioner: Provisioner,
     timing: tuple[float, DemoPeers],
     relays: dict[str, int],
+    incidents: dict[str, dict[str, Any]],
 ) -> list[CliProcess]:
     """One agent per device, with its provisioned config (TLS, its own certificate and
     password) plus the collectors of what its profile senses, on hardware stand-ins. A
@@ -183,6 +197,7 @@ def _start_agents(
         directory = provisioner.device_dir(device_id)
         agent = yaml.safe_load((directory / "agent.yaml").read_text(encoding="utf-8"))
         collectors, stand_ins = demo_collectors(placement, interval_s, peers)
+        stand_ins |= incidents.get(device_id, {})
         agent["collectors"] += collectors
         agent["state_dir"] = "state"
         agent["reconnect_max_s"] = 5
@@ -241,7 +256,6 @@ def _print_banner(
         f"  gateway metrics/health: curl -s http://{http}/metrics ; curl -s http://{http}/healthz"
     )
     print(f"  state, configs, logs:   {state}")
-    print("\nPress Ctrl-C to stop everything.\n")
 
 
 def _pid(service: Service) -> int:

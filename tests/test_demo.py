@@ -95,7 +95,7 @@ def follow_the_instructions(command: str) -> tuple[str, str]:
 
 
 def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None:
-    process = demo(tmp_path, "--duration", "14", "--outage", "3")
+    process = demo(tmp_path, "--duration", "20", "--outage", "3")
     output, _ = process.communicate(timeout=90)
     assert process.returncode == 0, output
     counts = re.findall(
@@ -110,7 +110,7 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     assert re.search(r"home-a002-hub: caught up: \d+ messages since the outage, 0 missing", output)
     # Every collector ran for real on its hardware stand-in: replayed BLE air and live
     # GPIO pins in homes, recorded Wi-Fi and real probes and Modbus in facilities.
-    assert "measurements in civic_watch: battery, climate, door, motion, tag" in output
+    assert "measurements in civic_watch: battery, button, climate, door, motion, tag" in output
     assert "measurements in civic_facility: climate, energy, modbus, wifi" in output
     assert "measurements in civic_ops: agent, ble, gateway, ingest, system" in output
     # The registry and the operations figures: every device, gaps, duplicates, lag.
@@ -120,6 +120,15 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
         # messages, then 0 missing and 0 duplicates, the cut home included
         assert re.search(rf"^  {device}\s+\d+\s+0\s+0\s+", output, re.MULTILINE), output
     assert "dead letters: 0" in output
+    # Alerts for each audience fire, reach a real mail server or webhook, and resolve.
+    assert re.search(
+        r"mail to care-b@example.jp: \[至急・緊急\] 見守り宅 A004 .*緊急ボタン", output
+    )
+    assert re.search(r"home-a004-hub: 呼人 ケア acknowledged through the link http://\S+", output)
+    assert re.search(r"mail to library@example.jp: \[緊急\] 網走市立図書館: 公衆Wi-Fi", output)
+    assert re.search(r"mail to library@example.jp: \[解消\] 網走市立図書館: 公衆Wi-Fi", output)
+    assert re.search(r"IT webhook: \[注意\] 見守り宅 A002 .*応答しません", output)
+    assert re.search(r"IT webhook: \[解消\] 見守り宅 A002 .*応答しません", output)
     assert (tmp_path / "state" / "logs" / "gateway.log").exists()
     broker_log = (tmp_path / "state" / "provision" / "broker" / "mosquitto.log").read_text()
     # (home-a002-hub's link is cut mid-stream on purpose, which may tear a packet)

@@ -24,11 +24,20 @@ from edge.collectors import use_stand_ins
 RECORDINGS = Path(__file__).parent / "recordings"
 
 
+class GpioPress(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Someone presses the button on ``pin`` ``after_s`` after start, for ``hold_s``."""
+
+    pin: int
+    after_s: float
+    hold_s: float = 4.0
+
+
 class StandInsFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     ble_replay: str | None = None  # a recording (JSON lines); "home" for the shipped one
     gpio_activity_pins: list[int] = msgspec.field(default_factory=list)  # doors, motion
     gpio_mean_gap_s: float = 20.0
     gpio: bool = False  # a MockFactory (idle unless gpio_activity_pins are named)
+    gpio_presses: list[GpioPress] = msgspec.field(default_factory=list)  # call buttons
     wifi_recordings: str | None = None  # a directory of outputs; "facility" for the shipped
     seed: int = 0
 
@@ -46,9 +55,14 @@ def install(path: Path) -> None:
         recording = RECORDINGS / "home-ble.jsonl" if spec.ble_replay == "home" else spec.ble_replay
         by_type["ble"] = {"source": ReplaySource(Path(recording))}
     if spec.gpio:
-        from civic_iot.standins.gpio_activity import activity_pin_factory  # noqa: PLC0415
+        from civic_iot.standins.gpio_activity import (  # noqa: PLC0415
+            activity_pin_factory,
+            press_later,
+        )
 
         factory = activity_pin_factory(spec.gpio_activity_pins, spec.gpio_mean_gap_s, spec.seed)
+        for press in spec.gpio_presses:
+            press_later(factory, press.pin, press.after_s, press.hold_s)
         by_type["gpio"] = {"pin_factory": factory}
     if spec.wifi_recordings:
         from civic_iot.standins.wifi_recorded import RecordedWifi  # noqa: PLC0415

@@ -61,8 +61,10 @@ class FacilityMeters:
 
 
 class _ConnectivityCheck(http.server.BaseHTTPRequestHandler):
+    down_until = 0.0  # monotonic; set by ConnectivityCheck.outage
+
     def do_GET(self) -> None:
-        self.send_response(204)
+        self.send_response(503 if time.monotonic() < self.down_until else 204)
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -80,6 +82,10 @@ class ConnectivityCheck:
     def start(self) -> ConnectivityCheck:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def outage(self, seconds: float) -> None:
+        """The Internet behind the facility's Wi-Fi is gone for a while."""
+        _ConnectivityCheck.down_until = time.monotonic() + seconds
 
     def stop(self) -> None:
         self._server.shutdown()

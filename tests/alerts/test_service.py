@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from civic_iot.catchers import SmtpCatcher, WebhookReceiver
 from civic_iot.children import CliProcess
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto, free_port
 from civic_iot.watch import wait_online
 from tests.support.mqtt import publish, wait_for
-from tests.support.receivers import SmtpCatcher, WebhookReceiver
 from wire import Message, Reading, Status, encode, now_ms, topics
 
 pytestmark = pytest.mark.services

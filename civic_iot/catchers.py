@@ -1,13 +1,16 @@
-"""Real peers for notification tests: an SMTP server (aiosmtpd) and an HTTP webhook
-receiver, both on free loopback ports."""
+"""Local peers for notifications, used by the demo and the tests: an SMTP server
+(aiosmtpd) that keeps every mail (and can save each as an .eml file), and an HTTP
+receiver that keeps every JSON body posted to it. Both on free loopback ports."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -23,11 +26,15 @@ class Mail:
         return f"Mail(to={self.to}, subject={self.subject!r})"
 
 
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every command
+
+
 class SmtpCatcher:
     """Keeps every message; refuses (550) recipients listed in ``refuse``."""
 
-    def __init__(self) -> None:
+    def __init__(self, save_to: Path | None = None) -> None:
         self.port = free_port()
+        self.save_to = save_to
         self.mails: list[Mail] = []
         self.refuse: set[str] = set()
         self._lock = threading.Lock()
@@ -51,6 +58,9 @@ class SmtpCatcher:
         body = part.get_content() if part is not None else ""
         with self._lock:
             self.mails.append(Mail(list(envelope.rcpt_tos), str(message["subject"]), body))
+            if self.save_to is not None:
+                self.save_to.mkdir(parents=True, exist_ok=True)
+                (self.save_to / f"{len(self.mails):04d}.eml").write_bytes(envelope.content)
         return "250 OK"
 
     def to(self, address: str) -> list[Mail]:
