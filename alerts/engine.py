@@ -120,6 +120,18 @@ class Engine:
     def observable(self, site: SiteInfo) -> bool:
         return not any(device in self.state.offline for device in site.devices)
 
+    def expects_activity(self, site: SiteInfo) -> bool:
+        """Observable, and its resident is not away: silence would mean something."""
+        return self.observable(site) and self.state.away.get(site.id, 0) <= self._now
+
+    def set_away(self, site_id: str, until_ms: int | None, now_ms: int) -> None:
+        """Away mode; when it ends, the inactivity clock starts afresh."""
+        if until_ms is None or until_ms <= now_ms:
+            if self.state.away.pop(site_id, None) is not None:
+                self.state.observable_since[site_id] = now_ms
+            return
+        self.state.away[site_id] = until_ms
+
     # -- rules ---------------------------------------------------------------------------
 
     def _rules_for(self, site: SiteInfo) -> list[Rule]:
@@ -212,7 +224,7 @@ class Engine:
 
     def _inactivity(self, rule: Inactivity, site: SiteInfo) -> None:
         key = alert_key(rule.id, site.id)
-        if key in self.state.firing or not self.observable(site):
+        if key in self.state.firing or not self.expects_activity(site):
             return
         if rule.window and not schedule.in_window(self._now, rule.window, site.timezone):
             return
@@ -229,7 +241,9 @@ class Engine:
         start = schedule.at_local(self._now, rule.after, site.timezone)
         due = schedule.at_local(self._now, rule.by, site.timezone)
         key = alert_key(rule.id, site.id)
-        if not start <= due <= self._now or key in self.state.firing or not self.observable(site):
+        if not start <= due <= self._now or key in self.state.firing:
+            return
+        if not self.expects_activity(site):
             return
         active = self.state.activity.get(site.id, 0) >= start
         watched = self.state.observable_since.get(site.id, self._now) <= start
@@ -247,7 +261,7 @@ class Engine:
         ):
             return
         key = alert_key(rule.id, site.id, device, reading.sensor)
-        if key in self.state.night_doors:
+        if key in self.state.night_doors or not self.expects_activity(site):
             return
         self.state.night_doors[key] = NightDoorState(reading.ts)
         self._fire(key, rule, site, device, reading.ts, sensor=reading.sensor)

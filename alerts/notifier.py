@@ -98,6 +98,10 @@ class Notifier:
 
     def _notify(self, row: AlertRow, kind: Kind, step: int, now_ms: int) -> None:
         rule = self.rules[row.rule_id]
+        silence = self.store.silenced(row.site, row.rule_id, now_ms)
+        if silence is not None and row.severity != "life-safety":
+            log.info("alert %d not notified: silenced (%s)", row.id, silence)
+            return
         chain = self.router.chain(rule, row.site)
         step_info = chain[min(step, len(chain) - 1)]
         recipients = self.router.recipients(rule, row.site, step_info)

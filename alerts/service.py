@@ -155,11 +155,18 @@ class AlertsService:
 
     def _tick(self) -> None:
         now = now_ms()
+        self._sync_away(now)
         self._apply(self.engine.tick(now), now)
         self._close_acknowledged_events()
         with self.store.transaction():
             self.notifier.tick(now)
         self.dispatcher.poke(self.store.channels_pending())
+
+    def _sync_away(self, now: int) -> None:
+        """Away mode is set with `civic-iot alerts away` (in the store)."""
+        away = self.store.away(now)
+        for site in set(self.engine.state.away) | set(away):
+            self.engine.set_away(site, away.get(site), now)
 
     def _close_acknowledged_events(self) -> None:
         """A panic alert closed by acknowledgement lets the next press fire again."""

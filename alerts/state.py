@@ -39,6 +39,8 @@ class EngineState(msgspec.Struct):
     night_doors: dict[str, NightDoorState] = msgspec.field(default_factory=dict)
     # Keys of alerts firing now (inactivity, deadline, offline, events).
     firing: dict[str, int] = msgspec.field(default_factory=dict)
+    # Site -> until when its resident is away (holiday, hospital): no activity expected.
+    away: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class Transition(NamedTuple):

@@ -57,6 +57,16 @@ MIGRATIONS = (
         sent_at INTEGER
     );
     CREATE INDEX notifications_due ON notifications (state, channel, next_at);
+    CREATE TABLE away (site TEXT PRIMARY KEY, until_ms INTEGER NOT NULL, note TEXT NOT NULL);
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL DEFAULT '',
+        rule_id TEXT NOT NULL DEFAULT '',
+        start_ms INTEGER NOT NULL,
+        until_ms INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
     """,
 )
 OPEN = ("firing", "acknowledged")
@@ -170,6 +180,42 @@ class Store:
             f"SELECT {_ALERT_COLUMNS} FROM alerts {where} ORDER BY id"  # noqa: S608
         ).fetchall()
         return [AlertRow(*row) for row in rows]
+
+    # -- away mode and silences ----------------------------------------------------------
+
+    def set_away(self, site: str, until_ms: int | None, note: str = "") -> None:
+        if until_ms is None:
+            self._db.execute("DELETE FROM away WHERE site = ?", (site,))
+            return
+        self._db.execute(
+            "INSERT INTO away (site, until_ms, note) VALUES (?, ?, ?) ON CONFLICT (site) "
+            "DO UPDATE SET until_ms = excluded.until_ms, note = excluded.note",
+            (site, until_ms, note),
+        )
+
+    def away(self, now_ms: int) -> dict[str, int]:
+        rows = self._db.execute("SELECT site, until_ms FROM away WHERE until_ms > ?", (now_ms,))
+        return {site: int(until) for site, until in rows}
+
+    def add_silence(
+        self, site: str, rule_id: str, span: tuple[int, int], *, reason: str, by: str
+    ) -> int:
+        start_ms, until_ms = span
+        cursor = self._db.execute(
+            "INSERT INTO silences (site, rule_id, start_ms, until_ms, reason, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (site, rule_id, start_ms, until_ms, reason, by),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def silenced(self, site: str, rule_id: str, now_ms: int) -> str | None:
+        """The reason of a silence covering this site and rule now, if any."""
+        row = self._db.execute(
+            "SELECT reason FROM silences WHERE start_ms <= ? AND until_ms > ? "
+            "AND site IN ('', ?) AND rule_id IN ('', ?) LIMIT 1",
+            (now_ms, now_ms, site, rule_id),
+        ).fetchone()
+        return str(row[0]) if row else None
 
     # -- notifications -------------------------------------------------------------------
 

@@ -25,6 +25,23 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ack.add_argument("--config", type=Path, required=True)
     ack.add_argument("--by", required=True, help="who takes care of it")
     ack.set_defaults(handler=_ack)
+    away = alerts.add_parser("away", help="a resident is away: no inactivity alerts until then")
+    away.add_argument("site")
+    away.add_argument("--config", type=Path, required=True)
+    when = away.add_mutually_exclusive_group(required=True)
+    when.add_argument("--until", help="local time, 'YYYY-MM-DD HH:MM'")
+    when.add_argument("--clear", action="store_true", help="the resident is back")
+    away.add_argument("--note", default="")
+    away.set_defaults(handler=_away)
+    silence = alerts.add_parser("silence", help="no notifications for a site/rule for a while")
+    silence.add_argument("--config", type=Path, required=True)
+    silence.add_argument("--site", default="", help="all sites when left out")
+    silence.add_argument("--rule", default="", help="all rules when left out")
+    silence.add_argument("--from", dest="start", help="local time, default now")
+    silence.add_argument("--until", required=True, help="local time, 'YYYY-MM-DD HH:MM'")
+    silence.add_argument("--reason", required=True)
+    silence.add_argument("--by", required=True)
+    silence.set_defaults(handler=_silence)
     rules = alerts.add_parser("rules", help="validate and list the rules in force")
     rules.add_argument("--config", type=Path, required=True)
     rules.set_defaults(handler=_rules)
@@ -96,4 +113,52 @@ def _rules(args: argparse.Namespace) -> int:
             f"{rule.title.en}"
         )
     print(f"\n{len(rules)} rules in force")
+    return 0
+
+
+def _local_ms(text: str, zone: str) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        raise ConfigError(text, f"expected a local time 'YYYY-MM-DD HH:MM' ({zone})") from None
+    return int(moment.timestamp() * 1000)
+
+
+def _away(args: argparse.Namespace) -> int:
+    from alerts import config
+    from alerts.store import Store
+    from provisioning.inventory import load_inventory
+
+    alerts_config = config.load(args.config)
+    inventory = load_inventory(Path(alerts_config.inventory))
+    if args.site not in inventory.sites:
+        raise ConfigError(args.site, f"no such site in {alerts_config.inventory}")
+    until = None if args.clear else _local_ms(args.until, inventory.city.timezone)
+    store = Store(Path(alerts_config.state_dir) / "alerts.sqlite3")
+    store.set_away(args.site, until, args.note)
+    store.close()
+    print(f"{args.site}: " + ("back home" if until is None else f"away until {args.until}"))
+    return 0
+
+
+def _silence(args: argparse.Namespace) -> int:
+    from alerts import config
+    from alerts.store import Store
+    from provisioning.inventory import load_inventory
+    from wire import now_ms
+
+    alerts_config = config.load(args.config)
+    zone = load_inventory(Path(alerts_config.inventory)).city.timezone
+    start = _local_ms(args.start, zone) if args.start else now_ms()
+    span = (start, _local_ms(args.until, zone))
+    store = Store(Path(alerts_config.state_dir) / "alerts.sqlite3")
+    silence_id = store.add_silence(args.site, args.rule, span, reason=args.reason, by=args.by)
+    store.close()
+    print(
+        f"silence {silence_id}: {args.site or 'all sites'}, {args.rule or 'all rules'} "
+        f"until {args.until} (life-safety alerts still go out)"
+    )
     return 0

@@ -147,3 +147,13 @@ def test_facility_rules_do_not_touch_homes(engine: Engine) -> None:
     down = [Observation("wifi.ap_up", False, "", t0 + m * MIN) for m in range(4)]
     assert engine.observe(HUB, down, t0 + 3 * MIN) == []
     assert changes(engine.observe("lib-wifi1", down, t0 + 3 * MIN)) == [("wifi-ap-down", "fire")]
+
+
+def test_away_mode_holds_inactivity_and_restarts_the_clock_on_return(engine: Engine) -> None:
+    t0 = jst("2026-01-15 08:00")
+    engine.observe(HUB, [motion(t0)], t0)
+    engine.set_away(HOME, t0 + 72 * HOUR, t0 + HOUR)  # off to the family for three days
+    assert engine.tick(t0 + 48 * HOUR) == []
+    engine.set_away(HOME, None, t0 + 72 * HOUR)
+    assert engine.tick(t0 + 80 * HOUR) == []
+    assert ("inactivity-12h", "fire") in changes(engine.tick(t0 + 84 * HOUR))

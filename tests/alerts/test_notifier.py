@@ -103,3 +103,14 @@ def test_the_same_fire_twice_notifies_once(notifier: Notifier) -> None:
     fire(notifier, "inactivity-12h", t0)
     fire(notifier, "inactivity-12h", t0)
     assert len(notifier.store.notifications()) == 1
+
+
+def test_a_silence_holds_notifications_but_not_a_panic(notifier: Notifier) -> None:
+    t0 = jst("2026-01-15 09:00")
+    notifier.store.add_silence(
+        "home-a001", "", (t0 - MIN, t0 + 60 * MIN), reason="sensor maintenance", by="IT"
+    )
+    fire(notifier, "inactivity-12h", t0)
+    assert notifier.store.notifications() == []
+    fire(notifier, "panic", t0, "life-safety")
+    assert [n.recipient for n in notifier.store.notifications()] == ["網走 花子"]
