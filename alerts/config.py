@@ -67,7 +67,7 @@ def load(path: Path) -> AlertsConfig:
     base = path.parent
 
     def resolve(value: str) -> str:
-        return str(base / value) if not Path(value).is_absolute() else value
+        return value if Path(value).is_absolute() else str((base / value).resolve())
 
     return msgspec.structs.replace(
         config,

@@ -46,31 +46,41 @@ class Dispatcher:
         self.on_failed = on_failed
         self._stop = threading.Event()
         self._threads: dict[str, threading.Thread] = {}
+        self._wake: dict[str, threading.Event] = {}
         self._states = StateLog(log)
+        # apprise loads its plugins on first use (most of a second): not on the first alert.
+        apprise.Apprise().add("json://localhost")
 
     def poke(self, channels: set[str]) -> None:
-        """Make sure a thread serves each of these channels."""
-        for channel in channels - set(self._threads):
-            thread = threading.Thread(
-                target=self._serve, args=(channel,), name=f"deliver-{channel}", daemon=True
-            )
-            self._threads[channel] = thread
-            thread.start()
+        """Something is due on these channels: wake (or start) their threads."""
+        for channel in channels:
+            if channel not in self._threads:
+                self._wake[channel] = threading.Event()
+                thread = threading.Thread(
+                    target=self._serve, args=(channel,), name=f"deliver-{channel}", daemon=True
+                )
+                self._threads[channel] = thread
+                thread.start()
+            self._wake[channel].set()
 
     def stop(self) -> None:
         self._stop.set()
+        for wake in self._wake.values():
+            wake.set()
         for thread in self._threads.values():
             thread.join(timeout=10)
 
     def _serve(self, channel: str) -> None:
         store = Store(self.store_path)
+        wake = self._wake[channel]
         try:
             while not self._stop.is_set():
+                wake.clear()
                 due = store.due(channel, now_ms())
                 for note in due:
                     self._attempt(store, note)
                 if not due:
-                    self._stop.wait(0.2)
+                    wake.wait(1.0)  # retries and quiet-hour releases come due by the clock
         finally:
             store.close()
 
