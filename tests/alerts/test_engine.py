@@ -126,6 +126,7 @@ def test_a_night_door_escalates_without_indoor_activity_and_resolves_with_it(
     opened = jst("2026-01-15 23:30")
     door = Observation("door.open", True, "entrance", opened)
     assert changes(engine.observe(HUB, [door], opened)) == [("night-door", "fire")]
+    engine.observe(HUB, [Observation("door.open", False, "entrance", opened + MIN)], opened + MIN)
     escalated = engine.tick(opened + 10 * MIN)
     assert [(t.rule.id, t.change, t.severity) for t in escalated] == [
         ("night-door", "escalate", "urgent")

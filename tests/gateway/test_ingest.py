@@ -129,7 +129,7 @@ def test_points_held_in_the_spool_survive_a_gateway_restart(
     gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
     wait_for(lambda: len(stored_temperatures(influxdb)) == 200, what="the spool drained")
     assert stored_temperatures(influxdb) == [10.0 + seq / 10 for seq in range(200)]
-    assert spooled_points(tmp_path) == 0
+    wait_for(lambda: spooled_points(tmp_path) == 0, what="the spool empty (ops figures last)")
     assert gateway.terminate() == 0
     assert "the spool is empty again" in gateway.log()
 
