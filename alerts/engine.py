@@ -20,8 +20,10 @@ from alerts.rules import (
     DeviceOffline,
     Event,
     Inactivity,
+    LongStay,
     NightDoor,
     Rule,
+    SensorSilent,
     Threshold,
 )
 from alerts.state import EngineState, NightDoorState, ThresholdState, Transition, alert_key
@@ -77,6 +79,10 @@ class Engine:
                     self._event(rule, site, device, reading)
                 elif isinstance(rule, NightDoor) and reading.quantity == "door.open":
                     self._night_door(rule, site, device, reading)
+                elif isinstance(rule, NightDoor) and reading.quantity == "tag.present":
+                    self._tag_gone(rule, site, reading)
+                elif isinstance(rule, SensorSilent) and rule.quantity == reading.quantity:
+                    self._heard(rule, site, device, reading)
         return out
 
     def device_online(self, device: str, online: bool, ts_ms: int) -> list[Transition]:
@@ -110,6 +116,10 @@ class Engine:
                     self._night_door_follow_up(rule, site)
                 elif isinstance(rule, DeviceOffline):
                     self._offline(rule, site)
+                elif isinstance(rule, LongStay):
+                    self._long_stay(rule, site)
+                elif isinstance(rule, SensorSilent):
+                    self._silent_sensors(rule, site)
         return out
 
     def _begin(self, now_ms: int) -> list[Transition]:
@@ -213,7 +223,12 @@ class Engine:
 
     def _activity(self, site: SiteInfo, reading: Observation) -> None:
         self.state.activity[site.id] = max(self.state.activity.get(site.id, 0), reading.ts)
+        last = self.state.last_room.get(site.id)
+        if last is None or reading.ts >= last[1]:
+            self.state.last_room[site.id] = (reading.sensor, reading.ts)
         for rule in self._rules_for(site):
+            if isinstance(rule, LongStay) and reading.sensor != rule.sensor:
+                self._resolve(alert_key(rule.id, site.id), rule, site, "", reading.ts)
             if isinstance(rule, Inactivity | Deadline):
                 self._resolve(alert_key(rule.id, site.id), rule, site, "", reading.ts)
             if isinstance(rule, NightDoor) and reading.quantity == "motion.detected":
@@ -276,6 +291,49 @@ class Engine:
                 self._out.append(
                     Transition(key, rule, "escalate", site.id, device, sensor, self._now, "urgent")
                 )
+
+    def _tag_gone(self, rule: NightDoor, site: SiteInfo, reading: Observation) -> None:
+        """The tag is no longer heard after a night door: the resident has gone out."""
+        if reading.value is not False:
+            return
+        for key, door in self.state.night_doors.items():
+            mine = key.startswith(f"{rule.id}/{site.id}/") and not door.escalated
+            if mine and reading.ts >= door.opened_ts:
+                door.escalated = True
+                _, _, device, sensor = key.split("/")
+                self._out.append(
+                    Transition(key, rule, "escalate", site.id, device, sensor, reading.ts,
+                               "urgent")
+                )  # fmt: skip
+
+    def _long_stay(self, rule: LongStay, site: SiteInfo) -> None:
+        key = alert_key(rule.id, site.id)
+        room, since = self.state.last_room.get(site.id, ("", 0))
+        if room != rule.sensor or key in self.state.firing or not self.expects_activity(site):
+            return
+        if rule.window and not schedule.in_window(since, rule.window, site.timezone):
+            return
+        if self._now - since >= rule.max_min * _MIN and self._now - since < 12 * 3_600_000:
+            self._fire(key, rule, site, "", since, sensor=room)
+
+    def _heard(self, rule: SensorSilent, site: SiteInfo, device: str, reading: Observation) -> None:
+        key = f"{device}/{reading.sensor}/{rule.quantity}"
+        self.state.last_reading[key] = max(self.state.last_reading.get(key, 0), reading.ts)
+        alert = alert_key(rule.id, site.id, device, reading.sensor)
+        self._resolve(alert, rule, site, device, reading.ts)
+
+    def _silent_sensors(self, rule: SensorSilent, site: SiteInfo) -> None:
+        for device in site.devices:
+            if device in self.state.offline:
+                continue  # the device alert covers it
+            prefix = f"{device}/"
+            for key, last in self.state.last_reading.items():
+                if not key.startswith(prefix) or not key.endswith(f"/{rule.quantity}"):
+                    continue
+                sensor = key[len(prefix) : -len(rule.quantity) - 1]
+                alert = alert_key(rule.id, site.id, device, sensor)
+                if alert not in self.state.firing and self._now - last >= rule.after_min * _MIN:
+                    self._fire(alert, rule, site, device, last, sensor=sensor)
 
     def _offline(self, rule: DeviceOffline, site: SiteInfo) -> None:
         for device in site.devices:

@@ -78,11 +78,31 @@ class Event(_Rule, tag="event", frozen=True):
 
 
 class NightDoor(_Rule, tag="night-door", frozen=True):
-    """The entrance opened during the night; escalates if nobody is active inside after."""
+    """The entrance opened during the night; escalates if nobody is active inside after,
+    or at once when the resident's tag is no longer heard."""
 
     window: Window = "22:00-06:00"
     sensor: str = "entrance"
     follow_up_min: Minutes = 10
+
+
+class LongStay(_Rule, tag="long-stay", frozen=True):
+    """Someone went into ``sensor``'s room (the bathroom) and nothing moved elsewhere for
+    ``max_min``: a fall in the bathroom."""
+
+    sensor: str = "bathroom"
+    max_min: Minutes = 60
+    # When it applies (by the time of entering): at night the bathroom is often the
+    # last room before bed, and there is no bedroom sensor to say so.
+    window: Window | None = "06:00-22:00"
+
+
+class SensorSilent(_Rule, tag="sensor-silent", frozen=True):
+    """A sensor that used to report has sent nothing for ``after_min`` (flat battery,
+    out of range), while its device is online."""
+
+    quantity: str = "climate.temperature"
+    after_min: Minutes = 120
 
 
 class DeviceOffline(_Rule, tag="device-offline", frozen=True):
@@ -91,7 +111,9 @@ class DeviceOffline(_Rule, tag="device-offline", frozen=True):
     after_min: Minutes = 10
 
 
-Rule = Threshold | Inactivity | Deadline | Event | NightDoor | DeviceOffline
+Rule = (
+    Threshold | Inactivity | Deadline | Event | NightDoor | LongStay | SensorSilent | DeviceOffline
+)
 # Readings that show a resident is up and about.
 ACTIVITY = frozenset({"motion.detected", "door.open", "button.pressed"})
 
@@ -114,7 +136,7 @@ def load_rules(directories: Sequence[Path]) -> dict[str, Rule]:
 
 
 def _check(document: yamlconf.Document, where: str, rule: Rule) -> None:
-    if isinstance(rule, Threshold | Event):
+    if isinstance(rule, Threshold | Event | SensorSilent):
         quantity = CATALOGUE.get(rule.quantity)
         if quantity is None:
             raise document.error(f"{where}.quantity", f"unknown quantity {rule.quantity!r}")

@@ -32,7 +32,17 @@ from alerts.store import Notification, Store
 from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from provisioning.inventory import Inventory
 from provisioning.residents import Directory
-from wire import Kind, ServiceEvent, Status, WireError, decode, decode_message, now_ms, topics
+from wire import (
+    AlertAck,
+    Kind,
+    ServiceEvent,
+    Status,
+    WireError,
+    decode,
+    decode_message,
+    now_ms,
+    topics,
+)
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-alerts"
@@ -69,6 +79,7 @@ class AlertsService:
         host, _, port = config.http_listen.rpartition(":")
         self.http = AckServer(host or "127.0.0.1", int(port), self.signer, self.inbox.put)
         self._status_topic = topics.service_status(config.alerts_id)
+        self._ack_topic = topics.service_ack(config.alerts_id)
         self.client = self._make_client()
         self._saved = 0.0
 
@@ -122,6 +133,10 @@ class AlertsService:
         self._apply(transitions, now)
 
     def _transitions(self, item: Inbound, now: int) -> list[Transition]:
+        if item.topic == self._ack_topic:
+            ack = decode(item.payload, AlertAck, topic=item.topic)
+            self._ack(AckRequest(ack.alert_id, ack.by, look_only=False))
+            return []
         if item.topic.startswith(topics.all_service_events().split("+")[0]):
             event = decode(item.payload, ServiceEvent, topic=item.topic)
             if event.kind in ("device-silent", "device-back") and event.device:
@@ -240,7 +255,8 @@ class AlertsService:
         if reason.is_failure:
             return
         kinds = (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH, Kind.STATUS)
-        filters = [topics.all_devices(kind) for kind in kinds] + [topics.all_service_events()]
+        filters = [topics.all_devices(kind) for kind in kinds]
+        filters += [topics.all_service_events(), self._ack_topic]
         client.subscribe([(f, 1) for f in filters])
         client.publish(self._status_topic, status_payload("online", AGENT), qos=1, retain=True)
 

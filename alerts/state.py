@@ -39,6 +39,10 @@ class EngineState(msgspec.Struct):
     night_doors: dict[str, NightDoorState] = msgspec.field(default_factory=dict)
     # Keys of alerts firing now (inactivity, deadline, offline, events).
     firing: dict[str, int] = msgspec.field(default_factory=dict)
+    # Site -> (sensor, event time) of the latest activity, for long stays.
+    last_room: dict[str, tuple[str, int]] = msgspec.field(default_factory=dict)
+    # "device/sensor/quantity" -> event time of its latest reading, for silent sensors.
+    last_reading: dict[str, int] = msgspec.field(default_factory=dict)
     # Site -> until when its resident is away (holiday, hospital): no activity expected.
     away: dict[str, int] = msgspec.field(default_factory=dict)
 

@@ -57,6 +57,7 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
             ("read", topics.everything()),
             ("write", topics.all_devices(Kind.CONFIG_DESIRED)),
             ("write", topics.all_devices(Kind.COMMAND_REQUEST)),
+            ("write", topics.all_service_acks()),
         ]
     rules = [("read", topics.all_devices(kind)) for kind in INGESTED]
     if service.role == "alerts":

@@ -7,6 +7,7 @@ import time
 from wire.errors import PayloadError, TopicError, WireError
 from wire.payloads import (
     SCHEMA_VERSION,
+    AlertAck,
     CommandRequest,
     CommandResponse,
     ConfigDesired,
@@ -32,6 +33,7 @@ def now_ms() -> int:
 __all__ = [
     "CATALOGUE",
     "SCHEMA_VERSION",
+    "AlertAck",
     "CommandRequest",
     "CommandResponse",
     "ConfigDesired",

@@ -129,6 +129,15 @@ class ServiceEvent(_Strict):
     detail: str = ""
 
 
+class AlertAck(_Strict):
+    """Someone takes care of an alert (from a console or another system)."""
+
+    schema: Schema
+    alert_id: Annotated[int, msgspec.Meta(ge=1)]
+    by: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    ts: EpochMs
+
+
 Payload = TypeVar(
     "Payload",
     Message,
@@ -139,6 +148,7 @@ Payload = TypeVar(
     CommandResponse,
     DeadLetter,
     ServiceEvent,
+    AlertAck,
 )
 
 _encoder = msgspec.json.Encoder()

@@ -118,6 +118,15 @@ def service_event(service_id: str) -> str:
     return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/event"
 
 
+def service_ack(service_id: str) -> str:
+    """Acknowledgements of alerts, sent to the alerts service (see wire.AlertAck)."""
+    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/ack"
+
+
+def all_service_acks() -> str:
+    return f"{_SERVICE_PREFIX}/+/ack"
+
+
 def all_service_events() -> str:
     return f"{_SERVICE_PREFIX}/+/event"
 

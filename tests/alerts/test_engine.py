@@ -158,3 +158,37 @@ def test_away_mode_holds_inactivity_and_restarts_the_clock_on_return(engine: Eng
     engine.set_away(HOME, None, t0 + 72 * HOUR)
     assert engine.tick(t0 + 80 * HOUR) == []
     assert ("inactivity-12h", "fire") in changes(engine.tick(t0 + 84 * HOUR))
+
+
+def test_an_hour_in_the_bathroom_by_day_fires_and_a_night_visit_does_not(engine: Engine) -> None:
+    day = jst("2026-01-15 14:00")
+    engine.observe(HUB, [Observation("motion.detected", True, "bathroom", day)], day)
+    assert engine.tick(day + 59 * MIN) == []
+    assert changes(engine.tick(day + 60 * MIN)) == [("long-stay-bathroom", "fire")]
+    back = engine.observe(HUB, [motion(day + 70 * MIN)], day + 70 * MIN)
+    assert ("long-stay-bathroom", "resolve") in changes(back)
+    night = jst("2026-01-16 02:30")
+    engine.observe(HUB, [Observation("motion.detected", True, "bathroom", night)], night)
+    assert "long-stay-bathroom" not in [r for r, _ in changes(engine.tick(night + 2 * HOUR))]
+
+
+def test_a_tag_gone_after_a_night_door_escalates_at_once(engine: Engine) -> None:
+    opened = jst("2026-01-15 01:10")
+    engine.observe(HUB, [Observation("door.open", True, "entrance", opened)], opened)
+    gone = Observation("tag.present", False, "resident-tag", opened + 2 * MIN)
+    escalated = engine.observe(HUB, [gone], opened + 2 * MIN)
+    assert [(t.rule.id, t.change, t.severity) for t in escalated] == [
+        ("night-door", "escalate", "urgent")
+    ]
+
+
+def test_a_silent_room_sensor_tells_it_and_its_return_resolves(engine: Engine) -> None:
+    t0 = jst("2026-01-15 09:00")
+    engine.observe(HUB, [temp(21.0, t0)], t0)
+    assert engine.tick(t0 + 119 * MIN) == []
+    silent = engine.tick(t0 + 120 * MIN)
+    assert [(t.rule.id, t.rule.audience, t.sensor) for t in silent] == [
+        ("room-sensor-silent", "it", "living")
+    ]
+    back = engine.observe(HUB, [temp(21.0, t0 + 130 * MIN)], t0 + 130 * MIN)
+    assert ("room-sensor-silent", "resolve") in changes(back)

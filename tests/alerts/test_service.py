@@ -21,7 +21,7 @@ from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto, free_port
 from civic_iot.watch import wait_online
 from tests.support.mqtt import publish, wait_for
-from wire import Message, Reading, Status, encode, now_ms, topics
+from wire import AlertAck, Message, Reading, Status, encode, now_ms, topics
 
 pytestmark = pytest.mark.services
 FAMILY_A001 = "hanako@example.jp"
@@ -159,4 +159,16 @@ def test_a_failed_delivery_and_an_offline_device_reach_it(
         what="IT told of the offline device",
     )  # fmt: skip
     assert "図書館" in offline[0]["title"] or "Library" in offline[0]["title"]
+    listed = cli("alerts", "list", "--config", str(config))
+    alert_id = re.search(
+        r"^\s+(\d+)\s+firing\s+\S+\s+facility-device-offline", listed, re.MULTILINE
+    )
+    assert alert_id, listed
+    ack = AlertAck(schema=1, alert_id=int(alert_id[1]), by="IT monitor", ts=now_ms())
+    publish(mosquitto, topics.service_ack("alerts-1"), encode(ack))
+    wait_for(
+        lambda: re.search(r"acknowledged .* IT monitor", cli("alerts", "list", "--config",
+                                                            str(config))),
+        what="the acknowledgement over MQTT",
+    )  # fmt: skip
     assert service.terminate() == 0

@@ -61,6 +61,7 @@ CASES: dict[str, msgspec.Struct] = {
         received_ts=TS,
         payload='{"schema":1}',
     ),
+    "alert-ack.json": wire.AlertAck(schema=1, alert_id=42, by="知床 ケア", ts=TS),
     "service-event-unknown-device.json": wire.ServiceEvent(
         schema=1,
         kind="unknown-device",
