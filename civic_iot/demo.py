@@ -99,6 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
         alerts.report()
         demo_report.print_operations(influx)
         demo_report.print_registry(state / "config" / "gateway.yaml")
+        demo_report.write_reports(state, state / "config" / "gateway.yaml")
         print("\nstopping: agents, gateway, InfluxDB, Mosquitto ...")
     print("stopped everything the demo started; data stays in", state)
     return 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from civic_iot.devicetable import render
 from civic_iot.services import InfluxDB
@@ -54,3 +56,15 @@ def query_influx(influx: InfluxDB, database: str, query: str) -> dict[str, Any]:
     except OSError:
         return {}
     return result
+
+
+def write_reports(state: Path, config_path: Path) -> None:
+    """The open-data AP list and today's Wi-Fi usage, as `civic-iot reports` writes them."""
+    from civic_iot.cli import main  # noqa: PLC0415 - the same commands a clerk would run
+
+    reports = state / "reports"
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    span = [str(today), str(today + timedelta(days=1))]
+    main(["reports", "opendata", "--out", str(reports / "public_wireless_lan.csv")])
+    usage = ["reports", "wifi-usage", "--config", str(config_path), "--from", span[0]]
+    main([*usage, "--to", span[1], "--out", str(reports)])

@@ -101,7 +101,7 @@ def tracks_sequences(config: GatewayConfig) -> bool:
 
 def make_writer(config: InfluxConfig) -> Writer:
     if config.dialect == "v1":
-        password = _secret(config.password_file)
+        password = read_secret(config.password_file)
         return V1Writer(
             config.url,
             username=config.username,
@@ -112,10 +112,10 @@ def make_writer(config: InfluxConfig) -> Writer:
     return V2Writer(
         config.url,
         org=config.org,
-        token=_secret(config.token_file) or "",
+        token=read_secret(config.token_file) or "",
         timeout_s=config.timeout_s,
     )
 
 
-def _secret(path: str | None) -> str | None:
+def read_secret(path: str | None) -> str | None:
     return None if path is None else Path(path).read_text(encoding="utf-8").strip()

@@ -61,6 +61,20 @@ class City(_Strict):
     services: list[ServiceAccount]
     escalation: dict[SiteKind, list[EscalationStep]]
     timezone: str = "Asia/Tokyo"
+    # 全国地方公共団体コード (six digits) and prefecture, for open data.
+    code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")] | None = None
+    prefecture: str | None = None
+
+
+class PublicWifi(_Strict):
+    """A facility's public Wi-Fi as published in the open-data AP list."""
+
+    ssid: str
+    area: str = ""  # 提供エリア, e.g. 館内
+    name_kana: str = ""  # 名称_カナ
+    phone: str = ""
+    url: str = ""
+    note: str = ""
 
 
 class DeviceProfile(_Strict):
@@ -91,6 +105,7 @@ class Site(_Strict):
     address: str | None = None
     # Overrides the city's default chain for this kind of site.
     escalation: list[EscalationStep] | None = None
+    public_wifi: PublicWifi | None = None
 
     @property
     def zone(self) -> Zone:

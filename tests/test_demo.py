@@ -129,6 +129,11 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     assert re.search(r"mail to library@example.jp: \[解消\] 網走市立図書館: 公衆Wi-Fi", output)
     assert re.search(r"IT webhook: \[注意\] 見守り宅 A002 .*応答しません", output)
     assert re.search(r"IT webhook: \[解消\] 見守り宅 A002 .*応答しません", output)
+    # Reports beside Grafana: open data and today's Wi-Fi usage per facility.
+    reports = tmp_path / "state" / "reports"
+    assert "網走市立図書館" in (reports / "public_wireless_lan.csv").read_text(encoding="utf-8")
+    usage = (reports / "wifi-usage-daily.csv").read_text(encoding="utf-8")
+    assert re.search(r"lib-central,網走市立図書館,\d+,\d+", usage), usage
     assert (tmp_path / "state" / "logs" / "gateway.log").exists()
     broker_log = (tmp_path / "state" / "provision" / "broker" / "mosquitto.log").read_text()
     # (home-a002-hub's link is cut mid-stream on purpose, which may tear a packet)

@@ -1,0 +1,69 @@
+"""`civic-iot reports`: open data and Wi-Fi usage, written as files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from civic_iot.yamlconf import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    reports = commands.add_parser("reports", help="open data and usage reports").add_subparsers()
+    opendata = reports.add_parser(
+        "opendata", help="the public Wi-Fi access point list (公衆無線LANアクセスポイント一覧)"
+    )
+    opendata.add_argument("--dir", type=Path, default=REPO_ROOT / "firmware-config")
+    opendata.add_argument("--out", type=Path, required=True)
+    opendata.set_defaults(handler=_opendata)
+    usage = reports.add_parser("wifi-usage", help="users per facility per day and month (CSV)")
+    usage.add_argument("--config", type=Path, required=True, help="the gateway's config")
+    usage.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    usage.add_argument("--to", dest="end", required=True, help="day after the last, YYYY-MM-DD")
+    usage.add_argument("--out", type=Path, required=True, help="directory for the CSV files")
+    usage.set_defaults(handler=_wifi_usage)
+
+
+def _opendata(args: argparse.Namespace) -> int:
+    from dashboards.opendata import access_points_csv
+    from provisioning.inventory import load_inventory
+
+    text = access_points_csv(load_inventory(args.dir))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8", newline="")
+    print(f"{args.out}: {text.count(chr(10)) - 1} access point site(s)")
+    return 0
+
+
+def _wifi_usage(args: argparse.Namespace) -> int:
+    from dashboards import usage
+    from gateway import config
+    from gateway.writers.v1 import V1Writer
+    from provisioning.inventory import load_inventory
+
+    gateway = config.load(args.config)
+    if gateway.influx.dialect != "v1":
+        raise ConfigError(str(args.config), "wifi-usage reads with InfluxQL: influx.dialect v1")
+    inventory = load_inventory(Path(gateway.inventory))
+    names = {site.id: site.name.ja for site in inventory.sites.values()}
+    reader = V1Writer(gateway.influx.url, username=gateway.influx.username,
+                      password=config.read_secret(gateway.influx.password_file))  # fmt: skip
+    try:
+        days = usage.daily(reader.query, gateway.influx.databases.facility,
+                           (args.start, args.end), names, inventory.city.timezone)  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(
+            f"{args.start}..{args.end}", f"expected YYYY-MM-DD dates: {exc}"
+        ) from None
+    finally:
+        reader.close()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "wifi-usage-daily.csv").write_text(usage.to_csv(days, "日付 / day"),
+                                                   encoding="utf-8", newline="")  # fmt: skip
+    months = usage.monthly(days)
+    (args.out / "wifi-usage-monthly.csv").write_text(usage.to_csv(months, "月 / month"),
+                                                     encoding="utf-8", newline="")  # fmt: skip
+    print(f"{args.out}: {len(days)} facility-days, {len(months)} facility-months")
+    return 0

@@ -1,0 +1,1 @@
+"""Dashboards and reports: Grafana dashboards as code, and reports beside Grafana."""

@@ -1,0 +1,75 @@
+"""Wi-Fi usage per facility per local day and month, from readings that went through the
+real pipeline (broker, gateway, InfluxDB 1.x)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from civic_iot.cli import main
+from civic_iot.services import InfluxDB, Mosquitto
+from tests.e2e.stack import run_gateway
+from tests.support.influx import influxql
+from tests.support.mqtt import publish_many, wait_for
+from wire import Message, Reading, encode, topics
+
+pytestmark = pytest.mark.services
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def at(text: str) -> int:
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=JST).timestamp() * 1000)
+
+
+def wifi(seq: int, ts: int, unique: int, clients: int) -> bytes:
+    readings = [Reading("wifi.unique_clients_today", unique, "1"),
+                Reading("wifi.clients", clients, "1")]  # fmt: skip
+    return encode(Message(schema=1, seq=seq, ts=ts, readings=readings))
+
+
+def test_daily_and_monthly_usage_per_facility(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
+    library, welfare = topics.telemetry("lib-central-wifi1"), topics.telemetry("welfare-wifi1")
+    messages = [
+        (library, wifi(1, at("2026-11-30 09:00"), 5, 4)),
+        (library, wifi(2, at("2026-11-30 23:50"), 41, 2)),  # still the 30th in Abashiri
+        (library, wifi(3, at("2026-12-01 00:10"), 1, 1)),  # counting starts again
+        (library, wifi(4, at("2026-12-01 15:00"), 30, 12)),
+        (welfare, wifi(1, at("2026-11-30 12:00"), 17, 9)),
+    ]
+    publish_many(mosquitto, messages)
+    wait_for(lambda: len(influxql(influxdb, "civic_facility", "SELECT * FROM wifi")) == 5,
+             what="the five readings")  # fmt: skip
+    assert gateway.terminate() == 0
+    out = tmp_path / "reports"
+    config = tmp_path / "gw-test.yaml"
+    args = ["reports", "wifi-usage", "--config", str(config), "--from", "2026-11-29"]
+    assert main([*args, "--to", "2026-12-02", "--out", str(out)]) == 0
+    daily = list(csv.reader((out / "wifi-usage-daily.csv").open(encoding="utf-8")))
+    assert daily[1:] == [
+        ["2026-11-30", "lib-central", "網走市立図書館", "41", "4"],
+        ["2026-11-30", "welfare-centre", "網走市総合福祉センター", "17", "9"],
+        ["2026-12-01", "lib-central", "網走市立図書館", "30", "12"],
+    ]
+    monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8")))
+    assert monthly[1:] == [
+        ["2026-11", "lib-central", "網走市立図書館", "41", "4"],
+        ["2026-11", "welfare-centre", "網走市総合福祉センター", "17", "9"],
+        ["2026-12", "lib-central", "網走市立図書館", "30", "12"],
+    ]
+
+
+def test_a_bad_date_names_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 repo_root: Path) -> None:  # fmt: skip
+    config = tmp_path / "gw.yaml"
+    config.write_text(f"gateway_id: gw\ninventory: {repo_root / 'firmware-config'}\n",
+                      encoding="utf-8")  # fmt: skip
+    args = ["reports", "wifi-usage", "--config", str(config), "--from", "2026-13-01"]
+    assert main([*args, "--to", "2026-12-02", "--out", str(tmp_path)]) == 2
+    assert "2026-13-01" in capsys.readouterr().err
