@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from civic_iot import cli_alerts, cli_devices, cli_reports
+from civic_iot import cli_alerts, cli_dashboards, cli_devices, cli_reports
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.yamlconf import ConfigError
 from gateway.errors import GatewayError
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_devices.add_parser(commands)
     cli_alerts.add_parser(commands)
     cli_reports.add_parser(commands)
+    cli_dashboards.add_parser(commands)
 
     inventory = commands.add_parser("inventory", help="sites and devices").add_subparsers()
     icheck = inventory.add_parser("check", help="validate firmware-config and list its devices")

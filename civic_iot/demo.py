@@ -88,6 +88,7 @@ def run_demo(args: argparse.Namespace) -> int:
         running.callback(alerts.service.terminate)
         _print_banner(state, provisioner, (broker, influx), gateway, agents)
         print("\n".join(alerts.banner()))
+        demo_report.provision_grafana(state, influx.url)
         print("\nPress Ctrl-C to stop everything.\n", flush=True)
         scenario = Scenario(
             plan, _service_mqtt(provisioner, "it")[1], _service_mqtt(provisioner, "it", 1)[1], relay

@@ -68,3 +68,17 @@ def write_reports(state: Path, config_path: Path) -> None:
     main(["reports", "opendata", "--out", str(reports / "public_wireless_lan.csv")])
     usage = ["reports", "wifi-usage", "--config", str(config_path), "--from", span[0]]
     main([*usage, "--to", span[1], "--out", str(reports)])
+
+
+def provision_grafana(state: Path, influx_url: str) -> None:
+    """Dashboards and provisioning files for a Grafana to show the demo's live data."""
+    from dashboards.generate import provisioning_files, write_dashboards  # noqa: PLC0415
+
+    files = state / "grafana"
+    write_dashboards(files / "dashboards")
+    for relative, text in provisioning_files(influx_url, (files / "dashboards").resolve()).items():
+        path = files / "provisioning" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    target = files / "provisioning"
+    print(f"  Grafana dashboards:     point a Grafana's paths.provisioning at {target}")

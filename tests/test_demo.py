@@ -129,6 +129,10 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     assert re.search(r"mail to library@example.jp: \[解消\] 網走市立図書館: 公衆Wi-Fi", output)
     assert re.search(r"IT webhook: \[注意\] 見守り宅 A002 .*応答しません", output)
     assert re.search(r"IT webhook: \[解消\] 見守り宅 A002 .*応答しません", output)
+    # Dashboards for a Grafana to read, on the demo's InfluxDB.
+    grafana = tmp_path / "state" / "grafana"
+    assert (grafana / "dashboards" / "見守り" / "civic-watch-over.json").exists()
+    assert "civic_watch" in (grafana / "provisioning/datasources/civic-iot.yaml").read_text()
     # Reports beside Grafana: open data and today's Wi-Fi usage per facility.
     reports = tmp_path / "state" / "reports"
     assert "網走市立図書館" in (reports / "public_wireless_lan.csv").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from civic_iot.children import CliProcess
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
+from tests.support.mqtt import Recorder, wait_for
 from wire import Message, decode_message, topics
 
 HOME_DEVICE = "home-a001-hub"
@@ -90,3 +91,20 @@ def run_gateway(
     """A gateway process over the example city, writing with the given influx settings."""
     inventory = repo_root / "firmware-config"
     return start_gateway(tmp, broker, gateway_config(tmp, broker, inventory, influx, **settings))
+
+
+def run_agent_until(tmp: Path, broker: Mosquitto, messages: int) -> list[bytes]:
+    """Run an agent until a recorder has seen ``messages`` reading messages; stop it."""
+    recorder = Recorder(
+        broker,
+        topics.telemetry(HOME_DEVICE),
+        topics.event(HOME_DEVICE),
+        topics.health(HOME_DEVICE),
+    )
+    agent = CliProcess(tmp / "agent.log", "edge", "run", "--config", str(agent_config(tmp, broker)))
+    try:
+        wait_for(lambda: len(recorder.snapshot()) >= messages, what=f"{messages} messages")
+    finally:
+        assert agent.terminate() == 0, agent.log()
+        recorder.close()
+    return [payload for _, payload, _ in recorder.snapshot()]

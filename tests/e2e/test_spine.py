@@ -13,6 +13,7 @@ from tests.e2e.stack import (
     HOME_SITE,
     agent_config,
     expected_values,
+    run_agent_until,
     run_gateway,
 )
 from tests.support.influx import influxql, vm_export
@@ -21,23 +22,6 @@ from wire import CATALOGUE, Status, decode, topics
 
 pytestmark = pytest.mark.services
 WATCH_DB, OPS_DB = "civic_watch", "civic_ops"
-
-
-def run_agent_until(tmp: Path, broker: Mosquitto, messages: int) -> list[bytes]:
-    """Run an agent until a recorder has seen ``messages`` reading messages; stop it."""
-    recorder = Recorder(
-        broker,
-        topics.telemetry(HOME_DEVICE),
-        topics.event(HOME_DEVICE),
-        topics.health(HOME_DEVICE),
-    )
-    agent = CliProcess(tmp / "agent.log", "edge", "run", "--config", str(agent_config(tmp, broker)))
-    try:
-        wait_for(lambda: len(recorder.snapshot()) >= messages, what=f"{messages} messages")
-    finally:
-        assert agent.terminate() == 0, agent.log()
-        recorder.close()
-    return [payload for _, payload, _ in recorder.snapshot()]
 
 
 def stored_influx_values(server: InfluxDB) -> set[tuple[str, str, str, int, object]]:

@@ -1,0 +1,203 @@
+"""The three dashboards, as code: 見守り for caregivers, 施設Wi-Fi for facility staff,
+機器管理 for IT. `civic-iot dashboards generate` writes them to dashboards/generated/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.models import dashboard as model
+
+from dashboards.influxql import InfluxQL, Zone, datasource, tag_variable
+
+SITE = '"site" =~ /^$site$/'
+DEVICE = '"device" =~ /^$device$/'
+Panel = timeseries.Panel | stat.Panel | statetimeline.Panel | table.Panel
+
+
+@dataclass(frozen=True)
+class Board:
+    folder: str
+    uid: str
+    title: str
+    zone: Zone
+
+
+class _Grid:
+    """Places panels left to right, 24 columns wide."""
+
+    def __init__(self) -> None:
+        self.x = self.y = self.row_height = 0
+
+    def next(self, width: int, height: int) -> model.GridPos:
+        if self.x + width > 24:
+            self.x, self.y, self.row_height = 0, self.y + self.row_height, 0
+        position = model.GridPos(h=height, w=width, x=self.x, y=self.y)
+        self.x += width
+        self.row_height = max(self.row_height, height)
+        return position
+
+
+def _ts(title: str, zone: Zone, unit: str, *queries: str) -> timeseries.Panel:
+    panel = timeseries.Panel().title(title).datasource(datasource(zone)).unit(unit)
+    for index, query in enumerate(queries):
+        panel = panel.with_target(InfluxQL(query, zone, chr(ord("A") + index)))
+    return panel
+
+
+def _stat(title: str, zone: Zone, query: str, unit: str = "short") -> stat.Panel:
+    return (
+        stat.Panel()
+        .title(title)
+        .datasource(datasource(zone))
+        .unit(unit)
+        .with_target(InfluxQL(query, zone))
+    )
+
+
+def _states(title: str, zone: Zone, query: str) -> statetimeline.Panel:
+    return (
+        statetimeline.Panel()
+        .title(title)
+        .datasource(datasource(zone))
+        .with_target(InfluxQL(query, zone))
+    )
+
+
+def _table(title: str, zone: Zone, query: str) -> table.Panel:
+    return (
+        table.Panel()
+        .title(title)
+        .datasource(datasource(zone))
+        .with_target(InfluxQL(query, zone, table=True))
+    )
+
+
+def watch_over() -> tuple[Board, list[tuple[Panel, int, int]]]:
+    zone: Zone = "watch"
+    board = Board("見守り", "civic-watch-over", "見守り（ご家族・ケアマネジャー向け）", zone)
+    return board, [
+        (_table("最後に動きがあった時刻", zone,
+                f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} AND $timeFilter '
+                'GROUP BY "site"'), 8, 8),
+        (_ts("室温", zone, "celsius",
+             f'SELECT mean("temperature") FROM "climate" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site", "sensor" fill(none)'), 16, 8),
+        (_ts("動きの回数（1時間ごと）", zone, "short",
+             f'SELECT count("detected") FROM "motion" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time(1h), "site" fill(0)'), 12, 8),
+        (_states("ドアの開閉", zone,
+                 f'SELECT last("open") FROM "door" WHERE {SITE} AND $timeFilter '
+                 'GROUP BY time($__interval), "site", "sensor" fill(none)'), 12, 8),
+        (_stat("緊急ボタン（期間内の回数）", zone,
+               f'SELECT count("long_press") FROM "button" WHERE {SITE} AND $timeFilter '
+               'GROUP BY "site"'), 6, 6),
+        (_ts("湿度", zone, "percent",
+             f'SELECT mean("humidity") FROM "climate" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site", "sensor" fill(none)'), 10, 6),
+        (_table("センサーの電池", zone,
+                f'SELECT last("level") AS "残量 %" FROM "battery" WHERE {SITE} AND $timeFilter '
+                'GROUP BY "site", "sensor"'), 8, 6),
+    ]  # fmt: skip
+
+
+def facility_wifi() -> tuple[Board, list[tuple[Panel, int, int]]]:
+    zone: Zone = "facility"
+    board = Board("施設Wi-Fi", "civic-facility-wifi", "公衆Wi-Fi（施設向け）", zone)
+    return board, [
+        (_states("アクセスポイントとインターネット", zone,
+                 f'SELECT last("ap_up") AS "AP", last("internet_ok") AS "インターネット" '
+                 f'FROM "wifi" WHERE {SITE} AND $timeFilter '
+                 'GROUP BY time($__interval), "site" fill(none)'), 24, 6),
+        (_ts("接続数", zone, "short",
+             f'SELECT max("clients") FROM "wifi" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site" fill(none)'), 12, 8),
+        (_ts("応答時間（遅延・DNS・Web）", zone, "ms",
+             f'SELECT mean("latency") AS "遅延", mean("dns_time") AS "DNS", '
+             f'mean("http_time") AS "Web" FROM "wifi" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site" fill(none)'), 12, 8),
+        (_ts("パケットロス", zone, "percent",
+             f'SELECT mean("loss") FROM "wifi" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site" fill(none)'), 8, 8),
+        (_ts("チャネル使用率", zone, "percent",
+             f'SELECT mean("channel_busy") FROM "wifi" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site" fill(none)'), 8, 8),
+        (_ts("1日の利用者数", zone, "short",
+             f'SELECT max("unique_clients_today") FROM "wifi" WHERE {SITE} AND $timeFilter '
+             "GROUP BY time(1d), \"site\" fill(none) tz('Asia/Tokyo')"), 8, 8),
+        (_stat("不審なアクセスポイント", zone,
+               f'SELECT last("rogue_aps") FROM "wifi" WHERE {SITE} AND $timeFilter '
+               'GROUP BY "site"'), 8, 6),
+        (_ts("電力", zone, "watt",
+             f'SELECT mean("power") FROM "energy" WHERE {SITE} AND $timeFilter '
+             'GROUP BY time($__interval), "site", "sensor" fill(none)'), 16, 6),
+    ]  # fmt: skip
+
+
+def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
+    zone: Zone = "ops"
+    board = Board("機器管理", "civic-fleet", "機器管理（IT向け）", zone)
+    return board, [
+        (_stat("稼働中の機器", zone,
+               'SELECT last("devices_online") AS "稼働", last("devices_silent") AS "無応答", '
+               'last("devices_offline") AS "停止", last("devices_unknown") AS "未登録" '
+               'FROM "gateway" WHERE $timeFilter'), 12, 5),
+        (_stat("デッドレター（期間内）", zone,
+               'SELECT max("dead_letters") - min("dead_letters") FROM "gateway" '
+               'WHERE $timeFilter'), 6, 5),
+        (_stat("スプール中の点数", zone,
+               'SELECT last("spool_points") FROM "gateway" WHERE $timeFilter'), 6, 5),
+        (_table("エージェントと設定の版", zone,
+                'SELECT last("config_version") AS "設定の版", last("uptime") AS "稼働秒", '
+                f'last("reconnects") AS "再接続" FROM "agent" WHERE {DEVICE} AND $timeFilter '
+                'GROUP BY "device"'), 12, 8),
+        (_ts("アウトボックス（未送信メッセージ）", zone, "short",
+             f'SELECT max("outbox_depth") FROM "agent" WHERE {DEVICE} AND $timeFilter '
+             'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+        (_ts("CPU温度", zone, "celsius",
+             f'SELECT max("cpu_temperature") FROM "system" WHERE {DEVICE} AND $timeFilter '
+             'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
+        (_ts("ディスク使用率", zone, "percent",
+             f'SELECT max("disk_used_percent") FROM "system" WHERE {DEVICE} AND $timeFilter '
+             'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
+        (_states("時刻同期・電圧低下", zone,
+                 'SELECT last("clock_synced") AS "時刻同期", last("under_voltage") AS "電圧低下" '
+                 f'FROM "system" WHERE {DEVICE} AND $timeFilter '
+                 'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
+        (_ts("連番の欠け・重複", zone, "short",
+             'SELECT last("seq_missing") AS "欠け", sum("seq_duplicates") AS "重複" '
+             f'FROM "ingest" WHERE {DEVICE} AND $timeFilter '
+             'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+        (_ts("到着までの遅延", zone, "ms",
+             f'SELECT max("lag_max_ms") FROM "ingest" WHERE {DEVICE} AND $timeFilter '
+             'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+    ]  # fmt: skip
+
+
+BOARDS = (watch_over, facility_wifi, fleet)
+
+
+def build(factory: object) -> tuple[Board, model.Dashboard]:
+    board, panels = factory()  # type: ignore[operator]
+    variable = (
+        tag_variable("device", "機器", "system", board.zone)
+        if board.zone == "ops"
+        else tag_variable(
+            "site", "拠点", "climate" if board.zone == "watch" else "wifi", board.zone
+        )
+    )
+    builder = (
+        dash.Dashboard(board.title)
+        .uid(board.uid)
+        .tags(["civic-iot", board.folder])
+        .timezone("Asia/Tokyo")
+        .time("now-24h", "now")
+        .refresh("1m")
+        .editable()
+        .with_variable(variable)
+    )
+    grid = _Grid()
+    for panel, width, height in panels:
+        builder = builder.with_panel(panel.grid_pos(grid.next(width, height)))
+    return board, builder.build()
