@@ -18,7 +18,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     opendata.add_argument("--dir", type=Path, default=REPO_ROOT / "firmware-config")
     opendata.add_argument("--out", type=Path, required=True)
     opendata.set_defaults(handler=_opendata)
-    usage = reports.add_parser("wifi-usage", help="users per facility per day and month (CSV)")
+    usage = reports.add_parser(
+        "wifi-usage", help="users per facility per day and month (CSV, and a PNG chart)"
+    )
     usage.add_argument("--config", type=Path, required=True, help="the gateway's config")
     usage.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     usage.add_argument("--to", dest="end", required=True, help="day after the last, YYYY-MM-DD")
@@ -38,7 +40,7 @@ def _opendata(args: argparse.Namespace) -> int:
 
 
 def _wifi_usage(args: argparse.Namespace) -> int:
-    from dashboards import usage
+    from dashboards import chart, usage
     from gateway import config
     from gateway.writers.v1 import V1Writer
     from provisioning.inventory import load_inventory
@@ -65,5 +67,6 @@ def _wifi_usage(args: argparse.Namespace) -> int:
     months = usage.monthly(days)
     (args.out / "wifi-usage-monthly.csv").write_text(usage.to_csv(months, "月 / month"),
                                                      encoding="utf-8", newline="")  # fmt: skip
-    print(f"{args.out}: {len(days)} facility-days, {len(months)} facility-months")
+    chart.users_chart(days, args.out / "wifi-usage-daily.png")
+    print(f"{args.out}: {len(days)} facility-days, {len(months)} facility-months, a chart")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 from civic_iot.cli import main
 from civic_iot.services import InfluxDB, Mosquitto
@@ -57,6 +58,9 @@ def test_daily_and_monthly_usage_per_facility(
         ["2026-11-30", "welfare-centre", "網走市総合福祉センター", "17", "9"],
         ["2026-12-01", "lib-central", "網走市立図書館", "30", "12"],
     ]
+    chart = Image.open(out / "wifi-usage-daily.png")
+    assert chart.format == "PNG" and chart.size == (960, 480)
+    assert len(chart.getcolors(maxcolors=10_000) or []) > 3  # bars, not a blank page
     monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8")))
     assert monthly[1:] == [
         ["2026-11", "lib-central", "網走市立図書館", "41", "4"],
