@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alerts import schedule
+from alerts.derived import with_derived
+from alerts.engine_types import Observation
 from alerts.rules import (
     ACTIVITY,
     Deadline,
@@ -40,15 +42,6 @@ class SiteInfo:
     devices: tuple[str, ...]
 
 
-class Observation:
-    """One reading as the engine needs it."""
-
-    __slots__ = ("quantity", "sensor", "ts", "value")
-
-    def __init__(self, quantity: str, value: float | bool, sensor: str, ts: int) -> None:
-        self.quantity, self.value, self.sensor, self.ts = quantity, value, sensor, ts
-
-
 class Engine:
     def __init__(
         self, rules: Iterable[Rule], sites: dict[str, SiteInfo], state: EngineState | None = None
@@ -69,7 +62,7 @@ class Engine:
         if site is None:
             return []
         out = self._begin(now_ms)
-        for reading in readings:
+        for reading in with_derived(readings):
             if reading.quantity in ACTIVITY and reading.value is True:
                 self._activity(site, reading)
             for rule in self._rules_for(site):

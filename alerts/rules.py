@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from alerts.derived import DERIVED
 from alerts.schedule import ClockTime, Window
 from civic_iot import yamlconf
 from wire import CATALOGUE, ValueType
@@ -136,6 +137,10 @@ def load_rules(directories: Sequence[Path]) -> dict[str, Rule]:
 
 
 def _check(document: yamlconf.Document, where: str, rule: Rule) -> None:
+    if isinstance(rule, Threshold) and rule.quantity in DERIVED:
+        if rule.equals is not None:
+            raise document.error(where, f"{rule.quantity} needs below or above")
+        return
     if isinstance(rule, Threshold | Event | SensorSilent):
         quantity = CATALOGUE.get(rule.quantity)
         if quantity is None:

@@ -23,7 +23,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 from alerts.ackserver import AckRequest, AckServer
 from alerts.config import AlertsConfig
 from alerts.dispatch import Dispatcher
-from alerts.engine import Engine, Observation, SiteInfo
+from alerts.engine import Engine, SiteInfo
+from alerts.engine_types import Observation
 from alerts.notifier import Notifier
 from alerts.routing import Recipient, Router, Signer
 from alerts.rules import DEFAULT_RULES, Event, Rule, load_rules

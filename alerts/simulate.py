@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts.engine import Engine, Observation, SiteInfo
+from alerts.engine import Engine, SiteInfo
+from alerts.engine_types import Observation
 from alerts.rules import DEFAULT_RULES, load_rules
 from alerts.state import Transition
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.engine import STALE_AFTER_MS, Engine, Observation, SiteInfo
+from alerts.engine import STALE_AFTER_MS, Engine, SiteInfo
+from alerts.engine_types import Observation
 from alerts.rules import DEFAULT_RULES, load_rules
 from alerts.state import Transition
 
@@ -192,3 +193,14 @@ def test_a_silent_room_sensor_tells_it_and_its_return_resolves(engine: Engine) -
     ]
     back = engine.observe(HUB, [temp(21.0, t0 + 130 * MIN)], t0 + 130 * MIN)
     assert ("room-sensor-silent", "resolve") in changes(back)
+
+
+def test_a_hot_humid_summer_room_fires_on_its_heat_index(engine: Engine) -> None:
+    t0 = jst("2026-08-01 13:00")
+    out = []
+    for minute in range(0, 35, 5):
+        ts = t0 + minute * MIN
+        humid = [temp(32.0, ts), Observation("climate.humidity", 70.0, "living", ts)]
+        out += engine.observe(HUB, humid, ts)
+    fired = [t for t in out if t.rule.id.startswith("heat-wbgt")]
+    assert [(t.rule.id, t.value) for t in fired] == [("heat-wbgt-warning", 28.6)]
