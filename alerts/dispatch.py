@@ -47,12 +47,19 @@ class Dispatcher:
         self._stop = threading.Event()
         self._threads: dict[str, threading.Thread] = {}
         self._wake: dict[str, threading.Event] = {}
+        # poke() comes from the service loop and from delivery threads (failures): two
+        # threads for one channel would send the same notification twice.
+        self._lock = threading.Lock()
         self._states = StateLog(log)
         # apprise loads its plugins on first use (most of a second): not on the first alert.
         apprise.Apprise().add("json://localhost")
 
     def poke(self, channels: set[str]) -> None:
         """Something is due on these channels: wake (or start) their threads."""
+        with self._lock:
+            self._poke(channels)
+
+    def _poke(self, channels: set[str]) -> None:
         for channel in channels:
             if channel not in self._threads:
                 self._wake[channel] = threading.Event()
@@ -65,9 +72,11 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        for wake in self._wake.values():
-            wake.set()
-        for thread in self._threads.values():
+        with self._lock:
+            threads = list(self._threads.values())
+            for wake in self._wake.values():
+                wake.set()
+        for thread in threads:
             thread.join(timeout=10)
 
     def _serve(self, channel: str) -> None:
