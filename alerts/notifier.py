@@ -57,10 +57,8 @@ class Notifier:
                 continue
             chain = self.router.chain(self.rules[row.rule_id], row.site)
             next_step = row.step + 1
-            if (
-                next_step < len(chain)
-                and now_ms - row.fired_at >= chain[next_step].after_min * _MIN
-            ):
+            opened = row.opened_at or row.fired_at
+            if next_step < len(chain) and now_ms - opened >= chain[next_step].after_min * _MIN:
                 self.store.update_alert(row, step=next_step, notified_at=now_ms)
                 self._notify(row, "escalate", next_step, now_ms)
             elif now_ms - row.notified_at >= self.config.repeat_min * _MIN:
@@ -90,7 +88,7 @@ class Notifier:
         row = AlertRow(
             0, transition.key, transition.rule.id, transition.site, transition.device,
             transition.sensor, transition.severity, "firing", transition.at_ms, value,
-            transition.late, 0, now_ms, None, "", None,
+            transition.late, 0, now_ms, None, "", None, now_ms,
         )  # fmt: skip
         self.store.add_alert(row)
         log.warning("alert %d: %s at %s (%s)", row.id, row.rule_id, row.site, row.severity)

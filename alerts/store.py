@@ -68,6 +68,11 @@ MIGRATIONS = (
         created_by TEXT NOT NULL
     );
     """,
+    # The escalation clock starts when the alert opened, not when its condition began
+    # (an inactivity alert's condition began 12 hours earlier).
+    """
+    ALTER TABLE alerts ADD COLUMN opened_at INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 OPEN = ("firing", "acknowledged")
 
@@ -90,6 +95,7 @@ class AlertRow:
     acked_at: int | None
     acked_by: str
     resolved_at: int | None
+    opened_at: int = 0
 
 
 @dataclass

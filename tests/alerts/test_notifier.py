@@ -114,3 +114,19 @@ def test_a_silence_holds_notifications_but_not_a_panic(notifier: Notifier) -> No
     assert notifier.store.notifications() == []
     fire(notifier, "panic", t0, "life-safety")
     assert [n.recipient for n in notifier.store.notifications()] == ["網走 花子"]
+
+
+def test_escalation_counts_from_when_the_alert_opened_not_when_silence_began(
+    notifier: Notifier,
+) -> None:
+    """An inactivity alert's condition began 12 hours before it fired."""
+    now = jst("2026-01-15 21:00")
+    key = "inactivity-12h/home-a001/"
+    rule = notifier.rules["inactivity-12h"]
+    began = now - 12 * 60 * MIN
+    notifier.handle(Transition(key, rule, "fire", "home-a001", "", "", began, "urgent"), now)  # type: ignore[arg-type]
+    notifier.tick(now + MIN)
+    assert [name for name, _ in told(notifier)] == ["網走 花子"]
+    notifier.tick(now + 15 * MIN)
+    assert [name for name, _ in told(notifier)] == ["網走 花子", "知床 ケア"]
+    assert "09:00" in notifier.store.notifications()[0].body  # since when: the silence
