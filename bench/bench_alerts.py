@@ -11,25 +11,20 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from benchlib import REPO, mqtt_client
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from alerts.simulate import DETECTS, INCIDENTS, simulate  # noqa: E402
-from civic_iot.catchers import SmtpCatcher  # noqa: E402
-from civic_iot.children import CliProcess  # noqa: E402
-from civic_iot.mqttlink import MqttConfig  # noqa: E402
-from civic_iot.services import Mosquitto, free_port  # noqa: E402
-from civic_iot.watch import wait_online  # noqa: E402
-from wire import Message, Reading, encode, now_ms, topics  # noqa: E402
+from alerts.simulate import DETECTS, INCIDENTS, simulate
+from civic_iot.catchers import SmtpCatcher
+from civic_iot.children import CliProcess
+from civic_iot.mqttlink import MqttConfig
+from civic_iot.services import Mosquitto, free_port
+from civic_iot.watch import wait_online
+from wire import Message, Reading, encode, now_ms, topics
 
 HOMES = {"home-a001-hub": "hanako@example.jp", "home-a002-hub": "ken@example.jp",
          "home-a003-hub": "ben@example.com", "home-a004-hub": "care-b@example.jp"}  # fmt: skip
@@ -113,17 +108,9 @@ def _start_alerts(work: Path, broker: Mosquitto, smtp: SmtpCatcher) -> CliProces
     return service
 
 
-def _client(broker: Mosquitto) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(1000)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    return client
-
-
 def _background(broker: Mosquitto, rate: float, stop: threading.Event) -> None:
     """Ordinary room temperatures from the homes at ``rate`` readings per second."""
-    client = _client(broker)
+    client = mqtt_client(broker)
     sent, started, seq = 0, time.monotonic(), 0
     devices = list(HOMES)
     while not stop.is_set():
@@ -141,7 +128,7 @@ def _background(broker: Mosquitto, rate: float, stop: threading.Event) -> None:
 
 def _presses(broker: Mosquitto, smtp: SmtpCatcher, count: int) -> list[float]:
     """Each press on a new sensor (a new alert); the delay until its mail arrives."""
-    client = _client(broker)
+    client = mqtt_client(broker)
     delays = []
     for number in range(count):
         device = list(HOMES)[number % len(HOMES)]

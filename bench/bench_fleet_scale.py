@@ -12,29 +12,21 @@ warm-up and whether the backlog grew.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import re
-import shutil
-import sys
 import tempfile
 import time
-import urllib.parse
 import urllib.request
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from benchlib import start_gateway, wait_for_count, write_inventory
 from paho.mqtt.enums import CallbackAPIVersion
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from civic_iot.children import CliProcess  # noqa: E402
-from civic_iot.mqttlink import MqttConfig  # noqa: E402
-from civic_iot.services import InfluxDB, Mosquitto, free_port  # noqa: E402
-from civic_iot.watch import wait_online  # noqa: E402
-from wire import Message, Reading, encode, now_ms, topics  # noqa: E402
+from civic_iot.children import CliProcess
+from civic_iot.services import InfluxDB, Mosquitto
+from wire import Message, Reading, encode, now_ms, topics
 
 SITE_SIZE = 100
 SAMPLE_S = 30
@@ -71,9 +63,8 @@ def _arguments() -> argparse.Namespace:
 def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespace) -> None:
     devices = [f"bench-{i:06d}" for i in range(args.devices)]
     started = time.perf_counter()
-    inventory = _write_inventory(work / "firmware-config", devices)
-    port = free_port()
-    gateway = _start_gateway(work, broker, influx, inventory, port)
+    inventory = write_inventory(work / "firmware-config", devices, SITE_SIZE)
+    gateway, port = start_gateway(work, broker, influx, inventory, max_delay_s=1.0)
     print(f"gateway up with {len(devices):,} devices in {time.perf_counter() - started:.1f} s")
     published: Synchronized[int] = multiprocessing.Value("q", 0)  # type: ignore[assignment]
     deadline = time.time() + args.minutes * 60
@@ -96,12 +87,12 @@ def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespac
     samples = _monitor(gateway, port, published, deadline)
     for worker in workers:
         worker.join()
-    stored = _drain(influx, published.value)
+    stored = wait_for_count(influx, published.value, quiet_s=30.0, poll_s=1.0)
     gateway.terminate()
     _report(samples, published.value, stored, args)
 
 
-def _publish(  # noqa: PLR0917  # noqa: PLR0917
+def _publish(  # noqa: PLR0917
     host: str,
     port: int,
     devices: list[str],
@@ -209,69 +200,6 @@ def _rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
     match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
     return int(match[1]) / 1024 if match else 0.0
-
-
-def _drain(influx: InfluxDB, expected: int, quiet_s: float = 30.0) -> int:
-    last, last_change = -1, time.monotonic()
-    while True:
-        count = _count(influx)
-        if count >= expected:
-            return count
-        if count != last:
-            last, last_change = count, time.monotonic()
-        elif time.monotonic() - last_change > quiet_s:
-            return count
-        time.sleep(1)
-
-
-def _count(influx: InfluxDB) -> int:
-    query = urllib.parse.urlencode(
-        {"db": "civic_watch", "q": "SELECT count(temperature) FROM climate"}
-    )
-    with urllib.request.urlopen(f"{influx.url}/query?{query}", timeout=120) as response:  # noqa: S310
-        series = json.load(response)["results"][0].get("series")
-    return int(series[0]["values"][0][1]) if series else 0
-
-
-def _start_gateway(
-    work: Path, broker: Mosquitto, influx: InfluxDB, inventory: Path, port: int
-) -> CliProcess:
-    config = work / "gateway.yaml"
-    config.write_text(
-        json.dumps(
-            {
-                "gateway_id": "bench-gateway",
-                "inventory": str(inventory),
-                "mqtt": {"host": broker.host, "port": broker.port},
-                "influx": {"url": influx.url},
-                "batch": {"max_points": 5000, "max_delay_s": 1.0},
-                "http_listen": f"127.0.0.1:{port}",
-            }
-        ),
-        encoding="utf-8",
-    )
-    gateway = CliProcess(
-        work / "gateway.log", "--log-level", "warning", "gateway", "run", "--config", str(config)
-    )
-    mqtt_config = MqttConfig(host=broker.host, port=broker.port)
-    if not wait_online(mqtt_config, topics.service_status("bench-gateway"), timeout_s=300):
-        raise SystemExit(f"gateway did not start:\n{gateway.log()}")
-    return gateway
-
-
-def _write_inventory(root: Path, devices: list[str]) -> Path:
-    shutil.copytree(REPO / "firmware-config", root, ignore=shutil.ignore_patterns("sites"))
-    (root / "sites").mkdir(parents=True)
-    for index in range(0, len(devices), SITE_SIZE):
-        site = f"bench-{index // SITE_SIZE:04d}"
-        listing = "\n".join(
-            f"  - {{id: {d}, profile: watch-over-home}}" for d in devices[index : index + SITE_SIZE]
-        )
-        (root / "sites" / f"{site}.yaml").write_text(
-            f"id: {site}\nkind: home\nname: {{ja: ベンチ, en: Bench}}\ndevices:\n{listing}\n",
-            encoding="utf-8",
-        )
-    return root
 
 
 if __name__ == "__main__":

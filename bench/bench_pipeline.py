@@ -11,31 +11,25 @@ with 20 (--readings 20) InfluxDB is.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from benchlib import (
+    mqtt_client,
+    start_gateway,
+    wait_for_count,
+    write_inventory,
+)
 from paho.mqtt.enums import CallbackAPIVersion
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from civic_iot.services import InfluxDB, Mosquitto, process_rss_peak_kib
+from gateway.writers.v1 import V1Writer
+from wire import Message, Reading, encode, now_ms, topics
 
-from civic_iot.children import CliProcess  # noqa: E402
-from civic_iot.mqttlink import MqttConfig  # noqa: E402
-from civic_iot.services import InfluxDB, Mosquitto, free_port, process_rss_peak_kib  # noqa: E402
-from civic_iot.watch import wait_online  # noqa: E402
-from gateway.writers.v1 import V1Writer  # noqa: E402
-from wire import Message, Reading, encode, now_ms, topics  # noqa: E402
-
-SITE = "bench-site"
-INFLIGHT = 1000
+SITE = "bench-0000"  # write_inventory puts every device there
 
 
 def main() -> None:
@@ -118,14 +112,6 @@ def influx_ceiling(influx: InfluxDB, points: int) -> float:
     return points / elapsed
 
 
-def _client(broker: Mosquitto, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(INFLIGHT)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    return client
-
-
 def broker_ceiling(broker: Mosquitto, count: int, payload: bytes) -> float:
     """Messages/s from one QoS 1 publisher to one QoS 1 subscriber through this broker."""
     topic = topics.telemetry("ceiling-probe")
@@ -148,7 +134,7 @@ def broker_ceiling(broker: Mosquitto, count: int, payload: bytes) -> float:
     subscriber.loop_start()
     subscriber.subscribe(topic, qos=1)
     subscribed.wait(10)
-    publisher = _client(broker, "ceiling-pub")
+    publisher = mqtt_client(broker, "ceiling-pub")
     started = time.perf_counter()
     for _ in range(count):
         publisher.publish(topic, payload, qos=1)
@@ -165,37 +151,17 @@ def pipeline(
     work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespace
 ) -> dict[str, float]:
     devices = _device_ids(args.devices)
-    inventory = _write_inventory(work / "firmware-config", devices)
-    config = work / "gateway.yaml"
-    config.write_text(
-        json.dumps(
-            {
-                "gateway_id": "bench-gateway",
-                "inventory": str(inventory),
-                "mqtt": {"host": broker.host, "port": broker.port},
-                "influx": {"url": influx.url},
-                "batch": {"max_points": 5000, "max_delay_s": 0.5},
-                "http_listen": f"127.0.0.1:{free_port()}",
-            }
-        ),
-        encoding="utf-8",
-    )
-    gateway = CliProcess(
-        work / "gateway.log", "--log-level", "warning", "gateway", "run", "--config", str(config)
-    )
-    if not wait_online(
-        MqttConfig(host=broker.host, port=broker.port), topics.service_status("bench-gateway")
-    ):
-        raise SystemExit(f"gateway did not start:\n{gateway.log()}")
+    inventory = write_inventory(work / "firmware-config", devices, site_size=len(devices))
+    gateway, _ = start_gateway(work, broker, influx, inventory, max_delay_s=0.5)
     per_device = args.messages // len(devices)
     expected = per_device * len(devices) * args.readings
     batches = {d: _payloads(per_device, 1, args.readings) for d in devices}
-    clients = {d: _client(broker, d) for d in devices}
+    clients = {d: mqtt_client(broker, d) for d in devices}
     started = time.perf_counter()
     for index in range(per_device):
         for device in devices:
             clients[device].publish(topics.telemetry(device), batches[device][index], qos=1)
-    stored = _wait_for_count(influx, expected)
+    stored = wait_for_count(influx, expected, quiet_s=10.0, poll_s=0.1)
     elapsed = time.perf_counter() - started
     rss_kib = process_rss_peak_kib(gateway.pid)
     gateway.terminate()
@@ -208,41 +174,6 @@ def pipeline(
         "lost": expected - stored,
         "rss_mib": rss_kib / 1024,
     }
-
-
-def _write_inventory(root: Path, devices: list[str]) -> Path:
-    """The example city's city.yaml and profiles, and one bench site with every device."""
-    shutil.copytree(REPO / "firmware-config", root, ignore=shutil.ignore_patterns("sites"))
-    (root / "sites").mkdir(parents=True)
-    listing = "\n".join(f"  - {{id: {d}, profile: watch-over-home}}" for d in devices)
-    (root / "sites" / f"{SITE}.yaml").write_text(
-        f"id: {SITE}\nkind: home\nname: {{ja: ベンチ, en: Bench}}\ndevices:\n{listing}\n",
-        encoding="utf-8",
-    )
-    return root
-
-
-def _wait_for_count(influx: InfluxDB, expected: int, quiet_s: float = 10.0) -> int:
-    """Poll until every point is stored, or until the count stops moving for quiet_s."""
-    last, last_change = -1, time.monotonic()
-    while True:
-        count = _count(influx)
-        if count >= expected:
-            return count
-        if count != last:
-            last, last_change = count, time.monotonic()
-        elif time.monotonic() - last_change > quiet_s:
-            return count
-        time.sleep(0.1)
-
-
-def _count(influx: InfluxDB) -> int:
-    query = urllib.parse.urlencode(
-        {"db": "civic_watch", "q": "SELECT count(temperature) FROM climate"}
-    )
-    with urllib.request.urlopen(f"{influx.url}/query?{query}", timeout=30) as response:  # noqa: S310
-        series = json.load(response)["results"][0].get("series")
-    return int(series[0]["values"][0][1]) if series else 0
 
 
 if __name__ == "__main__":

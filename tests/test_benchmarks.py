@@ -39,3 +39,15 @@ def test_agent_benchmark_runs() -> None:
     output = run("bench_agent.py", "--quick")
     assert "agent idle: RSS" in output
     assert "1,200 of 1,200 readings" in output  # a 60 s outage replayed in full
+
+
+def test_fleet_scale_benchmark_runs_and_loses_nothing() -> None:
+    output = run("bench_fleet_scale.py", "--devices", "200", "--interval", "2", "--minutes", "0.2")
+    assert "readings lost: 0" in output
+    assert "gateway RSS after warm-up:" in output
+
+
+def test_alerts_benchmark_runs() -> None:
+    output = run("bench_alerts.py", "--residents", "2", "--days", "8", "--presses", "5")
+    assert "false alerts:" in output
+    assert "5 presses" in output
