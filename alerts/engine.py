@@ -10,7 +10,7 @@ hears "device offline" instead, and the inactivity clock restarts when it is bac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from alerts import schedule
@@ -28,7 +28,14 @@ from alerts.rules import (
     SensorSilent,
     Threshold,
 )
-from alerts.state import EngineState, NightDoorState, ThresholdState, Transition, alert_key
+from alerts.state import (
+    Change,
+    EngineState,
+    NightDoorState,
+    ThresholdState,
+    Transition,
+    alert_key,
+)
 
 STALE_AFTER_MS = 15 * 60_000
 _MIN = 60_000
@@ -158,38 +165,14 @@ class Engine:
             due = reading.ts - state.breach_since >= rule.for_min * _MIN
             if not state.firing and due and self._now - reading.ts < STALE_AFTER_MS:
                 state.firing = True
-                self._out.append(
-                    Transition(
-                        key,
-                        rule,
-                        "fire",
-                        site.id,
-                        device,
-                        reading.sensor,
-                        reading.ts,
-                        rule.severity,
-                        reading.value,
-                    )
-                )
+                self._on_reading(key, rule, "fire", (site, device), reading)
             return
         state.breach_since = None
         if state.firing:
             state.clear_since = state.clear_since or reading.ts
             if reading.ts - state.clear_since >= rule.keep_firing_min * _MIN:
                 state.firing, state.clear_since = False, None
-                self._out.append(
-                    Transition(
-                        key,
-                        rule,
-                        "resolve",
-                        site.id,
-                        device,
-                        reading.sensor,
-                        reading.ts,
-                        rule.severity,
-                        reading.value,
-                    )
-                )
+                self._on_reading(key, rule, "resolve", (site, device), reading)
 
     def _event(self, rule: Event, site: SiteInfo, device: str, reading: Observation) -> None:
         if reading.value is not True:
@@ -199,20 +182,7 @@ class Engine:
             return  # still open: one press while waiting for acknowledgement is enough
         self.state.firing[key] = reading.ts
         late = self._now - reading.ts >= STALE_AFTER_MS
-        self._out.append(
-            Transition(
-                key,
-                rule,
-                "fire",
-                site.id,
-                device,
-                reading.sensor,
-                reading.ts,
-                rule.severity,
-                True,
-                late,
-            )
-        )
+        self._on_reading(key, rule, "fire", (site, device), reading, late=late)
 
     def _activity(self, site: SiteInfo, reading: Observation) -> None:
         self.state.activity[site.id] = max(self.state.activity.get(site.id, 0), reading.ts)
@@ -275,29 +245,25 @@ class Engine:
         self._fire(key, rule, site, device, reading.ts, sensor=reading.sensor)
 
     def _night_door_follow_up(self, rule: NightDoor, site: SiteInfo) -> None:
-        for key, door in self.state.night_doors.items():
-            if not key.startswith(f"{rule.id}/{site.id}/") or door.escalated:
-                continue
-            if self._now - door.opened_ts >= rule.follow_up_min * _MIN:
-                door.escalated = True
-                _, _, device, sensor = key.split("/")
-                self._out.append(
-                    Transition(key, rule, "escalate", site.id, device, sensor, self._now, "urgent")
-                )
+        follow_up = rule.follow_up_min * _MIN
+        self._escalate_doors(rule, site, self._now, lambda d: self._now - d.opened_ts >= follow_up)
 
     def _tag_gone(self, rule: NightDoor, site: SiteInfo, reading: Observation) -> None:
         """The tag is no longer heard after a night door: the resident has gone out."""
-        if reading.value is not False:
-            return
+        if reading.value is False:
+            self._escalate_doors(rule, site, reading.ts, lambda d: reading.ts >= d.opened_ts)
+
+    def _escalate_doors(
+        self, rule: NightDoor, site: SiteInfo, at: int, due: Callable[[NightDoorState], bool]
+    ) -> None:
+        """Escalate the site's open night doors for which ``due`` holds, once each."""
         for key, door in self.state.night_doors.items():
-            mine = key.startswith(f"{rule.id}/{site.id}/") and not door.escalated
-            if mine and reading.ts >= door.opened_ts:
+            if key.startswith(f"{rule.id}/{site.id}/") and not door.escalated and due(door):
                 door.escalated = True
                 _, _, device, sensor = key.split("/")
                 self._out.append(
-                    Transition(key, rule, "escalate", site.id, device, sensor, reading.ts,
-                               "urgent")
-                )  # fmt: skip
+                    Transition(key, rule, "escalate", site.id, device, sensor, at, "urgent")
+                )
 
     def _long_stay(self, rule: LongStay, site: SiteInfo) -> None:
         key = alert_key(rule.id, site.id)
@@ -340,6 +306,21 @@ class Engine:
                 self._fire(key, rule, site, device, since)
 
     # -- plumbing ------------------------------------------------------------------------
+
+    def _on_reading(
+        self,
+        key: str,
+        rule: Rule,
+        change: Change,
+        where: tuple[SiteInfo, str],
+        reading: Observation,
+        *,
+        late: bool = False,
+    ) -> None:
+        """A transition caused by one reading: its sensor, time and value."""
+        site, device = where
+        self._out.append(Transition(key, rule, change, site.id, device, reading.sensor,
+                                    reading.ts, rule.severity, reading.value, late))  # fmt: skip
 
     def _fire(  # noqa: PLR0917 - the fields of one Transition
         self, key: str, rule: Rule, site: SiteInfo, device: str, at: int, sensor: str = ""

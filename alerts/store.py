@@ -146,46 +146,27 @@ class Store:
     # -- alerts --------------------------------------------------------------------------
 
     def open_alert(self, key: str) -> AlertRow | None:
-        row = self._db.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE key = ? AND state IN (?, ?) "  # noqa: S608
-            "ORDER BY id DESC LIMIT 1",
-            (key, *OPEN),
-        ).fetchone()
-        return AlertRow(*row) if row else None
+        found = self._alerts("WHERE key = ? AND state IN (?, ?) ORDER BY id DESC LIMIT 1",
+                             (key, *OPEN))  # fmt: skip
+        return found[0] if found else None
 
     def add_alert(self, row: AlertRow) -> AlertRow:
-        columns = _ALERT_COLUMNS.split(", ")[1:]
-        values = [getattr(row, c) for c in columns]
-        cursor = self._db.execute(
-            f"INSERT INTO alerts ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in columns)})",
-            values,
-        )
-        row.id = int(cursor.lastrowid or 0)
+        row.id = self._insert("INSERT", "alerts", row, _ALERT_COLUMNS)
         return row
 
     def update_alert(self, row: AlertRow, **changes: object) -> None:
         for name, value in changes.items():
             setattr(row, name, value)
-        assignments = ", ".join(f"{name} = ?" for name in changes)
-        self._db.execute(
-            f"UPDATE alerts SET {assignments} WHERE id = ?",  # noqa: S608
-            (*changes.values(), row.id),
-        )
+        self._update("alerts", row.id, changes)
 
     def alert(self, alert_id: int) -> AlertRow | None:
-        row = self._db.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?",  # noqa: S608
-            (alert_id,),
-        ).fetchone()
-        return AlertRow(*row) if row else None
+        found = self._alerts("WHERE id = ?", (alert_id,))
+        return found[0] if found else None
 
     def alerts(self, *, open_only: bool = True) -> list[AlertRow]:
-        where = "WHERE state IN ('firing', 'acknowledged')" if open_only else ""
-        rows = self._db.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts {where} ORDER BY id"  # noqa: S608
-        ).fetchall()
-        return [AlertRow(*row) for row in rows]
+        if open_only:
+            return self._alerts("WHERE state IN (?, ?) ORDER BY id", OPEN)
+        return self._alerts("ORDER BY id", ())
 
     # -- away mode and silences ----------------------------------------------------------
 
@@ -227,22 +208,13 @@ class Store:
 
     def enqueue(self, note: Notification) -> bool:
         """Add unless a notification with the same dedup key exists; True if added."""
-        columns = _NOTE_COLUMNS.split(", ")[1:]
-        values = [getattr(note, c) for c in columns]
-        cursor = self._db.execute(
-            f"INSERT OR IGNORE INTO notifications ({', '.join(columns)}) "  # noqa: S608
-            f"VALUES ({', '.join('?' for _ in columns)})",
-            values,
-        )
-        return cursor.rowcount == 1
+        return self._insert("INSERT OR IGNORE", "notifications", note, _NOTE_COLUMNS) > 0
 
     def due(self, channel: str, now_ms: int, limit: int = 20) -> list[Notification]:
-        rows = self._db.execute(
-            f"SELECT {_NOTE_COLUMNS} FROM notifications "  # noqa: S608
+        return self._notes(
             "WHERE state = 'pending' AND channel = ? AND next_at <= ? ORDER BY id LIMIT ?",
             (channel, now_ms, limit),
-        ).fetchall()
-        return [Notification(*row) for row in rows]
+        )
 
     def channels_pending(self) -> set[str]:
         rows = self._db.execute(
@@ -250,26 +222,38 @@ class Store:
         ).fetchall()
         return {row[0] for row in rows}
 
-    def notification(self, note_id: int) -> Notification | None:
-        row = self._db.execute(
-            f"SELECT {_NOTE_COLUMNS} FROM notifications WHERE id = ?",  # noqa: S608
-            (note_id,),
-        ).fetchone()
-        return Notification(*row) if row else None
-
     def notifications(self, alert_id: int | None = None) -> list[Notification]:
-        where, args = ("WHERE alert_id = ?", (alert_id,)) if alert_id is not None else ("", ())
-        rows = self._db.execute(
-            f"SELECT {_NOTE_COLUMNS} FROM notifications {where} ORDER BY id",  # noqa: S608
-            args,
-        ).fetchall()
-        return [Notification(*row) for row in rows]
+        if alert_id is None:
+            return self._notes("ORDER BY id", ())
+        return self._notes("WHERE alert_id = ? ORDER BY id", (alert_id,))
 
     def mark(self, note: Notification, **changes: object) -> None:
+        self._update("notifications", note.id, changes)
+
+    # -- plumbing (table and column names are ours, never data) ---------------------------
+
+    def _alerts(self, tail: str, args: tuple[object, ...]) -> list[AlertRow]:
+        query = f"SELECT {_ALERT_COLUMNS} FROM alerts {tail}"  # noqa: S608
+        return [AlertRow(*row) for row in self._db.execute(query, args)]
+
+    def _notes(self, tail: str, args: tuple[object, ...]) -> list[Notification]:
+        query = f"SELECT {_NOTE_COLUMNS} FROM notifications {tail}"  # noqa: S608
+        return [Notification(*row) for row in self._db.execute(query, args)]
+
+    def _insert(self, verb: str, table: str, record: object, columns: str) -> int:
+        """Insert every column but the id; the new id, or 0 if nothing was inserted."""
+        names = columns.split(", ")[1:]
+        cursor = self._db.execute(
+            f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            [getattr(record, name) for name in names],
+        )
+        return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else 0
+
+    def _update(self, table: str, row_id: int, changes: dict[str, object]) -> None:
         assignments = ", ".join(f"{name} = ?" for name in changes)
         self._db.execute(
-            f"UPDATE notifications SET {assignments} WHERE id = ?",  # noqa: S608
-            (*changes.values(), note.id),
+            f"UPDATE {table} SET {assignments} WHERE id = ?",  # noqa: S608
+            (*changes.values(), row_id),
         )
 
     @contextlib.contextmanager
