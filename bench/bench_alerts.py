@@ -9,20 +9,20 @@ until its e-mail reaches the SMTP server, while 1,000 readings/s flow in the bac
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from benchlib import REPO, mqtt_client
+from benchlib import mqtt_client
 
 from alerts.simulate import DETECTS, INCIDENTS, simulate
 from civic_iot.catchers import SmtpCatcher
 from civic_iot.children import CliProcess
+from civic_iot.demo_alerts import write_local_config
 from civic_iot.mqttlink import MqttConfig
-from civic_iot.services import Mosquitto, free_port
+from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
 from wire import Message, Reading, encode, now_ms, topics
 
@@ -89,21 +89,11 @@ def latency(presses: int, background: float) -> None:
 
 
 def _start_alerts(work: Path, broker: Mosquitto, smtp: SmtpCatcher) -> CliProcess:
-    residents = work / "residents.yaml"
-    shutil.copy(REPO / "examples" / "residents.fictitious.yaml", residents)
-    residents.chmod(0o600)
-    port = free_port()
-    config = work / "alerts.yaml"
-    config.write_text(
-        f"alerts_id: alerts-1\ninventory: {REPO / 'firmware-config'}\nresidents: {residents}\n"
-        f"mqtt: {{host: {broker.host}, port: {broker.port}}}\nbase_url: http://127.0.0.1:{port}\n"
-        f"http_listen: 127.0.0.1:{port}\nemail: {{url: '{smtp.url()}'}}\nquiet_hours: null\n",
-        encoding="utf-8",
-    )
+    mqtt = MqttConfig(host=broker.host, port=broker.port)
+    config = write_local_config(work, "alerts-1", mqtt, email={"url": smtp.url()})
     service = CliProcess(work / "alerts.log", "--log-level", "warning", "alerts", "run",
                          "--config", str(config))  # fmt: skip
-    if not wait_online(MqttConfig(host=broker.host, port=broker.port),
-                       topics.service_status("alerts-1")):  # fmt: skip
+    if not wait_online(mqtt, topics.service_status("alerts-1")):
         raise SystemExit(f"alerts service did not start:\n{service.log()}")
     return service
 

@@ -35,6 +35,32 @@ PANIC_FIRST_CONTACT = "care-b@example.jp"
 INTERNET_DOWN_AT_S, INTERNET_DOWN_S = 4.0, 6.0
 
 
+def write_local_config(
+    config_dir: Path, alerts_id: str, mqtt: MqttConfig, **settings: object
+) -> Path:
+    """An alerts config for a run on this machine (demo, tests, benchmark): the example
+    city, a copy of the fictitious residents file (mode 0600), the acknowledgement page
+    on a free port, no quiet hours; ``settings`` add or replace keys."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    residents = config_dir / "residents.yaml"
+    shutil.copy(REPO / "examples" / "residents.fictitious.yaml", residents)
+    residents.chmod(0o600)
+    port = free_port()
+    body = {
+        "alerts_id": alerts_id,
+        "inventory": str(REPO / "firmware-config"),
+        "residents": str(residents),
+        "mqtt": msgspec.to_builtins(mqtt),
+        "base_url": f"http://127.0.0.1:{port}",
+        "http_listen": f"127.0.0.1:{port}",
+        "quiet_hours": None,
+        **settings,
+    }
+    path = config_dir / "alerts.yaml"
+    path.write_text(msgspec.json.encode(body).decode(), encoding="utf-8")
+    return path
+
+
 def panic_press() -> dict[str, list[dict[str, float]]]:
     """Stand-ins for the panic device: its call button held down once."""
     return {"gpio_presses": [{"pin": PANIC_PIN, "after_s": PANIC_AT_S, "hold_s": 3.5}]}
@@ -46,7 +72,19 @@ class DemoAlerts:
         running.callback(self.smtp.close)
         self.webhook = WebhookReceiver()
         running.callback(self.webhook.close)
-        self.config = self._write_config(state, *mqtt)
+        rules = state / "config" / "alert-rules"
+        rules.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(__file__).parent / "demo-alert-rules.yaml", rules / "demo.yaml")
+        self.config = write_local_config(
+            state / "config",
+            *mqtt,
+            rule_dirs=[str(rules)],
+            state_dir=str(state / "alerts"),
+            secret_file=str(state / "alerts" / "ack-secret"),
+            email={"url": self.smtp.url()},
+            it_channels=[self.webhook.url()],
+            tick_s=1.0,
+        )
         self.service = CliProcess(
             state / "logs" / "alerts.log", "alerts", "run", "--config", str(self.config)
         )
@@ -104,31 +142,3 @@ class DemoAlerts:
             return
 
     # -- set-up --------------------------------------------------------------------------
-
-    def _write_config(self, state: Path, alerts_id: str, mqtt: MqttConfig) -> Path:
-        config_dir = state / "config"
-        rules = config_dir / "alert-rules"
-        rules.mkdir(parents=True, exist_ok=True)
-        shutil.copy(Path(__file__).parent / "demo-alert-rules.yaml", rules / "demo.yaml")
-        residents = config_dir / "residents.yaml"
-        shutil.copy(REPO / "examples" / "residents.fictitious.yaml", residents)
-        residents.chmod(0o600)
-        port = free_port()
-        body = {
-            "alerts_id": alerts_id,
-            "inventory": str(REPO / "firmware-config"),
-            "residents": str(residents),
-            "mqtt": msgspec.to_builtins(mqtt),
-            "rule_dirs": [str(rules)],
-            "state_dir": str(state / "alerts"),
-            "base_url": f"http://127.0.0.1:{port}",
-            "http_listen": f"127.0.0.1:{port}",
-            "secret_file": str(state / "alerts" / "ack-secret"),
-            "email": {"url": self.smtp.url()},
-            "it_channels": [self.webhook.url()],
-            "quiet_hours": None,
-            "tick_s": 1.0,
-        }
-        path = config_dir / "alerts.yaml"
-        path.write_text(msgspec.json.encode(body).decode(), encoding="utf-8")
-        return path

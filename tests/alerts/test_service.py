@@ -4,7 +4,6 @@ receiver; acknowledgement through the signed link; state kept across a restart."
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -17,8 +16,9 @@ import pytest
 
 from civic_iot.catchers import SmtpCatcher, WebhookReceiver
 from civic_iot.children import CliProcess
+from civic_iot.demo_alerts import write_local_config
 from civic_iot.mqttlink import MqttConfig
-from civic_iot.services import Mosquitto, free_port
+from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
 from tests.support.mqtt import publish, wait_for
 from wire import AlertAck, Message, Reading, Status, encode, now_ms, topics
@@ -42,29 +42,17 @@ def webhook() -> Iterator[WebhookReceiver]:
 
 
 def write_config(
-    tmp_path: Path, repo_root: Path, broker: Mosquitto, smtp: SmtpCatcher, hook: WebhookReceiver
+    tmp_path: Path, broker: Mosquitto, smtp: SmtpCatcher, hook: WebhookReceiver
 ) -> Path:
-    residents = tmp_path / "residents.yaml"
-    shutil.copy(repo_root / "examples" / "residents.fictitious.yaml", residents)
-    residents.chmod(0o600)
-    port = free_port()
-    config = tmp_path / "alerts.yaml"
-    config.write_text(
-        f"""alerts_id: alerts-1
-inventory: {repo_root / "firmware-config"}
-residents: residents.yaml
-mqtt: {{host: {broker.host}, port: {broker.port}}}
-base_url: http://127.0.0.1:{port}
-http_listen: 127.0.0.1:{port}
-email: {{url: "{smtp.url()}"}}
-it_channels: ["{hook.url()}"]
-quiet_hours: null
-delivery_attempts: 2
-tick_s: 0.3
-""",
-        encoding="utf-8",
+    return write_local_config(
+        tmp_path,
+        "alerts-1",
+        MqttConfig(host=broker.host, port=broker.port),
+        email={"url": smtp.url()},
+        it_channels=[hook.url()],
+        delivery_attempts=2,
+        tick_s=0.3,
     )
-    return config
 
 
 def start(tmp_path: Path, broker: Mosquitto, config: Path) -> CliProcess:
@@ -88,10 +76,10 @@ def cli(*args: str) -> str:
 
 
 def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
-    tmp_path: Path, repo_root: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    tmp_path: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
     webhook: WebhookReceiver,
 ) -> None:  # fmt: skip
-    config = write_config(tmp_path, repo_root, mosquitto, smtp, webhook)
+    config = write_config(tmp_path, mosquitto, smtp, webhook)
     service = start(tmp_path, mosquitto, config)
     publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
     mail = wait_for(lambda: smtp.to(FAMILY_A001), what="the family's e-mail")[0]
@@ -116,10 +104,10 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
 
 
 def test_a_restart_neither_forgets_nor_notifies_again(
-    tmp_path: Path, repo_root: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    tmp_path: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
     webhook: WebhookReceiver,
 ) -> None:  # fmt: skip
-    config = write_config(tmp_path, repo_root, mosquitto, smtp, webhook)
+    config = write_config(tmp_path, mosquitto, smtp, webhook)
     service = start(tmp_path, mosquitto, config)
     publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
     wait_for(lambda: smtp.to(FAMILY_A001), what="the first e-mail")
@@ -137,11 +125,11 @@ def test_a_restart_neither_forgets_nor_notifies_again(
 
 
 def test_a_failed_delivery_and_an_offline_device_reach_it(
-    tmp_path: Path, repo_root: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    tmp_path: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
     webhook: WebhookReceiver,
 ) -> None:  # fmt: skip
     smtp.refuse.add("ben@example.com")
-    config = write_config(tmp_path, repo_root, mosquitto, smtp, webhook)
+    config = write_config(tmp_path, mosquitto, smtp, webhook)
     service = start(tmp_path, mosquitto, config)
     publish(mosquitto, topics.event("home-a003-hub"), press("home-a003-hub"))
     failed = wait_for(
