@@ -57,6 +57,11 @@ class Engine:
         self.sites = sites
         self.state = state or EngineState()
         self.site_of = {device: site.id for site in sites.values() for device in site.devices}
+        # Rules by site kind, chosen once: the engine looks them up for every reading.
+        self._by_kind = {
+            kind: [r for r in self.rules if r.sites in ("all", kind)]
+            for kind in ("home", "facility")
+        }
         self._now = 0
         self._out: list[Transition] = []
 
@@ -145,7 +150,7 @@ class Engine:
     # -- rules ---------------------------------------------------------------------------
 
     def _rules_for(self, site: SiteInfo) -> list[Rule]:
-        return [r for r in self.rules if r.sites in ("all", site.kind)]
+        return self._by_kind.get(site.kind, [])
 
     def _threshold(
         self, rule: Threshold, site: SiteInfo, device: str, reading: Observation
