@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -175,11 +176,12 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
     ]  # fmt: skip
 
 
-BOARDS = (watch_over, facility_wifi, fleet)
+Layout = list[tuple[Panel, int, int]]  # panel, width, height
+BOARDS: tuple[Callable[[], tuple[Board, Layout]], ...] = (watch_over, facility_wifi, fleet)
 
 
-def build(factory: object) -> tuple[Board, model.Dashboard]:
-    board, panels = factory()  # type: ignore[operator]
+def build(factory: Callable[[], tuple[Board, Layout]]) -> tuple[Board, model.Dashboard]:
+    board, panels = factory()
     variable = (
         tag_variable("device", "機器", "system", board.zone)
         if board.zone == "ops"
