@@ -11,7 +11,7 @@ from alerts.rules import Rule
 Lang = Literal["ja", "en"]
 Kind = Literal["fire", "escalate", "repeat", "resolve", "delivery-failed"]
 
-_SEVERITY = {
+SEVERITY_LABELS = {
     "ja": {"info": "お知らせ", "warning": "注意", "urgent": "緊急", "life-safety": "至急・緊急"},
     "en": {"info": "Info", "warning": "Warning", "urgent": "URGENT", "life-safety": "EMERGENCY"},
 }
@@ -72,4 +72,4 @@ def compose(
     lines.append(f"{words['todo']}: {getattr(rule.advice, lang)}")
     if ack_url:
         lines += ["", f"{words['ack']}:", ack_url]
-    return f"[{_SEVERITY[lang][severity]}] {place}: {title}", "\n".join(lines)
+    return f"[{SEVERITY_LABELS[lang][severity]}] {place}: {title}", "\n".join(lines)

@@ -15,11 +15,12 @@ from alerts.derived import DERIVED
 from alerts.schedule import ClockTime, Window
 from civic_iot import yamlconf
 from wire import CATALOGUE, ValueType
+from wire.payloads import AlertSeverity
 
 DEFAULT_RULES = Path(__file__).parent / "rules"
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Minutes = Annotated[float, msgspec.Meta(ge=0, le=7 * 24 * 60)]
-Severity = Literal["info", "warning", "urgent", "life-safety"]
+Severity = AlertSeverity
 Audience = Literal["caregivers", "facility", "it"]
 Sites = Literal["home", "facility", "all"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "urgent": 2, "life-safety": 3}

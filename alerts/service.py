@@ -21,6 +21,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from alerts.ackserver import AckRequest, AckServer
+from alerts.board import AlertBoard
 from alerts.config import AlertsConfig
 from alerts.dispatch import Dispatcher
 from alerts.engine import Engine, SiteInfo
@@ -35,12 +36,14 @@ from provisioning.inventory import Inventory
 from provisioning.residents import Directory
 from wire import (
     AlertAck,
+    AlertState,
     Kind,
     ServiceEvent,
     Status,
     WireError,
     decode,
     decode_message,
+    encode,
     now_ms,
     topics,
 )
@@ -81,6 +84,8 @@ class AlertsService:
         self.http = AckServer(host or "127.0.0.1", int(port), self.signer, self.inbox.put)
         self._status_topic = topics.service_status(config.alerts_id)
         self._ack_topic = topics.service_ack(config.alerts_id)
+        self._alert_topic = topics.service_alert(config.alerts_id)
+        self.board = AlertBoard(self.rules, self._publish_state)
         self.client = self._make_client()
         self._saved = 0.0
 
@@ -165,6 +170,7 @@ class AlertsService:
                 self.store.save_engine(self.engine.state)
             self._saved = time.monotonic()
             self.dispatcher.poke(self.store.channels_pending())
+            self.board.update(self.store, now)
         elif time.monotonic() - self._saved >= _SAVE_EVERY_S:
             self.store.save_engine(self.engine.state)
             self._saved = time.monotonic()
@@ -177,6 +183,7 @@ class AlertsService:
         with self.store.transaction():
             self.notifier.tick(now)
         self.dispatcher.poke(self.store.channels_pending())
+        self.board.update(self.store, now)
 
     def _sync_away(self, now: int) -> None:
         """Away mode is set with `civic-iot alerts away` (in the store)."""
@@ -202,6 +209,7 @@ class AlertsService:
                 with self.store.transaction():
                     self.notifier.acknowledge(row, request.who, now_ms())
                 self._close_acknowledged_events()
+                self.board.update(self.store, now_ms())
             request.answer = self._describe(row.id)
         request.done.set()
 
@@ -242,6 +250,9 @@ class AlertsService:
         self.dispatcher.poke({Recipient("IT", "en", u).channel for u in self.config.it_channels})
 
     # -- MQTT ----------------------------------------------------------------------------
+
+    def _publish_state(self, state: AlertState) -> None:
+        self.client.publish(self._alert_topic, encode(state), qos=1)
 
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.config.alerts_id, self.config.mqtt)

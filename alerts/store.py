@@ -168,6 +168,10 @@ class Store:
             return self._alerts("WHERE state IN (?, ?) ORDER BY id", OPEN)
         return self._alerts("ORDER BY id", ())
 
+    def resolved_since(self, since_ms: int) -> list[AlertRow]:
+        return self._alerts("WHERE state = 'resolved' AND resolved_at >= ? ORDER BY id",
+                            (since_ms,))  # fmt: skip
+
     # -- away mode and silences ----------------------------------------------------------
 
     def set_away(self, site: str, until_ms: int | None, note: str = "") -> None:

@@ -10,6 +10,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.models import dashboard as model
 
+from alerts.messages import SEVERITY_LABELS
 from dashboards.influxql import InfluxQL, Zone, datasource, tag_variable
 
 SITE = '"site" =~ /^$site$/'
@@ -75,10 +76,43 @@ def _table(title: str, zone: Zone, query: str) -> table.Panel:
     )
 
 
+_ALERT_STATES = {"firing": ("対応待ち", "red"), "acknowledged": ("対応中", "orange")}
+_SEVERITY_COLOURS = {"info": "blue", "warning": "yellow", "urgent": "orange", "life-safety": "red"}
+
+
+def _open_alerts(zone: Zone) -> table.Panel:
+    """The alerts service's open alerts (the gateway stores each change; see
+    alerts/board.py). An open alert is refreshed hourly, so 30 days hold every one."""
+    latest = (
+        'SELECT last("title") AS "内容", last("state") AS "状態", last("open") AS "open", '
+        'last("opened_ms") AS "発生" FROM "alert" '
+        f'WHERE {SITE} AND time > now() - 30d GROUP BY "site", "alert", "severity"'
+    )
+    columns = '"発生", "内容", "状態"'
+    query = f'SELECT {columns} FROM ({latest}) WHERE "open" = 1 GROUP BY "site", "severity"'
+    labels = {**{state: (text, colour) for state, (text, colour) in _ALERT_STATES.items()},
+              **{sev: (SEVERITY_LABELS["ja"][sev], colour)
+                 for sev, colour in _SEVERITY_COLOURS.items()}}  # fmt: skip
+    mapping = model.ValueMap(
+        {value: model.ValueMappingResult(text=text, color=colour, index=index)
+         for index, (value, (text, colour)) in enumerate(labels.items())}
+    )  # fmt: skip
+    return (
+        _table("対応が必要な通知", zone, query)
+        .mappings([mapping])
+        .override_by_name(
+            "発生", [model.DynamicConfigValue(id_val="unit", value="dateTimeAsLocal")]
+        )
+        .override_by_name("time", [model.DynamicConfigValue(id_val="custom.hidden", value=True)])
+        .no_value("未解決の通知はありません")
+    )
+
+
 def watch_over() -> tuple[Board, list[tuple[Panel, int, int]]]:
     zone: Zone = "watch"
     board = Board("見守り", "civic-watch-over", "見守り（ご家族・ケアマネジャー向け）", zone)
     return board, [
+        (_open_alerts(zone), 24, 6),
         (_table("最後に動きがあった時刻", zone,
                 f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} AND $timeFilter '
                 'GROUP BY "site"'), 8, 8),
@@ -107,6 +141,7 @@ def facility_wifi() -> tuple[Board, list[tuple[Panel, int, int]]]:
     zone: Zone = "facility"
     board = Board("施設Wi-Fi", "civic-facility-wifi", "公衆Wi-Fi（施設向け）", zone)
     return board, [
+        (_open_alerts(zone), 24, 5),
         (_states("アクセスポイントとインターネット", zone,
                  f'SELECT last("ap_up") AS "AP", last("internet_ok") AS "インターネット" '
                  f'FROM "wifi" WHERE {SITE} AND $timeFilter '

@@ -37,12 +37,13 @@ from gateway.httpapi import HttpApi, Snapshot
 from gateway.opsreport import OpsReport
 from gateway.registry import Registry
 from gateway.registry_db import DeviceRecord
-from gateway.schema import message_lines
+from gateway.schema import alert_line, message_lines
 from gateway.spool import Spool
 from gateway.stats import IngestStats
 from gateway.writers import Writer
 from provisioning.inventory import Inventory
 from wire import (
+    AlertState,
     ConfigDesired,
     ConfigReported,
     DeadLetter,
@@ -211,6 +212,9 @@ class Ingest:
 
     def handle(self, topic: str, payload: bytes) -> None:
         self.stats.messages += 1
+        if wire_topics.is_service_alert(topic):
+            self._alert_state(topic, payload)
+            return
         try:
             device = wire_topics.parse(topic)
         except TopicError as exc:
@@ -238,6 +242,21 @@ class Ingest:
         self.stats.readings += len(message.readings)
         for zone, lines in message_lines(message, device_id, placement).items():
             self._batch.add(self.config.influx.databases.of(zone), lines)
+
+    def _alert_state(self, topic: str, payload: bytes) -> None:
+        """The alerts service's view of an alert, stored in its site's zone for the
+        dashboards' open-alerts panels."""
+        try:
+            state = decode(payload, AlertState, topic=topic)
+            site = self.inventory.sites.get(state.site)
+            if site is None:
+                raise PayloadError(
+                    f"site {state.site!r} is not in firmware-config", where="$.site", topic=topic
+                )
+        except PayloadError as exc:
+            self.dead_letter(topic, payload, exc.reason, exc.where)
+            return
+        self._batch.add(self.config.influx.databases.of(site.zone), [alert_line(state)])
 
     def _guard_sensors(self, device_id: str, message: Message, topic: str) -> None:
         known = self._sensors[device_id]
@@ -455,6 +474,7 @@ class Ingest:
 
     def _subscriptions(self) -> list[str]:
         readings = [wire_topics.all_devices(kind) for kind in wire_topics.READING_KINDS]
+        readings.append(wire_topics.all_service_alerts())
         group = self.config.shared_group
         if group:
             readings = [wire_topics.shared(group, f) for f in readings]

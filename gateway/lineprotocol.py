@@ -11,7 +11,8 @@ from collections.abc import Mapping
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 
-FieldValue = float | int | bool
+FieldValue = float | int | bool | str
+_STRING = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
 def line(
@@ -48,6 +49,8 @@ def _value(value: FieldValue) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value}i"
+    if isinstance(value, str):
+        return f'"{value.translate(_STRING)}"'
     text = repr(float(value))
     # "21" without a suffix is still a float in line protocol; influxdb-client writes
     # integral floats that way, and so do we.

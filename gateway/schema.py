@@ -12,9 +12,9 @@ from typing import Annotated
 
 import msgspec
 
-from gateway.lineprotocol import FieldValue, field_set, series_key
+from gateway.lineprotocol import FieldValue, field_set, line, series_key
 from provisioning.inventory import DevicePlacement
-from wire import CATALOGUE, Message, ValueType, Zone
+from wire import CATALOGUE, AlertState, Message, ValueType, Zone
 
 TAGS = ("device", "site", "sensor")
 # Database, bucket and retention policy names go into InfluxQL statements.
@@ -67,6 +67,24 @@ def message_lines(
 def _series_key(measurement: str, device: str, site: str, sensor: str) -> str:
     # Escaping the same few thousand series keys over and over was the hot path.
     return series_key(measurement, {"device": device, "site": site, "sensor": sensor})
+
+
+ALERT_MEASUREMENT = "alert"
+
+
+def alert_line(state: AlertState) -> str:
+    """One point per change of an alert: a dashboard's open alerts are the alerts whose
+    last point has ``open = 1``."""
+    tags = {"alert": str(state.alert_id), "rule": state.rule, "severity": state.severity,
+            "site": state.site, "device": state.device}  # fmt: skip
+    fields: dict[str, FieldValue] = {
+        "title": state.title,
+        "state": state.state,
+        "open": int(state.state != "resolved"),
+        "acknowledged": int(state.state == "acknowledged"),
+        "opened_ms": state.opened_ts,
+    }
+    return line(ALERT_MEASUREMENT, tags, fields, state.ts)
 
 
 def markdown_table(databases: Databases | None = None) -> str:

@@ -68,6 +68,8 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
         rules += [
             ("read", topics.all_devices(Kind.CONFIG_REPORTED)),
             ("read", topics.all_devices(Kind.CONFIG_DESIRED)),
+            # The alerts service's alert states, stored for the dashboards.
+            ("read", topics.all_service_alerts()),
         ]
     return rules
 

@@ -8,6 +8,7 @@ from wire.errors import PayloadError, TopicError, WireError
 from wire.payloads import (
     SCHEMA_VERSION,
     AlertAck,
+    AlertState,
     CommandRequest,
     CommandResponse,
     ConfigDesired,
@@ -34,6 +35,7 @@ __all__ = [
     "CATALOGUE",
     "SCHEMA_VERSION",
     "AlertAck",
+    "AlertState",
     "CommandRequest",
     "CommandResponse",
     "ConfigDesired",

@@ -138,6 +138,29 @@ class AlertAck(_Strict):
     ts: EpochMs
 
 
+AlertSeverity = Literal["info", "warning", "urgent", "life-safety"]
+AlertStateName = Literal["firing", "acknowledged", "resolved"]
+
+
+class AlertState(_Strict):
+    """Where an alert stands, published by the alerts service at every change (and again
+    for open alerts once an hour) so that dashboards can list open alerts; the gateway
+    stores it in the site's zone. Pseudonymous: site and rule, never a person's name."""
+
+    schema: Schema
+    alert_id: Annotated[int, msgspec.Meta(ge=1)]
+    rule: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    site: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+    severity: AlertSeverity
+    state: AlertStateName
+    opened_ts: EpochMs
+    ts: EpochMs
+    device: Annotated[str, msgspec.Meta(pattern=r"^(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)?$")] = (
+        ""
+    )
+
+
 Payload = TypeVar(
     "Payload",
     Message,
@@ -149,6 +172,7 @@ Payload = TypeVar(
     DeadLetter,
     ServiceEvent,
     AlertAck,
+    AlertState,
 )
 
 _encoder = msgspec.json.Encoder()

@@ -127,6 +127,20 @@ def all_service_acks() -> str:
     return f"{_SERVICE_PREFIX}/+/ack"
 
 
+def service_alert(service_id: str) -> str:
+    """The state of each alert, from the alerts service (see wire.AlertState)."""
+    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/alert"
+
+
+def all_service_alerts() -> str:
+    return f"{_SERVICE_PREFIX}/+/alert"
+
+
+def is_service_alert(topic: str) -> bool:
+    head, _, tail = topic.rpartition("/")
+    return tail == "alert" and head.startswith(_SERVICE_PREFIX + "/") and head.count("/") == 3
+
+
 def all_service_events() -> str:
     return f"{_SERVICE_PREFIX}/+/event"
 

@@ -20,8 +20,8 @@ from civic_iot.demo_alerts import write_local_config
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
-from tests.support.mqtt import publish, wait_for
-from wire import AlertAck, Message, Reading, Status, encode, now_ms, topics
+from tests.support.mqtt import Recorder, publish, wait_for
+from wire import AlertAck, AlertState, Message, Reading, Status, decode, encode, now_ms, topics
 
 pytestmark = pytest.mark.services
 FAMILY_A001 = "hanako@example.jp"
@@ -81,6 +81,7 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
 ) -> None:  # fmt: skip
     config = write_config(tmp_path, mosquitto, smtp, webhook)
     service = start(tmp_path, mosquitto, config)
+    board = Recorder(mosquitto, topics.service_alert("alerts-1"))
     publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
     mail = wait_for(lambda: smtp.to(FAMILY_A001), what="the family's e-mail")[0]
     assert "緊急ボタンが押されました" in mail.subject and "至急" in mail.subject
@@ -100,7 +101,17 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(forged, timeout=10)
     assert refused.value.code == 403
+    states = wait_for(lambda: _states(board) if len(_states(board)) >= 2 else None,
+                      what="the alert's states for the dashboards")  # fmt: skip
+    assert [(s.rule, s.site, s.state) for s in states] == [
+        ("panic", "home-a001", "firing"), ("panic", "home-a001", "resolved")
+    ]  # fmt: skip
+    board.close()
     assert service.terminate() == 0
+
+
+def _states(recorder: Recorder) -> list[AlertState]:
+    return [decode(payload, AlertState) for _, payload, _ in recorder.snapshot()]
 
 
 def test_a_restart_neither_forgets_nor_notifies_again(

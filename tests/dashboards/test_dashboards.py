@@ -16,8 +16,8 @@ from dashboards.generate import DATABASES, GENERATED, dashboards_json
 from dashboards.influxql import DATASOURCE_UID
 from tests.e2e.stack import run_agent_until, run_gateway
 from tests.support.influx import influxql
-from tests.support.mqtt import publish_many
-from wire import Message, Reading, encode, now_ms, topics
+from tests.support.mqtt import publish_many, wait_for
+from wire import AlertState, Message, Reading, encode, now_ms, topics
 
 ZONE_OF_UID = {uid: zone for zone, uid in DATASOURCE_UID.items()}
 
@@ -65,13 +65,33 @@ def fill(tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Pa
     power = [Reading("energy.power", 1520.0, "W", sensor="main")]
     button = [Reading("button.long_press", True, "1", sensor="bedside")]
     soc = [Reading("system.cpu_temperature", 48.5, "Cel")]  # this test machine has none
-    publish_many(mosquitto, [
+    publish_many(mosquitto, [*alert_states(now),
         (topics.telemetry("lib-central-wifi1"), encode(Message(1, 1, now, wifi))),
         (topics.telemetry("lib-central-meter1"), encode(Message(1, 1, now, power))),
         (topics.event("home-a001-hub"), encode(Message(1, 99_999, now, button))),
         (topics.health("home-a001-hub"), encode(Message(1, 100_000, now, soc))),
     ])  # fmt: skip
+    published = [("civic_watch", "button"), ("civic_watch", "alert"), ("civic_ops", "system"),
+                 ("civic_facility", "wifi"), ("civic_facility", "energy"),
+                 ("civic_facility", "alert")]  # fmt: skip
+    for database, measurement in published:  # stopping earlier would leave them queued
+        count = f'SELECT count(*) FROM "{measurement}"'  # noqa: S608 (a test's own names)
+        wait_for(lambda: influxql(influxdb, database, count),  # noqa: B023
+                 what=f"{measurement} in {database}")  # fmt: skip
     assert gateway.terminate() == 0  # writes its own figures on the way out
+
+
+def alert_states(now: int) -> list[tuple[str, bytes]]:
+    """As the alerts service says them: an open alert per zone and a resolved one."""
+    changes = [
+        (1, "home-a001", "panic", "firing"),
+        (2, "lib-central", "wifi-ap-down", "firing"),
+        (3, "home-a001", "room-cold", "firing"),
+        (3, "home-a001", "room-cold", "resolved"),
+    ]
+    return [(topics.service_alert("alerts-1"), encode(AlertState(
+        1, alert_id, rule, rule, site, "urgent", state, now - 60_000, now + index)))  # type: ignore[arg-type]
+        for index, (alert_id, site, rule, state) in enumerate(changes)]  # fmt: skip
 
 
 @pytest.mark.services
@@ -86,6 +106,10 @@ def test_every_panel_query_returns_data_from_the_real_pipeline(
                   if k not in {"time", "_measurement"} and v is not None]  # fmt: skip
         if not values:
             empty.append(f"{path} / {title}: {query}")
+        if title == "対応が必要な通知":
+            listed = sorted((row["site"], row["内容"], row["状態"]) for row in rows)
+            assert listed in ([("home-a001", "panic", "firing")],
+                              [("lib-central", "wifi-ap-down", "firing")]), listed  # fmt: skip
     assert empty == []
 
 

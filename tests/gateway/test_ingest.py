@@ -13,8 +13,8 @@ import pytest
 from civic_iot.services import InfluxDB, Mosquitto
 from tests.e2e.stack import run_gateway
 from tests.support.influx import influxql
-from tests.support.mqtt import Recorder, publish, publish_many, wait_for
-from wire import DeadLetter, Message, Reading, decode, encode, now_ms, topics
+from tests.support.mqtt import Recorder, publish, publish_many, settle, wait_for
+from wire import AlertState, DeadLetter, Message, Reading, decode, encode, now_ms, topics
 
 pytestmark = pytest.mark.services
 GATEWAY = "gw-test"
@@ -190,3 +190,36 @@ def test_influxdb_down_for_a_minute_under_steady_load_loses_nothing(
     assert gateway.terminate() == 0
     log = gateway.log()
     assert "is failing" in log and "the spool is empty again" in log
+
+
+def alert_state(alert_id: int, site: str, state: str, ts: int) -> bytes:
+    return encode(AlertState(
+        schema=1, alert_id=alert_id, rule="room-very-cold", title="室温が10℃を下回っています",
+        site=site, severity="urgent", state=state, opened_ts=ts - 60_000, ts=ts,  # type: ignore[arg-type]
+    ))  # fmt: skip
+
+
+def test_alert_states_are_stored_in_their_sites_zone_for_the_dashboards(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    letters = Recorder(mosquitto, topics.dead_letter(GATEWAY))
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
+    t0, alerts = now_ms(), topics.service_alert("alerts-1")
+    publish_many(mosquitto, [
+        (alerts, alert_state(1, "home-a001", "firing", t0)),
+        (alerts, alert_state(1, "home-a001", "acknowledged", t0 + 1)),
+        (alerts, alert_state(2, "lib-central", "firing", t0)),
+        (alerts, alert_state(3, "home-z999", "firing", t0)),
+    ])  # fmt: skip
+    query = 'SELECT last("state") AS "state", last("open") AS "open" FROM "alert" GROUP BY "alert"'
+
+    def last_states(database: str) -> list[tuple[str, str, int]]:
+        return [(r["alert"], r["state"], r["open"]) for r in influxql(influxdb, database, query)]
+
+    settle(lambda: last_states("civic_watch") == [("1", "acknowledged", 1)])
+    assert last_states("civic_watch") == [("1", "acknowledged", 1)]
+    assert last_states("civic_facility") == [("2", "firing", 1)]
+    letter = decode(wait_for(letters.snapshot, what="a dead letter")[0][1], DeadLetter)
+    assert letter.where == "$.site" and "home-z999" in letter.reason
+    letters.close()
+    assert gateway.terminate() == 0

@@ -13,6 +13,7 @@ values = st.one_of(
     st.booleans(),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
 )
 
 

@@ -62,6 +62,18 @@ CASES: dict[str, msgspec.Struct] = {
         payload='{"schema":1}',
     ),
     "alert-ack.json": wire.AlertAck(schema=1, alert_id=42, by="知床 ケア", ts=TS),
+    "alert-state-firing.json": wire.AlertState(
+        schema=1,
+        alert_id=42,
+        rule="panic",
+        title="呼び出しボタンが押されました",
+        site="home-a001",
+        severity="life-safety",
+        state="firing",
+        opened_ts=TS,
+        ts=TS + 200,
+        device="home-a001-hub",
+    ),
     "service-event-unknown-device.json": wire.ServiceEvent(
         schema=1,
         kind="unknown-device",

@@ -54,3 +54,11 @@ def test_wildcard_and_shared_filters() -> None:
 def test_service_topics_cannot_collide_with_a_device() -> None:
     with pytest.raises(TopicError):
         topics.parse(topics.dead_letter("gateway-1"))
+
+
+def test_alert_state_topics_are_recognised_and_nothing_else_is() -> None:
+    assert topics.is_service_alert(topics.service_alert("alerts-1"))
+    assert topics.all_service_alerts() == topics.ROOT + "/_svc/+/alert"
+    assert not topics.is_service_alert(topics.service_event("alerts-1"))
+    assert not topics.is_service_alert(topics.ROOT + "/alert/alert")
+    assert not topics.is_service_alert(topics.ROOT + "/_svc/a/b/alert")
