@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
@@ -37,9 +38,9 @@ def write_dashboards(target: Path = GENERATED) -> list[Path]:
     return written
 
 
-def provisioning_files(influx_url: str, dashboards_dir: Path) -> dict[str, str]:
-    """Grafana's provisioning/datasources and provisioning/dashboards files."""
-    sources = [
+def datasources(influx_url: str) -> list[dict[str, Any]]:
+    """One InfluxDB (InfluxQL) datasource per trust zone, as Grafana describes them."""
+    return [
         {
             "name": ZONE_NAMES[zone],
             "uid": uid,
@@ -51,6 +52,11 @@ def provisioning_files(influx_url: str, dashboards_dir: Path) -> dict[str, str]:
         }
         for zone, uid in DATASOURCE_UID.items()
     ]
+
+
+def provisioning_files(influx_url: str, dashboards_dir: Path) -> dict[str, str]:
+    """Grafana's provisioning/datasources and provisioning/dashboards files."""
+    sources = datasources(influx_url)
     providers = [{
         "name": "civic-iot",
         "type": "file",
