@@ -73,15 +73,9 @@ def _secret(path: Path) -> str:
 
 
 def _provision_files(args: argparse.Namespace) -> int:
-    from dashboards.generate import provisioning_files, write_dashboards
+    from dashboards.generate import write_provisioning
 
-    boards = args.files / "dashboards"
-    written = write_dashboards(boards)
-    for relative, text in provisioning_files(args.influx_url, boards.resolve()).items():
-        path = args.files / "provisioning" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-        written.append(path)
+    written = write_provisioning(args.files, args.influx_url)
     print(f"{len(written)} files in {args.files}: point Grafana's paths.provisioning at "
           f"{args.files / 'provisioning'}")  # fmt: skip
     return 0

@@ -98,6 +98,7 @@ def run_demo(args: argparse.Namespace) -> int:
         alerts.start_incidents(check)
         _report_until_stopped(influx, stop, args.duration)
         alerts.report()
+        demo_report.print_open_alerts(influx)
         demo_report.print_operations(influx)
         demo_report.print_registry(state / "config" / "gateway.yaml")
         demo_report.write_reports(state, state / "config" / "gateway.yaml")

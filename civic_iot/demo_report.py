@@ -72,13 +72,27 @@ def write_reports(state: Path, config_path: Path) -> None:
 
 def provision_grafana(state: Path, influx_url: str) -> None:
     """Dashboards and provisioning files for a Grafana to show the demo's live data."""
-    from dashboards.generate import provisioning_files, write_dashboards  # noqa: PLC0415
+    from dashboards.generate import write_provisioning  # noqa: PLC0415
 
-    files = state / "grafana"
-    write_dashboards(files / "dashboards")
-    for relative, text in provisioning_files(influx_url, (files / "dashboards").resolve()).items():
-        path = files / "provisioning" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-    target = files / "provisioning"
+    write_provisioning(state / "grafana", influx_url)
+    target = state / "grafana" / "provisioning"
     print(f"  Grafana dashboards:     point a Grafana's paths.provisioning at {target}")
+
+
+def print_open_alerts(influx: InfluxDB) -> None:
+    """The dashboards' 「対応が必要な通知」 panel, run on the demo's InfluxDB."""
+    from dashboards.catalog import open_alerts_query  # noqa: PLC0415
+
+    databases = Databases()
+    print("\nopen alerts as the dashboards show them (対応が必要な通知):")
+    for database in (databases.watch_over, databases.facility):
+        stored = query_influx(influx, database, 'SELECT count("open") FROM "alert"')
+        count = sum(s["values"][0][1] for s in stored.get("series", []))
+        query = open_alerts_query().replace("$site", ".*")
+        rows = [(series["tags"], row) for series in query_influx(influx, database, query).get(
+            "series", []) for row in series["values"]]  # fmt: skip
+        print(f"  {database}: {count} alert states stored, {len(rows)} open")
+        for tags, (_, opened, title, state) in rows:
+            since = datetime.fromtimestamp(opened / 1000, ZoneInfo("Asia/Tokyo"))
+            print(f"    {tags['site']:<18} {tags['severity']:<12} {state:<13} "
+                  f"since {since:%H:%M}  {title}")  # fmt: skip

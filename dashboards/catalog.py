@@ -80,8 +80,8 @@ _ALERT_STATES = {"firing": ("対応待ち", "red"), "acknowledged": ("対応中"
 _SEVERITY_COLOURS = {"info": "blue", "warning": "yellow", "urgent": "orange", "life-safety": "red"}
 
 
-def _open_alerts(zone: Zone) -> table.Panel:
-    """The alerts service's open alerts (the gateway stores each change; see
+def open_alerts_query() -> str:
+    """The alerts whose last state is open (the gateway stores each change; see
     alerts/board.py). An open alert is refreshed hourly, so 30 days hold every one."""
     latest = (
         'SELECT last("title") AS "内容", last("state") AS "状態", last("open") AS "open", '
@@ -89,7 +89,11 @@ def _open_alerts(zone: Zone) -> table.Panel:
         f'WHERE {SITE} AND time > now() - 30d GROUP BY "site", "alert", "severity"'
     )
     columns = '"発生", "内容", "状態"'
-    query = f'SELECT {columns} FROM ({latest}) WHERE "open" = 1 GROUP BY "site", "severity"'
+    return f'SELECT {columns} FROM ({latest}) WHERE "open" = 1 GROUP BY "site", "severity"'
+
+
+def _open_alerts(zone: Zone) -> table.Panel:
+    query = open_alerts_query()
     labels = {**{state: (text, colour) for state, (text, colour) in _ALERT_STATES.items()},
               **{sev: (SEVERITY_LABELS["ja"][sev], colour)
                  for sev, colour in _SEVERITY_COLOURS.items()}}  # fmt: skip

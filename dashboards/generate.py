@@ -72,3 +72,15 @@ def provisioning_files(influx_url: str, dashboards_dir: Path) -> dict[str, str]:
             {"apiVersion": 1, "providers": providers}, ensure_ascii=False, indent=2
         ),
     }
+
+
+def write_provisioning(target: Path, influx_url: str) -> list[Path]:
+    """Dashboards under target/dashboards and Grafana's files under target/provisioning."""
+    boards = target / "dashboards"
+    written = write_dashboards(boards)
+    for relative, text in provisioning_files(influx_url, boards.resolve()).items():
+        path = target / "provisioning" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+        written.append(path)
+    return written

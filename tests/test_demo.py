@@ -110,8 +110,12 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     assert re.search(r"home-a002-hub: caught up: \d+ messages since the outage, 0 missing", output)
     # Every collector ran for real on its hardware stand-in: replayed BLE air and live
     # GPIO pins in homes, recorded Wi-Fi and real probes and Modbus in facilities.
-    assert "measurements in civic_watch: battery, button, climate, door, motion, tag" in output
-    assert "measurements in civic_facility: climate, energy, modbus, wifi" in output
+    assert "measurements in civic_watch: alert, battery, button, climate, door, motion, tag" in output
+    assert "measurements in civic_facility: alert, climate, energy, modbus, wifi" in output
+    # the dashboards' open-alerts panel, run on the demo's data: the call button, the
+    # home cut off and the library's Internet each left their states there
+    assert re.search(r"civic_watch: [2-9]\d* alert states stored", output), output
+    assert re.search(r"civic_facility: [2-9]\d* alert states stored", output), output
     assert "measurements in civic_ops: agent, ble, gateway, ingest, system" in output
     # The registry and the operations figures: every device, gaps, duplicates, lag.
     assert re.search(r"home-a001-hub\s+home-a001\s+online", output), output
