@@ -212,6 +212,10 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
         (_ts("到着までの遅延", zone, "ms",
              f'SELECT max("lag_max_ms") FROM "ingest" WHERE {DEVICE} AND $timeFilter '
              'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+        (_table("設定の未適用（指定の版と稼働中の版）", zone,
+                'SELECT last("agent") AS "エージェント", last("config_desired") AS "指定の版", '
+                'last("config_reported") AS "稼働中の版", last("config_drift") AS "未適用" '
+                f'FROM "ingest" WHERE {DEVICE} AND $timeFilter GROUP BY "device"'), 24, 8),
     ]  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from gateway.fleetstate import DeviceState
 from gateway.lineprotocol import FieldValue, line
 from gateway.registry import Registry
+from gateway.registry_db import DeviceRecord
 from gateway.stats import IngestStats
 
 
@@ -83,5 +84,21 @@ class OpsReport:
                 "seq_missing": sequence.missing_count,
                 "seq_lost": sequence.lost,
             }
+        if record is not None:
+            fields |= _config_fields(record)
         site = record.site if record else ""
         return line("ingest", {"device": device_id, "site": site}, fields, now_ms)
+
+
+def _config_fields(record: DeviceRecord) -> dict[str, FieldValue]:
+    """Agent version and config drift, for IT's dashboard: desired config the agent does
+    not run yet (still offline, or it rejected the config)."""
+    fields: dict[str, FieldValue] = {}
+    if record.agent:
+        fields["agent"] = record.agent
+    if record.desired_version is not None:
+        fields["config_desired"] = record.desired_version
+        fields["config_drift"] = int(record.reported_version != record.desired_version)
+    if record.reported_version is not None:
+        fields["config_reported"] = record.reported_version
+    return fields

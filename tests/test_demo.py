@@ -110,7 +110,9 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     assert re.search(r"home-a002-hub: caught up: \d+ messages since the outage, 0 missing", output)
     # Every collector ran for real on its hardware stand-in: replayed BLE air and live
     # GPIO pins in homes, recorded Wi-Fi and real probes and Modbus in facilities.
-    assert "measurements in civic_watch: alert, battery, button, climate, door, motion, tag" in output
+    assert (
+        "measurements in civic_watch: alert, battery, button, climate, door, motion, tag" in output
+    )
     assert "measurements in civic_facility: alert, climate, energy, modbus, wifi" in output
     # the dashboards' open-alerts panel, run on the demo's data: the call button, the
     # home cut off and the library's Internet each left their states there

@@ -133,6 +133,12 @@ def test_ops_figures_silence_events_metrics_and_health(
     extra = f"http_listen: 127.0.0.1:{port}\nops_interval_s: 1\noffline_after_s: 2\n"
     gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}", extra=extra)
     sent = now_ms()
+    status = Status(1, "online", sent, "civic-iot-edge/0.7.1")
+    publish(mosquitto, topics.status(HOME), encode(status), retain=True)
+    desired = ConfigDesired(schema=1, version=5, config={"collectors": []})
+    publish(mosquitto, topics.config_desired(HOME), encode(desired), retain=True)
+    reported = ConfigReported(schema=1, version=4, state="rejected", ts=sent, desired=5)
+    publish(mosquitto, topics.config_reported(HOME), encode(reported), retain=True)
     publish(mosquitto, topics.telemetry(HOME), message(1, temperature(20.0), ts=sent - 1500))
     publish(mosquitto, topics.telemetry(HOME), message(3, temperature(20.5), ts=sent))
     publish(mosquitto, topics.telemetry(HOME), message(3, temperature(20.5), ts=sent))
@@ -147,6 +153,10 @@ def test_ops_figures_silence_events_metrics_and_health(
     assert sum(row["seq_duplicates"] for row in rows) == 1
     assert rows[-1]["seq_missing"] == 1
     assert max(row["lag_max_ms"] for row in rows) >= 1500
+    # IT's drift table: version 5 is wanted, the agent rejected it and runs 4
+    latest = rows[-1]
+    drift = [latest[k] for k in ("agent", "config_desired", "config_reported", "config_drift")]
+    assert drift == ["civic-iot-edge/0.7.1", 5, 4, 1]
     silent = wait_for(
         lambda: [e for _, e, _ in events.snapshot() if b"device-silent" in e],
         what="the device-silent event",
@@ -155,7 +165,7 @@ def test_ops_figures_silence_events_metrics_and_health(
     status, body = http_get(port, "/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
     _, metrics = http_get(port, "/metrics")
-    assert "civic_gateway_messages_total 3.0" in metrics
+    assert "civic_gateway_messages_total 6.0" in metrics  # 3 readings, status, 2 configs
     assert 'civic_gateway_devices{state="silent"} 1.0' in metrics
     wait_for(lambda: influxql(influxdb, "civic_ops", "SELECT * FROM gateway"), what="gateway row")
     mosquitto.stop()
