@@ -216,7 +216,8 @@ def test_alert_states_are_stored_in_their_sites_zone_for_the_dashboards(
     def last_states(database: str) -> list[tuple[str, str, int]]:
         return [(r["alert"], r["state"], r["open"]) for r in influxql(influxdb, database, query)]
 
-    settle(lambda: last_states("civic_watch") == [("1", "acknowledged", 1)])
+    settle(lambda: last_states("civic_watch") == [("1", "acknowledged", 1)]
+           and last_states("civic_facility") == [("2", "firing", 1)])  # fmt: skip
     assert last_states("civic_watch") == [("1", "acknowledged", 1)]
     assert last_states("civic_facility") == [("2", "firing", 1)]
     letter = decode(wait_for(letters.snapshot, what="a dead letter")[0][1], DeadLetter)
