@@ -58,12 +58,31 @@ def _stat(title: str, zone: Zone, query: str, unit: str = "short") -> stat.Panel
     )
 
 
-def _states(title: str, zone: Zone, query: str) -> statetimeline.Panel:
+def _yes_no(
+    yes: tuple[str, str], no: tuple[str, str]
+) -> tuple[model.SpecialValueMap, model.SpecialValueMap]:
+    """Booleans in words and colours: (text, colour) for true and for false."""
+    return model.SpecialValueMap(model.DashboardSpecialValueMapOptions(
+        match=model.SpecialValueMatch.TRUE,
+        result=model.ValueMappingResult(text=yes[0], color=yes[1], index=0),
+    )), model.SpecialValueMap(model.DashboardSpecialValueMapOptions(
+        match=model.SpecialValueMatch.FALSE,
+        result=model.ValueMappingResult(text=no[0], color=no[1], index=1),
+    ))  # fmt: skip
+
+
+UP = _yes_no(("正常", "green"), ("停止", "red"))
+
+
+def _states(
+    title: str, zone: Zone, query: str, words: tuple[model.SpecialValueMap, ...] = UP
+) -> statetimeline.Panel:
     return (
         statetimeline.Panel()
         .title(title)
         .datasource(datasource(zone))
         .with_target(InfluxQL(query, zone))
+        .mappings(list(words))
     )
 
 
@@ -128,7 +147,8 @@ def watch_over() -> tuple[Board, list[tuple[Panel, int, int]]]:
              'GROUP BY time(1h), "site" fill(0)'), 12, 8),
         (_states("ドアの開閉", zone,
                  f'SELECT last("open") FROM "door" WHERE {SITE} AND $timeFilter '
-                 'GROUP BY time($__interval), "site", "sensor" fill(none)'), 12, 8),
+                 'GROUP BY time($__interval), "site", "sensor" fill(none)',
+                 _yes_no(("開", "blue"), ("閉", "green"))), 12, 8),
         (_stat("緊急ボタン（期間内の回数）", zone,
                f'SELECT count("long_press") FROM "button" WHERE {SITE} AND $timeFilter '
                'GROUP BY "site"'), 6, 6),
@@ -201,10 +221,14 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
         (_ts("ディスク使用率", zone, "percent",
              f'SELECT max("disk_used_percent") FROM "system" WHERE {DEVICE} AND $timeFilter '
              'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
-        (_states("時刻同期・電圧低下", zone,
-                 'SELECT last("clock_synced") AS "時刻同期", last("under_voltage") AS "電圧低下" '
-                 f'FROM "system" WHERE {DEVICE} AND $timeFilter '
-                 'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
+        (_states("時刻同期", zone,
+                 f'SELECT last("clock_synced") FROM "system" WHERE {DEVICE} AND $timeFilter '
+                 'GROUP BY time($__interval), "device" fill(none)',
+                 _yes_no(("同期", "green"), ("未同期", "red"))), 4, 8),
+        (_states("電圧低下", zone,
+                 f'SELECT last("under_voltage") FROM "system" WHERE {DEVICE} AND $timeFilter '
+                 'GROUP BY time($__interval), "device" fill(none)',
+                 _yes_no(("低下", "red"), ("正常", "green"))), 4, 8),
         (_ts("連番の欠け・重複", zone, "short",
              'SELECT last("seq_missing") AS "欠け", sum("seq_duplicates") AS "重複" '
              f'FROM "ingest" WHERE {DEVICE} AND $timeFilter '

@@ -64,7 +64,11 @@ def fill(tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Pa
     )]  # fmt: skip
     power = [Reading("energy.power", 1520.0, "W", sensor="main")]
     button = [Reading("button.long_press", True, "1", sensor="bedside")]
-    soc = [Reading("system.cpu_temperature", 48.5, "Cel")]  # this test machine has none
+    # this test machine has no SoC sensor and no under-voltage flag
+    soc = [
+        Reading("system.cpu_temperature", 48.5, "Cel"),
+        Reading("system.under_voltage", False, "1"),
+    ]
     publish_many(mosquitto, [*alert_states(now),
         (topics.telemetry("lib-central-wifi1"), encode(Message(1, 1, now, wifi))),
         (topics.telemetry("lib-central-meter1"), encode(Message(1, 1, now, power))),
