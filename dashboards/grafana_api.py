@@ -114,8 +114,10 @@ class GrafanaProvisioner:
         wanted = sorted((team, VIEW) for team in team_ids)
         with self._asking(f"reading the permissions of folder {title}"):
             current = self.api.folder.get_folder_permissions(uid)
+        # Admins always have access (Grafana may list that); anything else counts: a
+        # user, a team or a role we did not put there is removed.
         have = sorted((int(i.get("teamId") or 0), int(i["permission"])) for i in current
-                      if not i.get("inherited"))  # fmt: skip
+                      if not i.get("inherited") and i.get("role") != "Admin")  # fmt: skip
         if have == wanted:
             return
         items = [{"teamId": team, "permission": level} for team, level in wanted]
