@@ -15,10 +15,9 @@ from alerts.derived import DERIVED
 from alerts.schedule import ClockTime, Window
 from civic_iot import yamlconf
 from wire import CATALOGUE, ValueType
-from wire.payloads import AlertSeverity
+from wire.payloads import AlertSeverity, RuleId
 
 DEFAULT_RULES = Path(__file__).parent / "rules"
-RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Minutes = Annotated[float, msgspec.Meta(ge=0, le=7 * 24 * 60)]
 Severity = AlertSeverity
 Audience = Literal["caregivers", "facility", "it"]

@@ -143,12 +143,9 @@ class AlertsService:
             ack = decode(item.payload, AlertAck, topic=item.topic)
             self._ack(AckRequest(ack.alert_id, ack.by, look_only=False))
             return []
-        if item.topic.startswith(topics.all_service_events().split("+")[0]):
-            event = decode(item.payload, ServiceEvent, topic=item.topic)
-            if event.kind in ("device-silent", "device-back") and event.device:
-                return self.engine.device_online(event.device, event.kind == "device-back",
-                                                 event.ts)  # fmt: skip
-            return []
+        service = topics.parse_service(item.topic)
+        if service is not None:
+            return self._service_event(item) if service.kind is topics.ServiceKind.EVENT else []
         device = topics.parse(item.topic)
         if device.kind is Kind.STATUS:
             if not item.payload:
@@ -161,6 +158,13 @@ class AlertsService:
             for r in message.readings
         ]
         return self.engine.observe(device.device_id, readings, now)
+
+    def _service_event(self, item: Inbound) -> list[Transition]:
+        """A gateway says a device went silent or came back."""
+        event = decode(item.payload, ServiceEvent, topic=item.topic)
+        if event.kind in ("device-silent", "device-back") and event.device:
+            return self.engine.device_online(event.device, event.kind == "device-back", event.ts)
+        return []
 
     def _apply(self, transitions: list[Transition], now: int) -> None:
         if transitions:

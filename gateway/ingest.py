@@ -212,7 +212,8 @@ class Ingest:
 
     def handle(self, topic: str, payload: bytes) -> None:
         self.stats.messages += 1
-        if wire_topics.is_service_alert(topic):
+        service = wire_topics.parse_service(topic)
+        if service is not None and service.kind is wire_topics.ServiceKind.ALERT:
             self._alert_state(topic, payload)
             return
         try:

@@ -17,6 +17,7 @@ import msgspec
 
 from wire.errors import PayloadError
 from wire.quantities import CATALOGUE, ValueType
+from wire.topics import DEVICE_ID_PATTERN
 
 SCHEMA_VERSION = 1
 # 2000-01-01 and 2100-01-01: anything outside is a broken clock or a unit mistake
@@ -26,6 +27,11 @@ MAX_TS_MS = 4_102_444_800_000
 MAX_READINGS = 1000
 
 SensorId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{0,64}$")]
+# A device's or site's ID, as topics allow it; optionally empty.
+_ENTITY = DEVICE_ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
+EntityId = Annotated[str, msgspec.Meta(pattern=f"^{_ENTITY}$")]
+OptionalEntityId = Annotated[str, msgspec.Meta(pattern=f"^(?:{_ENTITY})?$")]
+RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 EpochMs = Annotated[int, msgspec.Meta(ge=MIN_TS_MS, lt=MAX_TS_MS)]
 Schema = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -149,16 +155,14 @@ class AlertState(_Strict):
 
     schema: Schema
     alert_id: Annotated[int, msgspec.Meta(ge=1)]
-    rule: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    rule: RuleId
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    site: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+    site: EntityId
     severity: AlertSeverity
     state: AlertStateName
     opened_ts: EpochMs
     ts: EpochMs
-    device: Annotated[str, msgspec.Meta(pattern=r"^(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)?$")] = (
-        ""
-    )
+    device: OptionalEntityId = ""
 
 
 Payload = TypeVar(

@@ -108,46 +108,80 @@ def shared(group: str, topic_filter: str) -> str:
     return f"$share/{group}/{topic_filter}"
 
 
+class ServiceKind(enum.Enum):
+    """What a service topic carries; the value is the topic suffix."""
+
+    DEAD_LETTER = "deadletter"
+    EVENT = "event"
+    ACK = "ack"
+    ALERT = "alert"
+    STATUS = "status"
+
+
+_SERVICE_BY_SUFFIX = {kind.value: kind for kind in ServiceKind}
+
+
+class ServiceTopic(NamedTuple):
+    service_id: str
+    kind: ServiceKind
+
+
+def service_topic(service_id: str, kind: ServiceKind) -> str:
+    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/{kind.value}"
+
+
+def all_services(kind: ServiceKind) -> str:
+    """Subscription filter for one kind of topic from every service."""
+    return f"{_SERVICE_PREFIX}/+/{kind.value}"
+
+
+def parse_service(topic: str) -> ServiceTopic | None:
+    """A service topic's service and kind; None for a device topic or anything else."""
+    prefix = _SERVICE_PREFIX + "/"
+    if not topic.startswith(prefix):
+        return None
+    service_id, _, suffix = topic[len(prefix) :].partition("/")
+    kind = _SERVICE_BY_SUFFIX.get(suffix)
+    if kind is None or not DEVICE_ID_PATTERN.match(service_id):
+        return None
+    return ServiceTopic(service_id, kind)
+
+
 def dead_letter(service_id: str) -> str:
     """Where a service republishes a payload it could not accept, with the reason."""
-    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/deadletter"
+    return service_topic(service_id, ServiceKind.DEAD_LETTER)
 
 
 def service_event(service_id: str) -> str:
     """Events a service raises for people (see wire.ServiceEvent)."""
-    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/event"
+    return service_topic(service_id, ServiceKind.EVENT)
+
+
+def all_service_events() -> str:
+    return all_services(ServiceKind.EVENT)
 
 
 def service_ack(service_id: str) -> str:
     """Acknowledgements of alerts, sent to the alerts service (see wire.AlertAck)."""
-    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/ack"
+    return service_topic(service_id, ServiceKind.ACK)
 
 
 def all_service_acks() -> str:
-    return f"{_SERVICE_PREFIX}/+/ack"
+    return all_services(ServiceKind.ACK)
 
 
 def service_alert(service_id: str) -> str:
     """The state of each alert, from the alerts service (see wire.AlertState)."""
-    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/alert"
+    return service_topic(service_id, ServiceKind.ALERT)
 
 
 def all_service_alerts() -> str:
-    return f"{_SERVICE_PREFIX}/+/alert"
-
-
-def is_service_alert(topic: str) -> bool:
-    head, _, tail = topic.rpartition("/")
-    return tail == "alert" and head.startswith(_SERVICE_PREFIX + "/") and head.count("/") == 3
-
-
-def all_service_events() -> str:
-    return f"{_SERVICE_PREFIX}/+/event"
+    return all_services(ServiceKind.ALERT)
 
 
 def service_status(service_id: str) -> str:
     """Retained online/offline status of a service such as a gateway worker."""
-    return f"{_SERVICE_PREFIX}/{validate_device_id(service_id)}/status"
+    return service_topic(service_id, ServiceKind.STATUS)
 
 
 # Broker ACLs (rendered by provisioning) -------------------------------------------------

@@ -56,9 +56,12 @@ def test_service_topics_cannot_collide_with_a_device() -> None:
         topics.parse(topics.dead_letter("gateway-1"))
 
 
-def test_alert_state_topics_are_recognised_and_nothing_else_is() -> None:
-    assert topics.is_service_alert(topics.service_alert("alerts-1"))
+def test_service_topics_are_recognised_and_nothing_else_is() -> None:
+    alert = topics.parse_service(topics.service_alert("alerts-1"))
+    assert alert == ("alerts-1", topics.ServiceKind.ALERT)
     assert topics.all_service_alerts() == topics.ROOT + "/_svc/+/alert"
-    assert not topics.is_service_alert(topics.service_event("alerts-1"))
-    assert not topics.is_service_alert(topics.ROOT + "/alert/alert")
-    assert not topics.is_service_alert(topics.ROOT + "/_svc/a/b/alert")
+    assert topics.parse_service(topics.service_event("gw-1")) == ("gw-1", topics.ServiceKind.EVENT)
+    assert topics.parse_service(topics.ROOT + "/alert/alert") is None
+    assert topics.parse_service(topics.ROOT + "/_svc/a/b/alert") is None
+    assert topics.parse_service(topics.ROOT + "/_svc/a/nonsense") is None
+    assert topics.parse_service(topics.telemetry("alerts-1")) is None
