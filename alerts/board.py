@@ -29,7 +29,7 @@ class AlertBoard:
         """Publish what changed since the last call; returns how many states went out."""
         rows = {row.id: row for row in store.alerts()}
         first = self._next_refresh is None
-        refresh = first or now >= cast(int, self._next_refresh)
+        refresh = self._next_refresh is None or now >= self._next_refresh
         if refresh:
             self._next_refresh = now + REFRESH_EVERY_MS
         changed = [r for r in rows.values() if refresh or self._published.get(r.id) != r.state]

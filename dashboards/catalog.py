@@ -18,6 +18,16 @@ DEVICE = '"device" =~ /^$device$/'
 Panel = timeseries.Panel | stat.Panel | statetimeline.Panel | table.Panel
 
 
+def _series(select: str, measurement: str, key: str, *, per_sensor: bool = False) -> str:
+    """`select` per Grafana interval, one series per `key` tag (site or device, filtered by
+    its template variable) and, if asked, per sensor."""
+    tags = f'"{key}", "sensor"' if per_sensor else f'"{key}"'
+    return (
+        f'SELECT {select} FROM "{measurement}" WHERE "{key}" =~ /^${key}$/ AND $timeFilter '
+        f"GROUP BY time($__interval), {tags} fill(none)"
+    )
+
+
 @dataclass(frozen=True)
 class Board:
     folder: str
@@ -140,21 +150,18 @@ def watch_over() -> tuple[Board, list[tuple[Panel, int, int]]]:
                 f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} AND $timeFilter '
                 'GROUP BY "site"'), 8, 8),
         (_ts("室温", zone, "celsius",
-             f'SELECT mean("temperature") FROM "climate" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site", "sensor" fill(none)'), 16, 8),
+             _series('mean("temperature")', "climate", "site", per_sensor=True)), 16, 8),
         (_ts("動きの回数（1時間ごと）", zone, "short",
              f'SELECT count("detected") FROM "motion" WHERE {SITE} AND $timeFilter '
              'GROUP BY time(1h), "site" fill(0)'), 12, 8),
         (_states("ドアの開閉", zone,
-                 f'SELECT last("open") FROM "door" WHERE {SITE} AND $timeFilter '
-                 'GROUP BY time($__interval), "site", "sensor" fill(none)',
+                 _series('last("open")', "door", "site", per_sensor=True),
                  _yes_no(("開", "blue"), ("閉", "green"))), 12, 8),
         (_stat("緊急ボタン（期間内の回数）", zone,
                f'SELECT count("long_press") FROM "button" WHERE {SITE} AND $timeFilter '
                'GROUP BY "site"'), 6, 6),
         (_ts("湿度", zone, "percent",
-             f'SELECT mean("humidity") FROM "climate" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site", "sensor" fill(none)'), 10, 6),
+             _series('mean("humidity")', "climate", "site", per_sensor=True)), 10, 6),
         (_table("センサーの電池", zone,
                 f'SELECT last("level") AS "残量 %" FROM "battery" WHERE {SITE} AND $timeFilter '
                 'GROUP BY "site", "sensor"'), 8, 6),
@@ -167,22 +174,17 @@ def facility_wifi() -> tuple[Board, list[tuple[Panel, int, int]]]:
     return board, [
         (_open_alerts(zone), 24, 5),
         (_states("アクセスポイントとインターネット", zone,
-                 f'SELECT last("ap_up") AS "AP", last("internet_ok") AS "インターネット" '
-                 f'FROM "wifi" WHERE {SITE} AND $timeFilter '
-                 'GROUP BY time($__interval), "site" fill(none)'), 24, 6),
+                 _series('last("ap_up") AS "AP", last("internet_ok") AS "インターネット"',
+                         "wifi", "site")), 24, 6),
         (_ts("接続数", zone, "short",
-             f'SELECT max("clients") FROM "wifi" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site" fill(none)'), 12, 8),
+             _series('max("clients")', "wifi", "site")), 12, 8),
         (_ts("応答時間（遅延・DNS・Web）", zone, "ms",
-             f'SELECT mean("latency") AS "遅延", mean("dns_time") AS "DNS", '
-             f'mean("http_time") AS "Web" FROM "wifi" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site" fill(none)'), 12, 8),
+             _series('mean("latency") AS "遅延", mean("dns_time") AS "DNS", '
+                     'mean("http_time") AS "Web"', "wifi", "site")), 12, 8),
         (_ts("パケットロス", zone, "percent",
-             f'SELECT mean("loss") FROM "wifi" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site" fill(none)'), 8, 8),
+             _series('mean("loss")', "wifi", "site")), 8, 8),
         (_ts("チャネル使用率", zone, "percent",
-             f'SELECT mean("channel_busy") FROM "wifi" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site" fill(none)'), 8, 8),
+             _series('mean("channel_busy")', "wifi", "site")), 8, 8),
         (_ts("1日の利用者数", zone, "short",
              f'SELECT max("unique_clients_today") FROM "wifi" WHERE {SITE} AND $timeFilter '
              "GROUP BY time(1d), \"site\" fill(none) tz('Asia/Tokyo')"), 8, 8),
@@ -190,8 +192,7 @@ def facility_wifi() -> tuple[Board, list[tuple[Panel, int, int]]]:
                f'SELECT last("rogue_aps") FROM "wifi" WHERE {SITE} AND $timeFilter '
                'GROUP BY "site"'), 8, 6),
         (_ts("電力", zone, "watt",
-             f'SELECT mean("power") FROM "energy" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time($__interval), "site", "sensor" fill(none)'), 16, 6),
+             _series('mean("power")', "energy", "site", per_sensor=True)), 16, 6),
     ]  # fmt: skip
 
 
@@ -213,29 +214,22 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
                 f'last("reconnects") AS "再接続" FROM "agent" WHERE {DEVICE} AND $timeFilter '
                 'GROUP BY "device"'), 12, 8),
         (_ts("アウトボックス（未送信メッセージ）", zone, "short",
-             f'SELECT max("outbox_depth") FROM "agent" WHERE {DEVICE} AND $timeFilter '
-             'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+             _series('max("outbox_depth")', "agent", "device")), 12, 8),
         (_ts("CPU温度", zone, "celsius",
-             f'SELECT max("cpu_temperature") FROM "system" WHERE {DEVICE} AND $timeFilter '
-             'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
+             _series('max("cpu_temperature")', "system", "device")), 8, 8),
         (_ts("ディスク使用率", zone, "percent",
-             f'SELECT max("disk_used_percent") FROM "system" WHERE {DEVICE} AND $timeFilter '
-             'GROUP BY time($__interval), "device" fill(none)'), 8, 8),
+             _series('max("disk_used_percent")', "system", "device")), 8, 8),
         (_states("時刻同期", zone,
-                 f'SELECT last("clock_synced") FROM "system" WHERE {DEVICE} AND $timeFilter '
-                 'GROUP BY time($__interval), "device" fill(none)',
+                 _series('last("clock_synced")', "system", "device"),
                  _yes_no(("同期", "green"), ("未同期", "red"))), 4, 8),
         (_states("電圧低下", zone,
-                 f'SELECT last("under_voltage") FROM "system" WHERE {DEVICE} AND $timeFilter '
-                 'GROUP BY time($__interval), "device" fill(none)',
+                 _series('last("under_voltage")', "system", "device"),
                  _yes_no(("低下", "red"), ("正常", "green"))), 4, 8),
         (_ts("連番の欠け・重複", zone, "short",
-             'SELECT last("seq_missing") AS "欠け", sum("seq_duplicates") AS "重複" '
-             f'FROM "ingest" WHERE {DEVICE} AND $timeFilter '
-             'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+             _series('last("seq_missing") AS "欠け", sum("seq_duplicates") AS "重複"',
+                     "ingest", "device")), 12, 8),
         (_ts("到着までの遅延", zone, "ms",
-             f'SELECT max("lag_max_ms") FROM "ingest" WHERE {DEVICE} AND $timeFilter '
-             'GROUP BY time($__interval), "device" fill(none)'), 12, 8),
+             _series('max("lag_max_ms")', "ingest", "device")), 12, 8),
         (_table("設定の未適用（指定の版と稼働中の版）", zone,
                 'SELECT last("agent") AS "エージェント", last("config_desired") AS "指定の版", '
                 'last("config_reported") AS "稼働中の版", last("config_drift") AS "未適用" '

@@ -131,7 +131,7 @@ class GrafanaProvisioner:
         existing = self._get(f"dashboard {uid}", lambda: self.api.dashboard.get_dashboard(uid))
         if existing is not None:
             same_folder = existing.get("meta", {}).get("folderUid") == folder_uid
-            if same_folder and not _differs(existing["dashboard"], dashboard, exact=True):
+            if same_folder and _kept(existing["dashboard"]) == _kept(dashboard):
                 return
         body = {"dashboard": dashboard, "folderUid": folder_uid, "overwrite": True,
                 "message": "civic-iot dashboards provision"}  # fmt: skip
@@ -165,16 +165,15 @@ class GrafanaProvisioner:
         return GrafanaError(self.grafana, doing, f"cannot connect ({_reason(exc)})")
 
 
-def _differs(existing: dict[str, Any], wanted: dict[str, Any], *, exact: bool = False) -> bool:
-    """Whether Grafana's copy differs from ours in what we set (all of it, if exact)."""
-    if exact:
-        return _kept(existing) != _kept(wanted)
+def _differs(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether Grafana's copy differs in what we set (a password cannot be read back)."""
     return any(
         existing.get(key) != value for key, value in wanted.items() if key != "secureJsonData"
     )
 
 
 def _kept(board: dict[str, Any]) -> dict[str, Any]:
+    """A dashboard without Grafana's bookkeeping (id, version)."""
     return {key: value for key, value in board.items() if key not in _VOLATILE}
 
 
