@@ -24,6 +24,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchlib import running  # noqa: E402
+
 from civic_iot.services import Mosquitto  # noqa: E402
 from edge.outbox import ROUTINE, Outbox  # noqa: E402
 from wire import Message, Reading, decode_message, encode, now_ms, topics  # noqa: E402
@@ -40,12 +42,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="civic-bench-agent-") as tmp:
         work = Path(tmp)
         broker = Mosquitto(work / "mosquitto")
-        broker.start()
-        try:
+        with running(broker):
             footprint(work, broker)
             replay(work, broker)
-        finally:
-            broker.stop()
 
 
 # -- 1. footprint -----------------------------------------------------------------------

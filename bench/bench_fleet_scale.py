@@ -21,7 +21,7 @@ from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from benchlib import start_gateway, wait_for_count, write_inventory
+from benchlib import running, start_gateway, wait_for_count, write_inventory
 from paho.mqtt.enums import CallbackAPIVersion
 
 from civic_iot.children import CliProcess
@@ -42,13 +42,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp:
         work = Path(tmp)
         broker, influx = Mosquitto(work / "mosquitto"), InfluxDB(work / "influxdb")
-        broker.start()
-        influx.start()
-        try:
+        with running(broker, influx):
             run(work, broker, influx, args)
-        finally:
-            broker.stop()
-            influx.stop()
 
 
 def _arguments() -> argparse.Namespace:

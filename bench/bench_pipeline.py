@@ -19,6 +19,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from benchlib import (
     mqtt_client,
+    running,
     start_gateway,
     wait_for_count,
     write_inventory,
@@ -37,15 +38,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp:
         work = Path(tmp)
         broker, influx = Mosquitto(work / "mosquitto"), InfluxDB(work / "influxdb")
-        broker.start()
-        influx.start()
-        try:
+        with running(broker, influx):
             ceiling = broker_ceiling(broker, args.messages, _payloads(1, 1, args.readings)[0])
             store_ceiling = influx_ceiling(influx, args.messages * args.readings)
             result = pipeline(work, broker, influx, args)
-        finally:
-            broker.stop()
-            influx.stop()
     ratio = result["readings_per_s"] / (ceiling * args.readings)
     print(f"messages: {args.messages} from {args.devices} devices, {args.readings} reading(s) each")
     print(

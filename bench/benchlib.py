@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -19,11 +21,21 @@ sys.path.insert(0, str(REPO))
 
 from civic_iot.children import CliProcess  # noqa: E402
 from civic_iot.mqttlink import MqttConfig  # noqa: E402
-from civic_iot.services import InfluxDB, Mosquitto, free_port  # noqa: E402
+from civic_iot.services import InfluxDB, Mosquitto, Service, free_port  # noqa: E402
 from civic_iot.watch import wait_online  # noqa: E402
 from wire import topics  # noqa: E402
 
 GATEWAY_ID = "bench-gateway"
+
+
+@contextmanager
+def running(*services: Service) -> Iterator[None]:
+    """Start the services; stop each that started, whatever happens."""
+    with ExitStack() as started:
+        for service in services:
+            service.start()
+            started.callback(service.stop)
+        yield
 
 
 def write_inventory(root: Path, devices: list[str], site_size: int) -> Path:
