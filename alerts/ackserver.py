@@ -15,8 +15,12 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 from alerts.routing import Signer
+
+if TYPE_CHECKING:
+    from alerts.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +45,14 @@ button{{font-size:1.3em;padding:.6em 1.2em;width:100%}}</style></head><body>{bod
 
 class AckServer:
     def __init__(
-        self, host: str, port: int, signer: Signer, submit: Callable[[AckRequest], None]
+        self,
+        host: str,
+        port: int,
+        signer: Signer,
+        submit: Callable[[AckRequest], None],
+        health: Health | None = None,
     ) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler(signer, submit))
+        self._server = ThreadingHTTPServer((host, port), _handler(signer, submit, health))
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -56,11 +65,17 @@ class AckServer:
         self._server.server_close()
 
 
-def _handler(signer: Signer, submit: Callable[[AckRequest], None]) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    signer: Signer, submit: Callable[[AckRequest], None], health: Health | None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/healthz":
-                self._send(200, "ok", "text/plain")
+            if self.path in ("/healthz", "/health"):
+                code, body = health.healthz() if health else (200, b'{"status": "ok"}')
+                self._send(code, body.decode(), "application/json")
+                return
+            if self.path == "/metrics" and health is not None:
+                self._send(200, health.metrics().decode(), "text/plain; version=0.0.4")
                 return
             self._ack(look_only=True)
 

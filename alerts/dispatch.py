@@ -17,10 +17,10 @@ from pathlib import Path
 
 import apprise
 
+from alerts.clock import Clock, SystemClock
 from alerts.errors import DeliveryError
 from alerts.store import Notification, Store
 from civic_iot.statelog import StateLog
-from wire import now_ms
 
 log = logging.getLogger(__name__)
 _MAX_BACKOFF_MS = 15 * 60_000
@@ -33,14 +33,19 @@ def deliver(note: Notification) -> None:
     if not app.add(note.url):
         raise DeliveryError(note.channel, "not a usable apprise URL")
     with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
-        ok = app.notify(title=note.subject, body=note.body)
+        # Plain text in: apprise keeps the line breaks in text channels and turns them
+        # into <br> for HTML ones (mail's HTML part), instead of one paragraph.
+        ok = app.notify(title=note.subject, body=note.body, body_format=apprise.NotifyFormat.TEXT)
     if not ok:
         reason = " ".join(str(captured.getvalue()).split())[:300] or "apprise reported failure"
         raise DeliveryError(note.channel, reason)
 
 
 class Dispatcher:
-    def __init__(self, store_path: Path, attempts: int, on_failed: Failed) -> None:
+    def __init__(
+        self, store_path: Path, attempts: int, on_failed: Failed, clock: Clock | None = None
+    ) -> None:
+        self.clock = clock or SystemClock()
         self.store_path = store_path
         self.attempts = attempts
         self.on_failed = on_failed
@@ -85,7 +90,7 @@ class Dispatcher:
         try:
             while not self._stop.is_set():
                 wake.clear()
-                due = store.due(channel, now_ms())
+                due = store.due(channel, self.clock.now_ms())
                 for note in due:
                     self._attempt(store, note)
                 if not due:
@@ -99,7 +104,7 @@ class Dispatcher:
         except DeliveryError as exc:
             self._failed_once(store, note, exc)
             return
-        store.mark(note, state="sent", sent_at=now_ms(), attempts=note.attempts + 1)
+        store.mark(note, state="sent", sent_at=self.clock.now_ms(), attempts=note.attempts + 1)
         self._states.ok(f"channel {note.channel}")
         log.info("sent %r to %s via %s", note.subject, note.recipient, note.channel)
 
@@ -114,7 +119,8 @@ class Dispatcher:
         backoff = min(5_000 * 2 ** (attempts - 1), _MAX_BACKOFF_MS)
         if exc.retry_after_s is not None:
             backoff = max(backoff, int(exc.retry_after_s * 1000))
-        store.mark(note, attempts=attempts, next_at=now_ms() + backoff, last_error=exc.reason)
+        next_at = self.clock.now_ms() + backoff
+        store.mark(note, attempts=attempts, next_at=next_at, last_error=exc.reason)
 
 
 def wait_idle(store: Store, timeout_s: float) -> bool:

@@ -2,43 +2,40 @@
 
 Event time, not arrival time: conditions are judged on the readings' own timestamps, so
 a backlog replayed after an outage rebuilds the picture without alerting on the past:
-a condition whose latest reading is older than ``stale_after_ms`` does not fire (a
+a condition whose latest reading is older than ``STALE_AFTER_MS`` does not fire (a
 panic press does, marked late: life safety is never dropped). A site with a device
 offline is not observable: its inactivity, wake-up and night-door rules are held, IT
-hears "device offline" instead, and the inactivity clock restarts when it is back.
+hears "device offline" instead, and the inactivity clock restarts when it is back. A
+site whose devices have not all been heard from yet is commissioning: nothing is
+expected of its resident until they have.
+
+What each rule kind does lives in alerts/kinds/ (one module per kind); the engine only
+routes inputs to every rule's behaviour and collects the transitions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from alerts import schedule
 from alerts.derived import with_derived
 from alerts.engine_types import Observation
-from alerts.rules import (
-    ACTIVITY,
-    Deadline,
-    DeviceOffline,
-    Event,
-    Inactivity,
-    LongStay,
-    NightDoor,
-    Rule,
-    SensorSilent,
-    Threshold,
-)
-from alerts.state import (
-    Change,
-    EngineState,
-    NightDoorState,
-    ThresholdState,
-    Transition,
-    alert_key,
-)
+from alerts.kinds import behaviour_of
+from alerts.kinds.base import STALE_AFTER_MS
+from alerts.rules import ACTIVITY, Rule, Severity
+from alerts.state import Change, Detail, EngineState, RoomState, Transition
 
-STALE_AFTER_MS = 15 * 60_000
-_MIN = 60_000
+__all__ = ["STALE_AFTER_MS", "Engine", "SiteInfo", "Watch"]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A resident's own settings (residents file), replacing the rules' defaults."""
+
+    inactivity_hours: float | None = None
+    night: str | None = None  # "HH:MM-HH:MM", for the night door
+    wake_up_by: str | None = None  # "HH:MM", for the wake-up deadline
 
 
 @dataclass(frozen=True)
@@ -47,25 +44,36 @@ class SiteInfo:
     kind: str  # "home" or "facility"
     timezone: str
     devices: tuple[str, ...]
+    watch: Watch = field(default_factory=Watch)
 
 
 class Engine:
     def __init__(
-        self, rules: Iterable[Rule], sites: dict[str, SiteInfo], state: EngineState | None = None
+        self,
+        rules: Iterable[Rule],
+        sites: dict[str, SiteInfo],
+        state: EngineState | None = None,
+        timezone: str = "Asia/Tokyo",
     ) -> None:
         self.rules = list(rules)
         self.sites = sites
         self.state = state or EngineState()
+        self.city = SiteInfo("", "city", timezone, ())
         self.site_of = {device: site.id for site in sites.values() for device in site.devices}
         # Rules by site kind, chosen once: the engine looks them up for every reading.
         self._by_kind = {
             kind: [r for r in self.rules if r.sites in ("all", kind)]
             for kind in ("home", "facility")
         }
-        self._now = 0
+        self.now = 0
         self._out: list[Transition] = []
 
     # -- inputs --------------------------------------------------------------------------
+
+    def start(self, now_ms: int) -> None:
+        """The service starts watching (never-seen devices count from the first start)."""
+        if not self.state.watch_started:
+            self.state.watch_started = now_ms
 
     def observe(
         self, device: str, readings: Iterable[Observation], now_ms: int
@@ -74,70 +82,52 @@ class Engine:
         if site is None:
             return []
         out = self._begin(now_ms)
+        self._heard(site, device)
+        rules = self._rules_for(site)
         for reading in with_derived(readings):
             if reading.quantity in ACTIVITY and reading.value is True:
                 self._activity(site, reading)
-            for rule in self._rules_for(site):
-                if isinstance(rule, Threshold) and rule.quantity == reading.quantity:
-                    self._threshold(rule, site, device, reading)
-                elif isinstance(rule, Event) and rule.quantity == reading.quantity:
-                    self._event(rule, site, device, reading)
-                elif isinstance(rule, NightDoor) and reading.quantity == "door.open":
-                    self._night_door(rule, site, device, reading)
-                elif isinstance(rule, NightDoor) and reading.quantity == "tag.present":
-                    self._tag_gone(rule, site, reading)
-                elif isinstance(rule, SensorSilent) and rule.quantity == reading.quantity:
-                    self._heard(rule, site, device, reading)
+            for rule in rules:
+                behaviour_of(rule).reading(rule, self, site, device, reading)
         return out
 
-    def device_online(self, device: str, online: bool, ts_ms: int) -> list[Transition]:
-        """The device's status (retained status topic, or the gateway's silence events)."""
+    def device_online(self, device: str, online: bool, at_ms: int) -> list[Transition]:
+        """The device's status (retained status topic, or the gateway's silence events);
+        ``at_ms`` is when the news arrived, which is when it went offline for us."""
         site = self.sites.get(self.site_of.get(device, ""))
         if site is None:
             return []
-        out = self._begin(ts_ms)
+        out = self._begin(at_ms)
+        self._heard(site, device)  # even a last will says the device had connected
         if not online:
-            self.state.offline.setdefault(device, ts_ms)
+            self.state.offline.setdefault(device, at_ms)
             return out
         if self.state.offline.pop(device, None) is None:
             return out
-        if not any(d in self.state.offline for d in site.devices):
-            self.state.observable_since[site.id] = ts_ms
+        if self.observable(site):
+            self.state.observable_since[site.id] = at_ms
         for rule in self._rules_for(site):
-            if isinstance(rule, DeviceOffline):
-                self._resolve(alert_key(rule.id, site.id, device), rule, site, device, ts_ms)
+            behaviour_of(rule).device_back(rule, self, site, device)
+        return out
+
+    def service_event(
+        self, kind: str, device: str, site: str, detail: str, now_ms: int
+    ) -> list[Transition]:
+        """The gateway's own events (unknown device, spool overflow)."""
+        out = self._begin(now_ms)
+        for rule in self.rules:
+            behaviour_of(rule).service_event(rule, self, kind, device, site, detail)
         return out
 
     def tick(self, now_ms: int) -> list[Transition]:
-        """Time-driven rules: inactivity, deadlines, night-door follow-up, offline."""
+        """Time-driven rules: inactivity, deadlines, night-door follow-up, offline..."""
         out = self._begin(now_ms)
         for site in self.sites.values():
             for rule in self._rules_for(site):
-                if isinstance(rule, Inactivity):
-                    self._inactivity(rule, site)
-                elif isinstance(rule, Deadline):
-                    self._deadline(rule, site)
-                elif isinstance(rule, NightDoor):
-                    self._night_door_follow_up(rule, site)
-                elif isinstance(rule, DeviceOffline):
-                    self._offline(rule, site)
-                elif isinstance(rule, LongStay):
-                    self._long_stay(rule, site)
-                elif isinstance(rule, SensorSilent):
-                    self._silent_sensors(rule, site)
+                behaviour_of(rule).tick(rule, self, site)
+        for rule in self.rules:
+            behaviour_of(rule).tick_city(rule, self)
         return out
-
-    def _begin(self, now_ms: int) -> list[Transition]:
-        """Start one call: transitions collect in the returned list."""
-        self._now, self._out = now_ms, []
-        return self._out
-
-    def observable(self, site: SiteInfo) -> bool:
-        return not any(device in self.state.offline for device in site.devices)
-
-    def expects_activity(self, site: SiteInfo) -> bool:
-        """Observable, and its resident is not away: silence would mean something."""
-        return self.observable(site) and self.state.away.get(site.id, 0) <= self._now
 
     def set_away(self, site_id: str, until_ms: int | None, now_ms: int) -> None:
         """Away mode; when it ends, the inactivity clock starts afresh."""
@@ -147,210 +137,154 @@ class Engine:
             return
         self.state.away[site_id] = until_ms
 
-    # -- rules ---------------------------------------------------------------------------
-
-    def _rules_for(self, site: SiteInfo) -> list[Rule]:
-        return self._by_kind.get(site.kind, [])
-
-    def _threshold(
-        self, rule: Threshold, site: SiteInfo, device: str, reading: Observation
-    ) -> None:
-        key = alert_key(rule.id, site.id, device, reading.sensor)
-        state = self.state.thresholds.setdefault(key, ThresholdState())
-        if reading.ts < state.last_ts:
-            return  # older than what we know: the backlog behind live data
-        state.last_ts, state.value = reading.ts, reading.value
-        month = schedule.local(reading.ts, site.timezone).month
-        breached = (not rule.months or month in rule.months) and _breached(
-            rule, reading.value, state.firing
-        )
-        if breached:
-            state.clear_since = None
-            state.breach_since = state.breach_since or reading.ts
-            due = reading.ts - state.breach_since >= rule.for_min * _MIN
-            if not state.firing and due and self._now - reading.ts < STALE_AFTER_MS:
-                state.firing = True
-                self._on_reading(key, rule, "fire", (site, device), reading)
-            return
-        state.breach_since = None
-        if state.firing:
-            state.clear_since = state.clear_since or reading.ts
-            if reading.ts - state.clear_since >= rule.keep_firing_min * _MIN:
-                state.firing, state.clear_since = False, None
-                self._on_reading(key, rule, "resolve", (site, device), reading)
-
-    def _event(self, rule: Event, site: SiteInfo, device: str, reading: Observation) -> None:
-        if reading.value is not True:
-            return
-        key = alert_key(rule.id, site.id, device, reading.sensor)
-        if key in self.state.firing:
-            return  # still open: one press while waiting for acknowledgement is enough
-        self.state.firing[key] = reading.ts
-        late = self._now - reading.ts >= STALE_AFTER_MS
-        self._on_reading(key, rule, "fire", (site, device), reading, late=late)
-
-    def _activity(self, site: SiteInfo, reading: Observation) -> None:
-        self.state.activity[site.id] = max(self.state.activity.get(site.id, 0), reading.ts)
-        last = self.state.last_room.get(site.id)
-        if last is None or reading.ts >= last[1]:
-            self.state.last_room[site.id] = (reading.sensor, reading.ts)
-        for rule in self._rules_for(site):
-            if isinstance(rule, LongStay) and reading.sensor != rule.sensor:
-                self._resolve(alert_key(rule.id, site.id), rule, site, "", reading.ts)
-            if isinstance(rule, Inactivity | Deadline):
-                self._resolve(alert_key(rule.id, site.id), rule, site, "", reading.ts)
-            if isinstance(rule, NightDoor) and reading.quantity == "motion.detected":
-                for key, door in list(self.state.night_doors.items()):
-                    if key.startswith(f"{rule.id}/{site.id}/") and reading.ts >= door.opened_ts:
-                        del self.state.night_doors[key]
-                        self._resolve(key, rule, site, "", reading.ts)
-
-    def _inactivity(self, rule: Inactivity, site: SiteInfo) -> None:
-        key = alert_key(rule.id, site.id)
-        if key in self.state.firing or not self.expects_activity(site):
-            return
-        if rule.window and not schedule.in_window(self._now, rule.window, site.timezone):
-            return
-        since = max(
-            self.state.activity.get(site.id, 0), self.state.observable_since.get(site.id, 0)
-        )
-        if since == 0:
-            self.state.observable_since[site.id] = self._now  # first look: start the clock
-            return
-        if self._now - since >= rule.hours * 3_600_000:
-            self._fire(key, rule, site, "", since)
-
-    def _deadline(self, rule: Deadline, site: SiteInfo) -> None:
-        start = schedule.at_local(self._now, rule.after, site.timezone)
-        due = schedule.at_local(self._now, rule.by, site.timezone)
-        key = alert_key(rule.id, site.id)
-        if not start <= due <= self._now or key in self.state.firing:
-            return
-        if not self.expects_activity(site):
-            return
-        active = self.state.activity.get(site.id, 0) >= start
-        watched = self.state.observable_since.get(site.id, self._now) <= start
-        if not active and watched:
-            self._fire(key, rule, site, "", due)
-            self.state.firing[key] = due
-
-    def _night_door(
-        self, rule: NightDoor, site: SiteInfo, device: str, reading: Observation
-    ) -> None:
-        if reading.value is not True or reading.sensor != rule.sensor:
-            return
-        if self._now - reading.ts >= STALE_AFTER_MS or not schedule.in_window(
-            reading.ts, rule.window, site.timezone
-        ):
-            return
-        key = alert_key(rule.id, site.id, device, reading.sensor)
-        if key in self.state.night_doors or not self.expects_activity(site):
-            return
-        self.state.night_doors[key] = NightDoorState(reading.ts)
-        self._fire(key, rule, site, device, reading.ts, sensor=reading.sensor)
-
-    def _night_door_follow_up(self, rule: NightDoor, site: SiteInfo) -> None:
-        follow_up = rule.follow_up_min * _MIN
-        self._escalate_doors(rule, site, self._now, lambda d: self._now - d.opened_ts >= follow_up)
-
-    def _tag_gone(self, rule: NightDoor, site: SiteInfo, reading: Observation) -> None:
-        """The tag is no longer heard after a night door: the resident has gone out."""
-        if reading.value is False:
-            self._escalate_doors(rule, site, reading.ts, lambda d: reading.ts >= d.opened_ts)
-
-    def _escalate_doors(
-        self, rule: NightDoor, site: SiteInfo, at: int, due: Callable[[NightDoorState], bool]
-    ) -> None:
-        """Escalate the site's open night doors for which ``due`` holds, once each."""
-        for key, door in self.state.night_doors.items():
-            if key.startswith(f"{rule.id}/{site.id}/") and not door.escalated and due(door):
-                door.escalated = True
-                _, _, device, sensor = key.split("/")
-                self._out.append(
-                    Transition(key, rule, "escalate", site.id, device, sensor, at, "urgent")
-                )
-
-    def _long_stay(self, rule: LongStay, site: SiteInfo) -> None:
-        key = alert_key(rule.id, site.id)
-        room, since = self.state.last_room.get(site.id, ("", 0))
-        if room != rule.sensor or key in self.state.firing or not self.expects_activity(site):
-            return
-        if rule.window and not schedule.in_window(since, rule.window, site.timezone):
-            return
-        if self._now - since >= rule.max_min * _MIN and self._now - since < 12 * 3_600_000:
-            self._fire(key, rule, site, "", since, sensor=room)
-
-    def _heard(self, rule: SensorSilent, site: SiteInfo, device: str, reading: Observation) -> None:
-        key = f"{device}/{reading.sensor}/{rule.quantity}"
-        self.state.last_reading[key] = max(self.state.last_reading.get(key, 0), reading.ts)
-        alert = alert_key(rule.id, site.id, device, reading.sensor)
-        self._resolve(alert, rule, site, device, reading.ts)
-
-    def _silent_sensors(self, rule: SensorSilent, site: SiteInfo) -> None:
-        for device in site.devices:
-            if device in self.state.offline:
-                continue  # the device alert covers it
-            prefix = f"{device}/"
-            for key, last in self.state.last_reading.items():
-                if not key.startswith(prefix) or not key.endswith(f"/{rule.quantity}"):
-                    continue
-                sensor = key[len(prefix) : -len(rule.quantity) - 1]
-                alert = alert_key(rule.id, site.id, device, sensor)
-                if alert not in self.state.firing and self._now - last >= rule.after_min * _MIN:
-                    self._fire(alert, rule, site, device, last, sensor=sensor)
-
-    def _offline(self, rule: DeviceOffline, site: SiteInfo) -> None:
-        for device in site.devices:
-            since = self.state.offline.get(device)
-            key = alert_key(rule.id, site.id, device)
-            if (
-                since is not None
-                and key not in self.state.firing
-                and self._now - since >= rule.after_min * _MIN
-            ):
-                self._fire(key, rule, site, device, since)
-
-    # -- plumbing ------------------------------------------------------------------------
-
-    def _on_reading(
-        self,
-        key: str,
-        rule: Rule,
-        change: Change,
-        where: tuple[SiteInfo, str],
-        reading: Observation,
-        *,
-        late: bool = False,
-    ) -> None:
-        """A transition caused by one reading: its sensor, time and value."""
-        site, device = where
-        self._out.append(Transition(key, rule, change, site.id, device, reading.sensor,
-                                    reading.ts, rule.severity, reading.value, late))  # fmt: skip
-
-    def _fire(  # noqa: PLR0917 - the fields of one Transition
-        self, key: str, rule: Rule, site: SiteInfo, device: str, at: int, sensor: str = ""
-    ) -> None:
-        self.state.firing[key] = at
-        self._out.append(Transition(key, rule, "fire", site.id, device, sensor, at, rule.severity))
-
-    def _resolve(self, key: str, rule: Rule, site: SiteInfo, device: str, at: int) -> None:
-        if self.state.firing.pop(key, None) is not None:
-            self._out.append(
-                Transition(key, rule, "resolve", site.id, device, "", at, rule.severity)
-            )
-
     def acknowledged_event(self, key: str) -> None:
         """An event alert (panic) closes when someone acknowledged it."""
         self.state.firing.pop(key, None)
 
+    def forget(self, key: str) -> None:
+        """An alert closed from outside (its rule removed): nothing of it is kept."""
+        self.state.firing.pop(key, None)
+        self.state.groups.pop(key, None)
+        self.state.night_doors.pop(key, None)
 
-def _breached(rule: Threshold, value: float | bool, firing: bool) -> bool:
-    if rule.equals is not None:
-        return value is rule.equals
-    number = float(value)
-    if rule.below is not None:
-        limit = rule.clear_above if firing and rule.clear_above is not None else rule.below
-        return number < limit if not firing else number <= limit
-    assert rule.above is not None
-    limit = rule.clear_below if firing and rule.clear_below is not None else rule.above
-    return number > limit if not firing else number >= limit
+    # -- what behaviours ask ---------------------------------------------------------------
+
+    def commissioned(self, site: SiteInfo) -> bool:
+        return all(device in self.state.seen for device in site.devices)
+
+    def observable(self, site: SiteInfo) -> bool:
+        return not any(device in self.state.offline for device in site.devices)
+
+    def expects_activity(self, site: SiteInfo) -> bool:
+        """Commissioned, observable, and its resident is not away: silence means something."""
+        return (
+            self.commissioned(site)
+            and self.observable(site)
+            and self.state.away.get(site.id, 0) <= self.now
+        )
+
+    def fresh(self, ts: int) -> bool:
+        """Recent enough to act on (not the backlog of an outage)."""
+        return self.now - ts < STALE_AFTER_MS
+
+    # -- what behaviours do ---------------------------------------------------------------
+
+    def fire(
+        self,
+        key: str,
+        rule: Rule,
+        site: SiteInfo,
+        at: int,
+        *,
+        device: str = "",
+        sensor: str = "",
+        severity: Severity | None = None,
+        value: float | bool | None = None,
+        detail: Detail | None = None,
+        late: bool = False,
+    ) -> None:
+        self.state.firing[key] = at
+        self._emit(
+            key,
+            rule,
+            "fire",
+            site,
+            at,
+            device=device,
+            sensor=sensor,
+            severity=severity,
+            value=value,
+            detail=detail,
+            late=late,
+        )
+
+    def resolve(
+        self, key: str, rule: Rule, site: SiteInfo, at: int, detail: Detail | None = None
+    ) -> None:
+        if self.state.firing.pop(key, None) is not None:
+            self._emit(key, rule, "resolve", site, at, detail=detail)
+
+    def change(
+        self,
+        change: Change,
+        key: str,
+        rule: Rule,
+        site: SiteInfo,
+        at: int,
+        *,
+        severity: Severity | None = None,
+        detail: Detail | None = None,
+        device: str = "",
+        sensor: str = "",
+    ) -> None:
+        """Escalate or update an open alert, or note something for the morning summary."""
+        self._emit(
+            key,
+            rule,
+            change,
+            site,
+            at,
+            severity=severity,
+            detail=detail,
+            device=device,
+            sensor=sensor,
+        )
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _begin(self, now_ms: int) -> list[Transition]:
+        """Start one call: transitions collect in the returned list."""
+        self.now, self._out = now_ms, []
+        return self._out
+
+    def _rules_for(self, site: SiteInfo) -> list[Rule]:
+        return self._by_kind.get(site.kind, [])
+
+    def _heard(self, site: SiteInfo, device: str) -> None:
+        if device in self.state.seen:
+            return
+        self.state.seen[device] = self.now
+        for rule in self._rules_for(site):
+            behaviour_of(rule).device_back(rule, self, site, device)
+        if self.commissioned(site):
+            self.state.observable_since[site.id] = self.now  # the watch starts now
+
+    def _activity(self, site: SiteInfo, reading: Observation) -> None:
+        self.state.activity[site.id] = max(self.state.activity.get(site.id, 0), reading.ts)
+        self._track_room(site, reading)
+        for rule in self._rules_for(site):
+            behaviour_of(rule).activity(rule, self, site, reading)
+
+    def _track_room(self, site: SiteInfo, reading: Observation) -> None:
+        room = self.state.rooms.get(site.id)
+        if room is not None and reading.ts < room.last:
+            return  # older than what we know
+        if room is None or room.room != reading.sensor:
+            self.state.rooms[site.id] = RoomState(reading.sensor, reading.ts, reading.ts)
+        else:
+            room.last = reading.ts
+
+    def _emit(
+        self, key: str, rule: Rule, change: Change, site: SiteInfo, at: int, **fields: Any
+    ) -> None:
+        severity = fields.pop("severity", None) or rule.severity
+        self._out.append(
+            Transition(
+                key,
+                rule,
+                change,
+                site.id,
+                fields.get("device", ""),
+                fields.get("sensor", ""),
+                at,
+                severity,
+                fields.get("value"),
+                fields.get("late", False),
+                fields.get("detail"),
+            )
+        )
+
+
+def site_prefix(rule: Rule, site: SiteInfo) -> str:
+    """The start of every alert key of this rule at this site."""
+    return f"{rule.id}/{site.id}/"

@@ -17,16 +17,29 @@ from provisioning.inventory import Inventory
 from provisioning.model import EscalationStep
 from provisioning.residents import Contact, Directory
 
+# apprise URL scheme -> the kind of channel, as people (and replay output) name it.
+_CHANNEL_KINDS = {
+    "mailto": "email", "mailtos": "email", "line": "line", "json": "webhook",
+    "jsons": "webhook", "form": "webhook", "forms": "webhook", "xml": "webhook",
+    "xmls": "webhook", "sms": "sms", "twilio": "sms", "voice": "voice",
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Recipient:
     name: str
     language: Lang
     url: str  # apprise URL
+    contact: str = "it"  # the contact's ID (residents file), "it" for IT
 
     @property
     def channel(self) -> str:
         return self.url.split(":", 1)[0]
+
+
+def channel_kind(scheme: str) -> str:
+    """email, line, sms, voice or webhook (other apprise services count as webhooks)."""
+    return _CHANNEL_KINDS.get(scheme, "webhook")
 
 
 class Signer:
@@ -77,13 +90,17 @@ class Router:
             return [Recipient("IT", lang, url) for url in self.config.it_channels]
         found = []
         for contact in self.directory.contacts(site_id, step.role):
-            found += self._channels(contact)
+            found += self._channels(contact, self.directory.contact_id(contact))
         return found
 
     def place(self, site_id: str, lang: Lang) -> str:
         """The site's name, with its residents' names for those who care for them."""
         site = self.inventory.sites.get(site_id)
-        name = getattr(site.name, lang) if site else site_id
+        if site is None:
+            return str(getattr(self.inventory.city.name, lang)) + (
+                f" ({site_id})" if site_id else ""
+            )
+        name = str(getattr(site.name, lang))
         residents = [r.name for r in self.directory.residents.values() if r.site == site_id]
         if not residents:
             return name
@@ -94,17 +111,19 @@ class Router:
         site = self.inventory.sites.get(site_id)
         return site.timezone if site else self.inventory.city.timezone
 
-    def _channels(self, contact: Contact) -> list[Recipient]:
+    def _channels(self, contact: Contact, contact_id: str) -> list[Recipient]:
         found = []
         if contact.email and self._email:
             separator = "&" if "?" in self._email else "?"
             to = urllib.parse.quote(contact.email, safe="@")
             found.append(
-                Recipient(contact.name, contact.language, f"{self._email}{separator}to={to}")
+                Recipient(
+                    contact.name, contact.language, f"{self._email}{separator}to={to}", contact_id
+                )
             )
         if contact.line_user_id and self._line_token:
             url = f"line://{self._line_token}/{contact.line_user_id}"
-            found.append(Recipient(contact.name, contact.language, url))
+            found.append(Recipient(contact.name, contact.language, url, contact_id))
         return found
 
 

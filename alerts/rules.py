@@ -39,6 +39,9 @@ class _Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, tag_field="
     audience: Audience = "caregivers"
     sites: Sites = "home"
     enabled: bool = True
+    # Unacknowledged alerts are repeated to the last step at most this often; None: the
+    # default for its audience and severity (IT hourly, info daily, others repeat_min).
+    repeat_min: Minutes | None = None
 
 
 class Threshold(_Rule, tag="threshold", frozen=True):
@@ -52,8 +55,14 @@ class Threshold(_Rule, tag="threshold", frozen=True):
     clear_below: float | None = None
     clear_above: float | None = None
     for_min: Minutes = 0
+    # Time past the limit is judged with tolerance: a pending condition survives
+    # readings back inside the limit (or inside the hysteresis band) for up to this long,
+    # so a room hovering around 10 °C still reaches the alert. None: half of for_min.
+    tolerance_min: Minutes | None = None
     # A resolved condition must stay resolved this long before the alert resolves.
-    keep_firing_min: Minutes = 0
+    # None: 10 minutes (a value hovering at the clear level does not resolve and fire
+    # again every few minutes).
+    keep_firing_min: Minutes | None = None
     # Only these months (1-12), e.g. summer heat; empty is all year.
     months: list[Annotated[int, msgspec.Meta(ge=1, le=12)]] = msgspec.field(default_factory=list)
 
@@ -66,7 +75,8 @@ class Inactivity(_Rule, tag="inactivity", frozen=True):
 
 
 class Deadline(_Rule, tag="deadline", frozen=True):
-    """No activity between ``after`` and ``by`` local time (no wake-up by 10:00)."""
+    """No activity between ``after`` and ``by`` local time (no wake-up by 10:00); a
+    resident's own ``wake_up_by`` (residents file) replaces ``by``."""
 
     by: ClockTime = "10:00"
     after: ClockTime = "04:00"
@@ -79,8 +89,10 @@ class Event(_Rule, tag="event", frozen=True):
 
 
 class NightDoor(_Rule, tag="night-door", frozen=True):
-    """The entrance opened during the night; escalates if nobody is active inside after,
-    or at once when the resident's tag is no longer heard."""
+    """The entrance opened during the night (the resident's own ``night`` window from the
+    residents file, else ``window``). Motion indoors within ``follow_up_min`` means they
+    came back: nothing is sent (the morning summary mentions it). No motion by then: the
+    alert fires, telling the whole story. The tag no longer heard: urgent at once."""
 
     window: Window = "22:00-06:00"
     sensor: str = "entrance"
@@ -88,14 +100,16 @@ class NightDoor(_Rule, tag="night-door", frozen=True):
 
 
 class LongStay(_Rule, tag="long-stay", frozen=True):
-    """Someone went into ``sensor``'s room (the bathroom) and nothing moved elsewhere for
-    ``max_min``: a fall in the bathroom."""
+    """Someone went into one of ``sensors``' rooms (bathroom, toilet) and nothing moved
+    elsewhere for ``max_min`` since they went in: a fall. Day and night; between
+    ``night`` hours the limit is ``night_max_min`` (see docs/decisions.md)."""
 
-    sensor: str = "bathroom"
+    sensors: list[str] = msgspec.field(
+        default_factory=lambda: ["bathroom", "bath", "toilet", "wc", "restroom", "washroom"]
+    )
     max_min: Minutes = 60
-    # When it applies (by the time of entering): at night the bathroom is often the
-    # last room before bed, and there is no bedroom sensor to say so.
-    window: Window | None = "06:00-22:00"
+    night: Window = "22:00-06:00"
+    night_max_min: Minutes | None = None  # None: the same as max_min
 
 
 class SensorSilent(_Rule, tag="sensor-silent", frozen=True):
@@ -107,13 +121,32 @@ class SensorSilent(_Rule, tag="sensor-silent", frozen=True):
 
 
 class DeviceOffline(_Rule, tag="device-offline", frozen=True):
-    """A device offline or silent this long (from its status and the gateway's events)."""
+    """A device offline or silent this long, counted from when its last will or the
+    gateway's silence event arrived. A device never heard from since the service started
+    watching is "commissioning": IT is told once, after ``after_min`` too."""
 
     after_min: Minutes = 10
 
 
+class ServiceEvent(_Rule, tag="service-event", frozen=True):
+    """The gateway's events that people must hear about: a device not in firmware-config
+    publishing, the gateway's spool overflowing. One alert per device (or gateway),
+    closed after ``clear_after_min`` without another such event."""
+
+    event: Literal["unknown-device", "spool-overflow"] = "unknown-device"
+    clear_after_min: Minutes = 24 * 60
+
+
 Rule = (
-    Threshold | Inactivity | Deadline | Event | NightDoor | LongStay | SensorSilent | DeviceOffline
+    Threshold
+    | Inactivity
+    | Deadline
+    | Event
+    | NightDoor
+    | LongStay
+    | SensorSilent
+    | DeviceOffline
+    | ServiceEvent
 )
 # Readings that show a resident is up and about.
 ACTIVITY = frozenset({"motion.detected", "door.open", "button.pressed"})

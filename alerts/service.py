@@ -1,8 +1,8 @@
 """The alerts service: the MQTT stream in, rules evaluated, notifications out.
 
-paho's thread only queues what arrives; one loop owns the engine, the alerts and the
-outbox, and handles readings, status, the gateway's events, acknowledgements and the
-clock. It never reads InfluxDB, so a database outage never silences an alert.
+paho's thread only queues what arrives; one loop owns the core (engine, alerts, outbox)
+and handles readings, status, the gateway's events, acknowledgements and the clock. It
+never reads InfluxDB, so a database outage never silences an alert.
 """
 
 from __future__ import annotations
@@ -21,36 +21,25 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from alerts.ackserver import AckRequest, AckServer
-from alerts.board import AlertBoard
+from alerts.clock import Clock, SystemClock
 from alerts.config import AlertsConfig
+from alerts.core import AlertsCore
 from alerts.dispatch import Dispatcher
-from alerts.engine import Engine, SiteInfo
-from alerts.engine_types import Observation
-from alerts.notifier import Notifier
-from alerts.routing import Recipient, Router, Signer
-from alerts.rules import DEFAULT_RULES, Event, Rule, load_rules
-from alerts.state import Transition
+from alerts.health import Health
+from alerts.routing import Recipient
 from alerts.store import Notification, Store
 from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from provisioning.inventory import Inventory
 from provisioning.residents import Directory
-from wire import (
-    AlertAck,
-    AlertState,
-    Kind,
-    ServiceEvent,
-    Status,
-    WireError,
-    decode,
-    decode_message,
-    encode,
-    now_ms,
-    topics,
-)
+from wire import AlertState, DeadLetter, Kind, PayloadError, WireError, encode, topics
+from wire.payloads import dead_letter_text
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-alerts"
 _SAVE_EVERY_S = 1.0
+# A dead letter carries at most this much of the refused payload (the broker's packet
+# limit must never be reached by our own republishing).
+_DEAD_LETTER_BYTES = 4096
 
 
 class Inbound(NamedTuple):
@@ -58,35 +47,32 @@ class Inbound(NamedTuple):
     payload: bytes
 
 
-def sites_of(inventory: Inventory) -> dict[str, SiteInfo]:
-    return {
-        site.id: SiteInfo(site.id, site.kind, site.timezone, tuple(d.id for d in site.devices))
-        for site in inventory.sites.values()
-    }
-
-
 class AlertsService:
-    def __init__(self, config: AlertsConfig, inventory: Inventory, directory: Directory) -> None:
+    def __init__(
+        self,
+        config: AlertsConfig,
+        inventory: Inventory,
+        directory: Directory,
+        clock: Clock | None = None,
+    ) -> None:
         self.config = config
-        self.rules: dict[str, Rule] = load_rules(
-            [DEFAULT_RULES, *(Path(d) for d in config.rule_dirs)]
-        )
-        state_dir = Path(config.state_dir)
-        self.store = Store(state_dir / "alerts.sqlite3")
-        self.engine = Engine(self.rules.values(), sites_of(inventory), self.store.load_engine())
-        self.router = Router(config, inventory, directory)
-        self.signer = Signer(Path(config.secret_file), config.base_url)
-        self.notifier = Notifier(self.store, config, self.router, self.rules, self.signer)
-        self.dispatcher = Dispatcher(state_dir / "alerts.sqlite3", config.delivery_attempts,
-                                     self._delivery_failed)  # fmt: skip
-        self.inbox: queue.Queue[Inbound | AckRequest] = queue.Queue(maxsize=50_000)
-        host, _, port = config.http_listen.rpartition(":")
-        self.http = AckServer(host or "127.0.0.1", int(port), self.signer, self.inbox.put)
+        self.clock = clock or SystemClock()
         self._status_topic = topics.service_status(config.alerts_id)
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._alert_topic = topics.service_alert(config.alerts_id)
-        self.board = AlertBoard(self.rules, self._publish_state)
+        self._dead_letter_topic = topics.dead_letter(config.alerts_id)
         self.client = self._make_client()
+        self.core = AlertsCore(config, inventory, directory, self.clock,
+                               self._publish_state, self._publish_dead_letter)  # fmt: skip
+        state_dir = Path(config.state_dir)
+        self.dispatcher = Dispatcher(state_dir / "alerts.sqlite3", config.delivery_attempts,
+                                     self._delivery_failed, self.clock)  # fmt: skip
+        self.inbox: queue.Queue[Inbound | AckRequest] = queue.Queue(maxsize=50_000)
+        self.connected = threading.Event()
+        self.health = Health(self.core, self.connected, self.inbox)
+        host, _, port = config.http_listen.rpartition(":")
+        self.http = AckServer(host or "127.0.0.1", int(port), self.core.signer, self.inbox.put,
+                              self.health)  # fmt: skip
         self._saved = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -100,7 +86,7 @@ class AlertsService:
         )  # fmt: skip
         self.client.loop_start()
         self.http.start()
-        self.dispatcher.poke(self.store.channels_pending())
+        self.dispatcher.poke(self.core.store.channels_pending())
         next_tick = 0.0
         try:
             while not stop.is_set():
@@ -116,13 +102,12 @@ class AlertsService:
             self._close()
 
     def _close(self) -> None:
-        self.store.save_engine(self.engine.state)
         say_offline(self.client, self._status_topic, AGENT)
         self.client.disconnect()
         self.client.loop_stop()
         self.http.close()
         self.dispatcher.stop()
-        self.store.close()
+        self.core.close()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -130,98 +115,38 @@ class AlertsService:
         if isinstance(item, AckRequest):
             self._ack(item)
             return
-        now = now_ms()
-        try:
-            transitions = self._transitions(item, now)
-        except WireError as exc:
-            log.debug("ignored %s: %s", item.topic, exc)
-            return
-        self._apply(transitions, now)
-
-    def _transitions(self, item: Inbound, now: int) -> list[Transition]:
-        if item.topic == self._ack_topic:
-            ack = decode(item.payload, AlertAck, topic=item.topic)
-            self._ack(AckRequest(ack.alert_id, ack.by, look_only=False))
-            return []
-        service = topics.parse_service(item.topic)
-        if service is not None:
-            return self._service_event(item) if service.kind is topics.ServiceKind.EVENT else []
-        device = topics.parse(item.topic)
-        if device.kind is Kind.STATUS:
-            if not item.payload:
-                return []
-            status = decode(item.payload, Status, topic=item.topic)
-            return self.engine.device_online(device.device_id, status.state == "online", status.ts)
-        message = decode_message(item.payload, topic=item.topic)
-        readings = [
-            Observation(r.quantity, r.value, r.sensor, r.ts if r.ts is not None else message.ts)
-            for r in message.readings
-        ]
-        return self.engine.observe(device.device_id, readings, now)
-
-    def _service_event(self, item: Inbound) -> list[Transition]:
-        """A gateway says a device went silent or came back."""
-        event = decode(item.payload, ServiceEvent, topic=item.topic)
-        if event.kind in ("device-silent", "device-back") and event.device:
-            return self.engine.device_online(event.device, event.kind == "device-back", event.ts)
-        return []
-
-    def _apply(self, transitions: list[Transition], now: int) -> None:
-        if transitions:
-            with self.store.transaction():
-                for transition in transitions:
-                    self.notifier.handle(transition, now)
-                self.store.save_engine(self.engine.state)
-            self._saved = time.monotonic()
-            self.dispatcher.poke(self.store.channels_pending())
-            self.board.update(self.store, now)
-        elif time.monotonic() - self._saved >= _SAVE_EVERY_S:
-            self.store.save_engine(self.engine.state)
+        self.core.message(item.topic, item.payload)
+        self.dispatcher.poke(self.core.store.channels_pending())
+        if time.monotonic() - self._saved >= _SAVE_EVERY_S:
+            self.core.save()
             self._saved = time.monotonic()
 
     def _tick(self) -> None:
-        now = now_ms()
-        self._sync_away(now)
-        self._apply(self.engine.tick(now), now)
-        self._close_acknowledged_events()
-        with self.store.transaction():
-            self.notifier.tick(now)
-        self.dispatcher.poke(self.store.channels_pending())
-        self.board.update(self.store, now)
-
-    def _sync_away(self, now: int) -> None:
-        """Away mode is set with `civic-iot alerts away` (in the store)."""
-        away = self.store.away(now)
-        for site in set(self.engine.state.away) | set(away):
-            self.engine.set_away(site, away.get(site), now)
-
-    def _close_acknowledged_events(self) -> None:
-        """A panic alert closed by acknowledgement lets the next press fire again."""
-        open_keys = {row.key for row in self.store.alerts()}
-        for key in list(self.engine.state.firing):
-            rule = self.rules.get(key.split("/")[0])
-            if isinstance(rule, Event) and key not in open_keys:
-                self.engine.acknowledged_event(key)
+        self.core.tick()
+        self.health.refresh()
+        self.dispatcher.poke(self.core.store.channels_pending())
 
     def _ack(self, request: AckRequest) -> None:
-        row = self.store.alert(request.alert_id)
-        request.found = row is not None
-        if row is None:
-            request.answer = "<p>No such alert. / 該当する通知がありません。</p>"
-        else:
-            if not request.look_only:
-                with self.store.transaction():
-                    self.notifier.acknowledge(row, request.who, now_ms())
-                self._close_acknowledged_events()
-                self.board.update(self.store, now_ms())
-            request.answer = self._describe(row.id)
-        request.done.set()
+        try:
+            row = (
+                self.core.store.alert(request.alert_id)
+                if request.look_only
+                else self.core.acknowledge(request.alert_id, request.who)
+            )
+            request.found = row is not None
+            request.answer = (
+                self._describe(row.id) if row is not None
+                else "<p>No such alert. / 該当する通知がありません。</p>"
+            )  # fmt: skip
+        finally:
+            request.done.set()
+        self.dispatcher.poke(self.core.store.channels_pending())
 
     def _describe(self, alert_id: int) -> str:
-        row = self.store.alert(alert_id)
+        row = self.core.store.alert(alert_id)
         assert row is not None
-        rule = self.rules[row.rule_id]
-        place = html.escape(self.router.place(row.site, "ja"))
+        rule = self.core.rules.get(row.rule_id)
+        place = html.escape(self.core.router.place(row.site, "ja"))
         who = html.escape(row.acked_by)
         state = {
             "firing": "対応待ち / waiting for someone",
@@ -230,6 +155,8 @@ class AlertsService:
         }[row.state]
         if who:
             state += f"<br>{who} さんが対応 / taken by {who}"
+        if rule is None:
+            return f"<p>{place}</p><p><b>{state}</b></p>"
         return (
             f"<h1>{html.escape(rule.title.ja)}</h1><p>{html.escape(rule.title.en)}</p>"
             f"<p>{place}</p><p><b>{state}</b></p>"
@@ -243,13 +170,15 @@ class AlertsService:
             f"Alert notification to {note.recipient} via {note.channel} failed after "
             f"{note.attempts + 1} attempts: {note.last_error}\n\n{note.subject}"
         )
+        now = self.clock.now_ms()
         for url in self.config.it_channels:
             it = Recipient("IT", self.config.it_language, url)
             if it.channel == note.channel and note.recipient == "IT":
                 continue
             store.enqueue(Notification(
                 0, f"failed-{note.id}-{url}", note.alert_id, "IT", it.language, it.channel, url,
-                "[civic-iot] notification delivery failed", text, "pending", 0, now_ms(), "", None,
+                "[civic-iot] notification delivery failed", text, "pending", 0, now, "", None,
+                "firing", "warning", "it", note.rule_id, note.site,
             ))  # fmt: skip
         self.dispatcher.poke({Recipient("IT", "en", u).channel for u in self.config.it_channels})
 
@@ -258,10 +187,20 @@ class AlertsService:
     def _publish_state(self, state: AlertState) -> None:
         self.client.publish(self._alert_topic, encode(state), qos=1)
 
+    def _publish_dead_letter(self, topic: str, payload: bytes, error: WireError) -> None:
+        text, encoding = dead_letter_text(payload[:_DEAD_LETTER_BYTES])
+        where = error.where if isinstance(error, PayloadError) else "$"
+        reason = error.reason if isinstance(error, PayloadError) else str(error)
+        letter = DeadLetter(schema=1, topic=topic[:512], reason=reason[:1000], where=where,
+                            received_ts=self.clock.now_ms(), payload=text,
+                            encoding=encoding)  # fmt: skip
+        self.client.publish(self._dead_letter_topic, encode(letter), qos=1)
+
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.config.alerts_id, self.config.mqtt)
         set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
 
@@ -275,6 +214,10 @@ class AlertsService:
         filters += [topics.all_service_events(), self._ack_topic]
         client.subscribe([(f, 1) for f in filters])
         client.publish(self._status_topic, status_payload("online", AGENT), qos=1, retain=True)
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, *args: Any) -> None:
+        self.connected.clear()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.inbox.put(Inbound(message.topic, bytes(message.payload)))

@@ -37,7 +37,7 @@ INCIDENTS = ("no-activity", "no-wake-up", "night-wandering", "cold-room", "panic
 DETECTS: dict[str, tuple[set[str], int]] = {
     "no-activity": ({"inactivity-12h", "no-wake-up"}, 12 * HOUR + 2 * MIN),
     "no-wake-up": ({"no-wake-up", "inactivity-12h"}, 0),  # by 10:00 of that day
-    "night-wandering": ({"night-door"}, 2 * MIN),
+    "night-wandering": ({"night-door"}, 12 * MIN),  # follow-up of 10 min, then it fires
     "cold-room": ({"room-cold", "room-very-cold"}, 60 * MIN + 12 * MIN),
     "panic": ({"panic"}, 2 * MIN),
     "device-offline": ({"home-device-offline"}, 15 * MIN + 2 * MIN),
@@ -106,8 +106,10 @@ class _Life:
             temperature: float = 21.0) -> None:  # fmt: skip
         """Ordinary life for one local day beginning at ``start`` (midnight)."""
         rng = self.rng
-        if rng.random() < 0.6:
-            self.add(start + rng.randint(30, 270) * MIN, "motion.detected", True, "bathroom")
+        if rng.random() < 0.6:  # a night toilet visit, then back to bed (a bedroom sensor)
+            visit = start + rng.randint(30, 270) * MIN
+            self.add(visit, "motion.detected", True, "bathroom")
+            self.add(visit + rng.randint(3, 15) * MIN, "motion.detected", True, "bedroom")
         if awake is not None:
             t = awake[0]
             while t < awake[1]:

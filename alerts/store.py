@@ -73,6 +73,32 @@ MIGRATIONS = (
     """
     ALTER TABLE alerts ADD COLUMN opened_at INTEGER NOT NULL DEFAULT 0;
     """,
+    # What happened in words (a Detail, JSON), how often it was repeated; what each
+    # notification is (kind, severity, contact, rule, site); the night log that becomes
+    # the morning summary.
+    """
+    ALTER TABLE alerts ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+    ALTER TABLE alerts ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+    ALTER TABLE notifications ADD COLUMN severity TEXT NOT NULL DEFAULT '';
+    ALTER TABLE notifications ADD COLUMN contact TEXT NOT NULL DEFAULT '';
+    ALTER TABLE notifications ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE notifications ADD COLUMN site TEXT NOT NULL DEFAULT '';
+    CREATE TABLE night_log (
+        id INTEGER PRIMARY KEY,
+        contact TEXT NOT NULL,
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        url TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        release_at INTEGER NOT NULL,
+        line TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX night_log_due ON night_log (done, release_at);
+    """,
 )
 OPEN = ("firing", "acknowledged")
 
@@ -96,6 +122,8 @@ class AlertRow:
     acked_by: str
     resolved_at: int | None
     opened_at: int = 0
+    detail: str = ""
+    repeats: int = 0
 
 
 @dataclass
@@ -114,17 +142,42 @@ class Notification:
     next_at: int
     last_error: str
     sent_at: int | None
+    kind: str = ""
+    severity: str = ""
+    contact: str = ""
+    rule_id: str = ""
+    site: str = ""
+
+
+@dataclass
+class NightEntry:
+    """Something that happened in quiet hours and resolved before anyone was told: a
+    line for one contact's morning summary."""
+
+    id: int
+    contact: str
+    name: str
+    language: str
+    url: str
+    rule_id: str
+    site: str
+    at: int
+    release_at: int
+    line: str
+    done: int = 0
 
 
 _ALERT_COLUMNS = ", ".join(AlertRow.__dataclass_fields__)
 _NOTE_COLUMNS = ", ".join(Notification.__dataclass_fields__)
+_NIGHT_COLUMNS = ", ".join(NightEntry.__dataclass_fields__)
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
         self.path = path
         self._db = sqlitedb.connect(path, MIGRATIONS)
-        self._db.execute("PRAGMA synchronous=FULL")
+        # A replay's throw-away store needs no fsync per tick.
+        self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
 
     def close(self) -> None:
         self._db.close()
@@ -232,7 +285,42 @@ class Store:
         return self._notes("WHERE alert_id = ? ORDER BY id", (alert_id,))
 
     def mark(self, note: Notification, **changes: object) -> None:
+        for name, value in changes.items():
+            setattr(note, name, value)
         self._update("notifications", note.id, changes)
+
+    def due_any(self, now_ms: int) -> list[Notification]:
+        """Every pending notification due by now, in order (for a replay's delivery)."""
+        return self._notes("WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id",
+                           (now_ms,))  # fmt: skip
+
+    def next_due(self) -> int | None:
+        row = self._db.execute(
+            "SELECT MIN(next_at) FROM notifications WHERE state = 'pending'"
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def pending_count(self) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM notifications WHERE state = 'pending'")
+        return int(row.fetchone()[0])
+
+    def failed_count(self) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM notifications WHERE state = 'failed'")
+        return int(row.fetchone()[0])
+
+    # -- the night log -------------------------------------------------------------------
+
+    def log_night(self, entry: NightEntry) -> None:
+        self._insert("INSERT", "night_log", entry, _NIGHT_COLUMNS)
+
+    def night_due(self, now_ms: int) -> list[NightEntry]:
+        query = f"SELECT {_NIGHT_COLUMNS} FROM night_log WHERE done = 0 AND release_at <= ? "  # noqa: S608
+        rows = self._db.execute(query + "ORDER BY contact, at, id", (now_ms,))
+        return [NightEntry(*row) for row in rows]
+
+    def night_done(self, entries: list[NightEntry]) -> None:
+        for entry in entries:
+            self._update("night_log", entry.id, {"done": 1})
 
     # -- plumbing (table and column names are ours, never data) ---------------------------
 

@@ -42,6 +42,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     silence.add_argument("--reason", required=True)
     silence.add_argument("--by", required=True)
     silence.set_defaults(handler=_silence)
+    replay = alerts.add_parser(
+        "replay",
+        help="run a recorded stream through the rules on virtual time; write what would "
+        "have been delivered (sends nothing, needs no broker)",
+    )
+    replay.add_argument("--config", type=Path, required=True, help="an alerts run config")
+    replay.add_argument("--input", type=Path, required=True, help="STREAM.jsonl")
+    replay.add_argument("--out", type=Path, required=True, help="NOTIFICATIONS.jsonl")
+    replay.add_argument("--state-dir", type=Path, help="keep the state here (default: temporary)")
+    replay.add_argument("--tick-s", type=float, default=60.0, help="virtual tick (default 60)")
+    replay.set_defaults(handler=_replay)
     rules = alerts.add_parser("rules", help="validate and list the rules in force")
     rules.add_argument("--config", type=Path, required=True)
     rules.set_defaults(handler=_rules)
@@ -58,6 +69,19 @@ def _run(args: argparse.Namespace) -> int:
     inventory = load_inventory(Path(alerts_config.inventory))
     directory = load_residents(Path(alerts_config.residents), inventory)
     AlertsService(alerts_config, inventory, directory).run(stop_on_signals())
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from alerts.replay import replay_to_file
+
+    result = replay_to_file(args.config, args.input, args.out, args.state_dir, args.tick_s)
+    for line in result.table:
+        print(line)
+    print(
+        f"\n{result.inputs} inputs, {len(result.delivered)} notifications -> {args.out}"
+        f" ({result.refused} messages refused, {result.errors} failed)"
+    )
     return 0
 
 

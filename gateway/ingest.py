@@ -59,7 +59,7 @@ from wire import (
     now_ms,
 )
 from wire import topics as wire_topics
-from wire.payloads import ServiceEventKind, dead_letter_text
+from wire.payloads import ServiceEventKind, clock_problem, dead_letter_text
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-gateway"
@@ -237,6 +237,7 @@ class Ingest:
             self._unknown_device(record, topic, received)
             return
         message = decode_message(payload, topic=topic)
+        clock_problem(message, received, topic=topic)
         self._guard_sensors(device_id, message, topic)
         verdict = self.registry.message(record, message, received)
         self.ops.message(device_id, len(message.readings), received - message.ts, verdict)

@@ -36,6 +36,9 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True):
 class Contact(_Strict):
     role: Role
     name: str
+    # A stable, pseudonymous ID for reports and replays; default "<resident>/<role>"
+    # ("staff/<role>" for staff), with "-2", "-3"... for a second holder of the role.
+    id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9/_.-]{0,63}$")] | None = None
     language: Language = "ja"
     email: Email | None = None
     line_user_id: LineUserId | None = None
@@ -47,11 +50,29 @@ class Contact(_Strict):
         return [name for name, value in present.items() if value]
 
 
+HhMm = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+HhMmWindow = Annotated[
+    str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+]
+
+
+class Watch(_Strict):
+    """This resident's own watch-over settings, replacing the rules' defaults."""
+
+    # No sign of activity for this long is an alert (a frail resident: 6).
+    inactivity_hours: Annotated[float, msgspec.Meta(gt=0, le=72)] | None = None
+    # When the entrance opening counts as a night exit (an early riser: "22:00-05:00").
+    night: HhMmWindow | None = None
+    # By when they are usually up ("10:00").
+    wake_up_by: HhMm | None = None
+
+
 class Resident(_Strict):
     id: ResidentId
     site: Id
     name: str
     contacts: list[Contact]
+    watch: Watch = msgspec.field(default_factory=Watch)
     language: Language = "ja"
     address: str | None = None
     birth_year: Annotated[int, msgspec.Meta(ge=1900, le=2100)] | None = None
@@ -73,6 +94,24 @@ class Directory:
     residents: dict[str, Resident]
     staff: list[Staff]
     warnings: list[str] = field(default_factory=list)
+    _ids: dict[int, str] = field(default_factory=dict)
+
+    def contact_id(self, contact: Contact) -> str:
+        """The contact's ID: its own, or derived from resident (or staff) and role."""
+        if contact.id:
+            return contact.id
+        if not self._ids:
+            self._derive_ids()
+        return self._ids.get(id(contact), f"contact/{contact.role}")
+
+    def _derive_ids(self) -> None:
+        taken: dict[str, int] = {}
+        holders = [(r.id, c) for r in self.residents.values() for c in r.contacts]
+        holders += [("staff", s) for s in self.staff]
+        for owner, contact in holders:
+            base = f"{owner}/{contact.role}"
+            taken[base] = taken.get(base, 0) + 1
+            self._ids[id(contact)] = base if taken[base] == 1 else f"{base}-{taken[base]}"
 
     def contacts(self, site_id: str, role: str) -> list[Contact]:
         """Who holds ``role`` for a site: its residents' contacts, then staff."""

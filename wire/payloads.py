@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 from wire.errors import PayloadError
-from wire.quantities import CATALOGUE, ValueType
+from wire.quantities import CATALOGUE, Quantity, ValueType
 from wire.topics import DEVICE_ID_PATTERN
 
 SCHEMA_VERSION = 1
@@ -25,6 +25,11 @@ SCHEMA_VERSION = 1
 MIN_TS_MS = 946_684_800_000
 MAX_TS_MS = 4_102_444_800_000
 MAX_READINGS = 1000
+# Integers that are IDs or counters fit SQLite's and InfluxDB's signed 64 bits.
+MAX_ID = 2**63 - 1
+# A reading stamped further ahead of the receiver's clock than this is a broken clock:
+# kept, it would look like the newest activity for years and hide everything after it.
+MAX_AHEAD_MS = 5 * 60_000
 
 SensorId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{0,64}$")]
 # A device's or site's ID, as topics allow it; optionally empty.
@@ -33,7 +38,7 @@ EntityId = Annotated[str, msgspec.Meta(pattern=f"^{_ENTITY}$")]
 OptionalEntityId = Annotated[str, msgspec.Meta(pattern=f"^(?:{_ENTITY})?$")]
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 EpochMs = Annotated[int, msgspec.Meta(ge=MIN_TS_MS, lt=MAX_TS_MS)]
-Schema = Annotated[int, msgspec.Meta(ge=1)]
+Schema = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -55,7 +60,7 @@ class Message(_Strict):
     """Readings from one device: the payload of telemetry, event and health topics."""
 
     schema: Schema
-    seq: Annotated[int, msgspec.Meta(ge=0)]
+    seq: Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
     ts: EpochMs
     readings: Annotated[list[Reading], msgspec.Meta(min_length=1, max_length=MAX_READINGS)]
 
@@ -75,7 +80,7 @@ class ConfigDesired(_Strict):
     """Retained desired configuration for one device."""
 
     schema: Schema
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    version: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
     config: dict[str, Any]
 
 
@@ -84,11 +89,11 @@ class ConfigReported(_Strict):
     desired version ``desired``: applied, or rejected with the reason."""
 
     schema: Schema
-    version: Annotated[int, msgspec.Meta(ge=0)]
+    version: Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
     state: Literal["applied", "rejected"]
     ts: EpochMs
     error: str = ""
-    desired: Annotated[int, msgspec.Meta(ge=0)] = 0
+    desired: Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)] = 0
 
 
 class CommandRequest(_Strict):
@@ -139,7 +144,7 @@ class AlertAck(_Strict):
     """Someone takes care of an alert (from a console or another system)."""
 
     schema: Schema
-    alert_id: Annotated[int, msgspec.Meta(ge=1)]
+    alert_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
     by: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     ts: EpochMs
 
@@ -154,7 +159,7 @@ class AlertState(_Strict):
     stores it in the site's zone. Pseudonymous: site and rule, never a person's name."""
 
     schema: Schema
-    alert_id: Annotated[int, msgspec.Meta(ge=1)]
+    alert_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
     rule: RuleId
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     site: EntityId
@@ -246,7 +251,9 @@ def _check_readings(message: Message, topic: str | None) -> None:
                 where=f"{where}.sensor",
                 topic=topic,
             )
-        problem = _value_problem(reading.value, quantity.type)
+        problem = _value_problem(reading.value, quantity.type) or _range_problem(
+            reading.value, quantity
+        )
         if problem:
             raise PayloadError(f"{quantity.name}: {problem}", where=f"{where}.value", topic=topic)
 
@@ -261,10 +268,44 @@ def _value_problem(value: bool | int | float, expected: ValueType) -> str:
         return f"expected an integer, got {value!r}"
     if expected is ValueType.INT and not -(2**63) <= value < 2**63:
         # InfluxDB refuses the whole batch over one integer it cannot store.
-        return f"expected a 64-bit integer, got {value!r}"
+        return f"expected a 64-bit integer, got {_shown(value)}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"expected a finite number, got {value!r}"
     return ""
+
+
+def _range_problem(value: bool | int | float, quantity: Quantity) -> str:
+    if isinstance(value, bool) or quantity.low <= value <= quantity.high:
+        return ""
+    limits = f"{quantity.low:g}..{quantity.high:g} {quantity.unit}"
+    return f"{_shown(value)} is outside the possible range {limits}"
+
+
+def _shown(value: int | float) -> str:
+    """A value for an error message: a 400-digit integer shortened."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
+
+
+def clock_problem(message: Message, received_ms: int, *, topic: str | None = None) -> None:
+    """PayloadError if the message or one of its readings is stamped more than
+    MAX_AHEAD_MS after ``received_ms`` (the receiver's clock)."""
+    latest = received_ms + MAX_AHEAD_MS
+    if message.ts > latest:
+        raise PayloadError(_ahead(message.ts, received_ms), where="$.ts", topic=topic)
+    for index, reading in enumerate(message.readings):
+        if reading.ts is not None and reading.ts > latest:
+            raise PayloadError(
+                _ahead(reading.ts, received_ms), where=f"$.readings[{index}].ts", topic=topic
+            )
+
+
+def _ahead(ts: int, received_ms: int) -> str:
+    minutes = (ts - received_ms) / 60_000
+    return (
+        f"timestamp {ts} is {minutes:,.0f} min ahead of the receiver's clock "
+        f"({received_ms}); at most {MAX_AHEAD_MS // 60_000} min is accepted (device clock wrong?)"
+    )
 
 
 def dead_letter_text(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:

@@ -43,6 +43,10 @@ class Quantity(NamedTuple):
     # watch-over data, a library's is facility data).
     zone: Zone | None
     description: str
+    # The physically possible range; anything outside is a broken sensor or a unit
+    # mistake, refused at the contract so no service has to cope with 1e308 °C.
+    low: float = -1e15
+    high: float = 1e15
 
     @property
     def topic_kind(self) -> Kind:
@@ -62,7 +66,45 @@ class Quantity(NamedTuple):
 
 
 def _q(name: str, unit: str, type_: ValueType, zone: Zone | None, description: str) -> Quantity:
-    return Quantity(name, unit, type_, zone, description)
+    low, high = _RANGES.get(name, (0.0 if type_ is ValueType.INT else -1e15, 1e15))
+    return Quantity(name, unit, type_, zone, description, low, high)
+
+
+_PERCENT = (0.0, 100.0)
+_SIGNAL = (-150.0, 30.0)  # dBm: receivers, noise floors
+_DURATION_MS = (0.0, 3_600_000.0)
+# Per quantity (low, high), inclusive. Integers without an entry are counts (>= 0).
+_RANGES: dict[str, tuple[float, float]] = {
+    "system.cpu_percent": _PERCENT,
+    "system.load1": (0.0, 10_000.0),
+    "system.mem_used_percent": _PERCENT,
+    "system.disk_used_percent": _PERCENT,
+    "system.cpu_temperature": (-60.0, 150.0),
+    "agent.outbox_oldest_age": (0.0, 1e10),
+    "wifi.rssi": _SIGNAL,
+    "wifi.noise": _SIGNAL,
+    "wifi.client_signal": _SIGNAL,
+    "tag.rssi": _SIGNAL,
+    "wifi.tx_bitrate": (0.0, 100_000.0),
+    "wifi.latency": _DURATION_MS,
+    "wifi.jitter": _DURATION_MS,
+    "wifi.dns_time": _DURATION_MS,
+    "wifi.http_time": _DURATION_MS,
+    "wifi.loss": _PERCENT,
+    "wifi.channel_busy": _PERCENT,
+    "wifi.randomized_share": _PERCENT,
+    # Indoor air: a Hokkaido room without heating, a sauna at most.
+    "climate.temperature": (-50.0, 100.0),
+    "climate.humidity": _PERCENT,
+    "climate.co2": (0.0, 100_000.0),
+    "battery.level": _PERCENT,
+    "battery.voltage": (0.0, 100.0),
+    "energy.power": (-1e8, 1e8),
+    "energy.energy": (0.0, 1e12),
+    "energy.voltage": (0.0, 1_000_000.0),
+    "energy.current": (-1e6, 1e6),
+    "energy.frequency": (0.0, 1000.0),
+}
 
 
 FLT, INT, BOOL = ValueType.FLOAT, ValueType.INT, ValueType.BOOL

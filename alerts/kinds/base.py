@@ -1,0 +1,44 @@
+"""What a rule kind may do: react to a reading, to activity, to the clock, to a device
+coming back and to the gateway's events. Each kind overrides what it needs; the engine
+calls every rule's behaviour the same way, so adding a kind is one module here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from alerts.engine_types import Observation
+
+if TYPE_CHECKING:
+    from alerts.engine import Engine, SiteInfo
+    from alerts.rules import Rule
+
+R = TypeVar("R", bound="Rule")
+MIN = 60_000
+HOUR = 3_600_000
+# Readings older than this on arrival are the backlog of an outage: they rebuild the
+# picture but do not fire (a panic press does, marked late).
+STALE_AFTER_MS = 15 * MIN
+
+
+class Behaviour(Generic[R]):
+    def reading(
+        self, rule: R, engine: Engine, site: SiteInfo, device: str, reading: Observation
+    ) -> None:
+        """A reading from one of the site's devices (after its activity was taken)."""
+
+    def activity(self, rule: R, engine: Engine, site: SiteInfo, reading: Observation) -> None:
+        """A sign that the resident is up and about (motion, door, button)."""
+
+    def tick(self, rule: R, engine: Engine, site: SiteInfo) -> None:
+        """The clock moved on (engine.now)."""
+
+    def tick_city(self, rule: R, engine: Engine) -> None:
+        """The clock moved on, once for the whole city (not per site)."""
+
+    def device_back(self, rule: R, engine: Engine, site: SiteInfo, device: str) -> None:
+        """A device that was offline, or never seen, is heard from again."""
+
+    def service_event(  # noqa: PLR0917 - one event's fields
+        self, rule: R, engine: Engine, kind: str, device: str, site: str, detail: str
+    ) -> None:
+        """The gateway reported something (unknown device, spool overflow)."""
