@@ -55,7 +55,7 @@ _ROOMS = {
         "bathroom": "浴室", "bath": "浴室", "toilet": "トイレ", "wc": "トイレ",
         "restroom": "トイレ", "washroom": "洗面所", "entrance": "玄関", "hall": "廊下",
         "hallway": "廊下", "living-room": "居間", "living": "居間", "bedroom": "寝室",
-        "kitchen": "台所", "dining": "食堂", "back-door": "勝手口", "button": "呼び出しボタン",
+        "kitchen": "台所", "dining": "食堂", "back-door": "勝手口", "bedside": "枕元",
     },
     "en": {},
 }  # fmt: skip
@@ -201,8 +201,8 @@ def _no_wake_up(args: dict[str, Any], lang: Lang, clock: Clock) -> list[str]:
 def _event(args: dict[str, Any], lang: Lang, clock: Clock) -> list[str]:
     at, where = int(args.get("at", 0)), room(args.get("room", ""), lang)
     if lang == "ja":
-        return [f"{clock(at)} に{where}の呼び出しボタンが長押しされました" if where else
-                f"{clock(at)} に呼び出しボタンが長押しされました"]  # fmt: skip
+        place = f"（{where}）" if where else ""
+        return [f"{clock(at)} に呼び出しボタンが長押しされました{place}"]
     return [f"The call button{' in ' + where if where else ''} was held at {clock(at)}"]
 
 

@@ -25,7 +25,7 @@ from alerts.config import AlertsConfig
 from alerts.kinds.device_offline import NEVER_SEEN
 from alerts.messages import AlertView, Kind, Lang, compose, compose_summary, summary_line
 from alerts.routing import Recipient, Router, Signer
-from alerts.rules import SEVERITY_ORDER, Event, Rule
+from alerts.rules import SEVERITY_ORDER, Event, Rule, Threshold
 from alerts.state import Detail, Transition
 from alerts.store import AlertRow, NightEntry, Notification, Store
 
@@ -34,8 +34,16 @@ _MIN = 60_000
 _DAY_MIN = 24 * 60
 _IT_REPEAT_MIN = 60
 # Alerts told once and never repeated (IT hears once that a home is being installed).
-_NO_REPEAT = frozenset({NEVER_SEEN})
+_NO_REPEAT = frozenset({NEVER_SEEN, "service-event"})
 _detail_decoder = msgspec.json.Decoder(Detail)
+
+
+def condition_family(rule: Rule | None) -> tuple[str, str] | None:
+    """Threshold rules on one kind of reading in one direction (room-cold and
+    room-very-cold; the hot room and the heat index) describe one condition."""
+    if not isinstance(rule, Threshold) or rule.equals is not None:
+        return None
+    return rule.quantity.split(".")[0], "below" if rule.below is not None else "above"
 
 
 def encode_detail(detail: Detail | None) -> str:
@@ -73,7 +81,7 @@ class Notifier:
         elif row is None:
             return
         elif transition.change == "update":
-            self.store.update_alert(row, detail=encode_detail(transition.detail))
+            self._update(row, transition, now_ms)
         elif transition.change == "escalate":
             self._worse(row, transition, now_ms)
         elif transition.change == "resolve":
@@ -131,8 +139,38 @@ class Notifier:
             encode_detail(transition.detail),
         )  # fmt: skip
         self.store.add_alert(row)
-        log.warning("alert %d: %s at %s (%s)", row.id, row.rule_id, row.site, row.severity)
+        log.info("alert %d: %s at %s (%s)", row.id, row.rule_id, row.site, row.severity)
+        stronger = self._inhibitor(row)
+        if stronger is not None:
+            # The same condition is already open at a higher severity: recorded, not told.
+            self.store.update_alert(row, state="acknowledged", acked_by=f"({stronger.rule_id})")
+            return
+        self._supersede(row, now_ms)
         self._notify(row, "fire", 0, now_ms, send_at=release)
+
+    def _inhibitor(self, row: AlertRow) -> AlertRow | None:
+        """An open alert of the same condition family at this site, more severe."""
+        family = condition_family(self.rules.get(row.rule_id))
+        for other in self.store.alerts():
+            if other.id == row.id or other.site != row.site or other.state != "firing":
+                continue
+            same = family is not None and condition_family(self.rules.get(other.rule_id)) == family
+            if same and SEVERITY_ORDER[other.severity] > SEVERITY_ORDER[row.severity]:
+                return other
+        return None
+
+    def _supersede(self, row: AlertRow, now_ms: int) -> None:
+        """Less severe open alerts of the same condition stop escalating and repeating."""
+        family = condition_family(self.rules.get(row.rule_id))
+        if family is None:
+            return
+        for other in self.store.alerts():
+            if (other.site == row.site and other.state == "firing" and other.id != row.id
+                    and condition_family(self.rules.get(other.rule_id)) == family
+                    and SEVERITY_ORDER[other.severity] < SEVERITY_ORDER[row.severity]):  # fmt: skip
+                self.store.update_alert(other, state="acknowledged", acked_at=now_ms,
+                                        acked_by=f"({row.rule_id})")  # fmt: skip
+                self._cancel_pending(other, f"superseded by {row.rule_id}")
 
     def _worse(self, row: AlertRow, transition: Transition, now_ms: int) -> None:
         """The situation got worse (a night door, then the tag gone)."""
@@ -147,6 +185,15 @@ class Notifier:
             self._notify(row, "fire", row.step, now_ms, send_at=release)
         else:
             self._notify(row, "worse", row.step, now_ms)
+
+    def _update(self, row: AlertRow, transition: Transition, now_ms: int) -> None:
+        """More rooms joined (or left) an open alert: what it says changes; if nobody
+        was told yet, the held message is written again to say it all."""
+        self.store.update_alert(row, detail=encode_detail(transition.detail))
+        if self._unheard(row, now_ms) and self._pending(row):
+            release = min(n.next_at for n in self._pending(row))
+            self._cancel_pending(row, "superseded: more to tell before delivery")
+            self._notify(row, "fire", row.step, now_ms, send_at=release)
 
     def _resolve(self, row: AlertRow, transition: Transition, now_ms: int) -> None:
         self.store.update_alert(row, state="resolved", resolved_at=transition.at_ms)
@@ -213,7 +260,8 @@ class Notifier:
             lang: Lang = "en" if language == "en" else "ja"
             view = AlertView(
                 rule, self.router.place(row.site, lang), row.severity,
-                row.resolved_at or now_ms, self.router.timezone(row.site), detail,
+                row.resolved_at or now_ms, self.router.timezone(row.site),
+                detail or decode_detail(row.detail),
             )  # fmt: skip
             text = compose(lang, "resolve", view)
             recipient = Recipient(name, lang, url, contact)
@@ -230,7 +278,9 @@ class Notifier:
     ) -> None:
         subject, body = text
         kind = _OUTPUT_KINDS.get(what[0], what[0])
-        identity = f"{row.id}|{what[0]}|{what[1]}|{row.severity}|{recipient.name}|{recipient.url}"
+        # The detail is part of it: a held message rewritten with more to tell is new.
+        told = f"{what[0]}|{what[1]}|{row.severity}|{row.detail}"
+        identity = f"{row.id}|{told}|{recipient.name}|{recipient.url}"
         dedup = hashlib.sha256(identity.encode()).hexdigest()[:32]
         note = Notification(
             0, dedup, row.id, recipient.name, recipient.language, recipient.channel,

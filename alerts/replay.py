@@ -8,7 +8,7 @@ is needed: every notification that would have been delivered is written, with th
 it would have reached the person, to NOTIFICATIONS.jsonl.
 
 Input lines:
-  {"at": MS, "topic": "civic/v1/<device>/<kind>", "payload": {...} | "text", "retain": false}
+  {"at": MS, "topic": TOPIC (a device topic), "payload": {...} | "text", "retain": false}
   {"at": MS, "action": "ack", "rule": RULE, "site": SITE, "by": NAME}
   {"at": MS, "action": "away", "site": SITE, "until": MS}
   {"at": MS, "action": "away-clear", "site": SITE}

@@ -49,5 +49,5 @@ def test_fleet_scale_benchmark_runs_and_loses_nothing() -> None:
 
 def test_alerts_benchmark_runs() -> None:
     output = run("bench_alerts.py", "--residents", "2", "--days", "8", "--presses", "5")
-    assert "false alerts:" in output
+    assert "false caregiver alerts:" in output and "fall-night" in output
     assert "5 presses" in output

@@ -71,7 +71,9 @@ def _q(name: str, unit: str, type_: ValueType, zone: Zone | None, description: s
 
 
 _PERCENT = (0.0, 100.0)
-_SIGNAL = (-150.0, 30.0)  # dBm: receivers, noise floors
+# dBm: receivers, noise floors. Some drivers print the signal without its sign
+# ("signal: 36 dBm", recorded from a LEDE station): that is kept, not refused.
+_SIGNAL = (-200.0, 100.0)
 _DURATION_MS = (0.0, 3_600_000.0)
 # Per quantity (low, high), inclusive. Integers without an entry are counts (>= 0).
 _RANGES: dict[str, tuple[float, float]] = {

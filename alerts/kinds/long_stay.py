@@ -30,6 +30,8 @@ class LongStayBehaviour(Behaviour[LongStay]):
             return
         if not engine.expects_activity(site):
             return
+        if room.entered < engine.state.observable_since.get(site.id, 0):
+            return  # learnt from an outage's backlog: stale news, not a stay we saw
         at_night = schedule.in_window(room.entered, rule.night, site.timezone)
         limit = rule.night_max_min if at_night and rule.night_max_min is not None else rule.max_min
         stay = engine.now - room.entered

@@ -31,10 +31,12 @@ class SensorSilentBehaviour(Behaviour[SensorSilent]):
             if device in engine.state.offline:
                 continue  # the device alert covers it
             prefix = f"{device}/"
-            for key, last in engine.state.last_reading.items():
+            for key, heard in engine.state.last_reading.items():
                 if not key.startswith(prefix) or not key.endswith(suffix):
                     continue
                 sensor = key[len(prefix) : -len(suffix)]
+                # Silence while the device was offline is the device's, not the sensor's.
+                last = max(heard, engine.state.observable_since.get(site.id, 0))
                 alert = alert_key(rule.id, site.id, device, sensor)
                 if alert not in engine.state.firing and engine.now - last >= rule.after_min * MIN:
                     detail = Detail("sensor-silent", {"room": sensor, "last": last})

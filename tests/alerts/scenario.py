@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from alerts.replay import replay_to_file
 from civic_iot.demo_alerts import write_local_config
 from civic_iot.mqttlink import MqttConfig
+from wire import topics
 
 JST = ZoneInfo("Asia/Tokyo")
 MIN = 60_000
@@ -35,13 +36,13 @@ class Stream:
         payload = {"schema": 1, "seq": self._seq, "ts": ts or at, "readings": [
             {"quantity": q, "value": v, "unit": u, "sensor": s} for q, v, u, s in readings
         ]}  # fmt: skip
-        topic = f"civic/v1/{self.device}/{kind}"
+        topic = topics.device_topic(self.device, topics.Kind(kind))
         self.lines.append({"at": at + delay_ms, "topic": topic, "payload": payload})
         return self
 
     def online(self, at: int, state: str = "online", ts: int | None = None) -> Stream:
         payload = {"schema": 1, "state": state, "ts": ts or at, "agent": "civic-iot-edge/0.1"}
-        topic = f"civic/v1/{self.device}/status"
+        topic = topics.status(self.device)
         self.lines.append({"at": at, "topic": topic, "payload": payload, "retain": True})
         return self
 

@@ -4,7 +4,7 @@ real pipeline (broker, gateway, InfluxDB 1.x)."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,12 +37,18 @@ def test_daily_and_monthly_usage_per_facility(
 ) -> None:
     gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")
     library, welfare = topics.telemetry("lib-central-wifi1"), topics.telemetry("welfare-wifi1")
+    # A month boundary in the past (the gateway refuses readings from the future): the
+    # first of last month and the day before it.
+    today = datetime.now(JST).date()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = first - timedelta(days=1)
+    day1, day2 = last.isoformat(), first.isoformat()
     messages = [
-        (library, wifi(1, at("2026-11-30 09:00"), 5, 4)),
-        (library, wifi(2, at("2026-11-30 23:50"), 41, 2)),  # still the 30th in Abashiri
-        (library, wifi(3, at("2026-12-01 00:10"), 1, 1)),  # counting starts again
-        (library, wifi(4, at("2026-12-01 15:00"), 30, 12)),
-        (welfare, wifi(1, at("2026-11-30 12:00"), 17, 9)),
+        (library, wifi(1, at(f"{day1} 09:00"), 5, 4)),
+        (library, wifi(2, at(f"{day1} 23:50"), 41, 2)),  # still that day in Abashiri
+        (library, wifi(3, at(f"{day2} 00:10"), 1, 1)),  # counting starts again
+        (library, wifi(4, at(f"{day2} 15:00"), 30, 12)),
+        (welfare, wifi(1, at(f"{day1} 12:00"), 17, 9)),
     ]
     publish_many(mosquitto, messages)
     wait_for(lambda: len(influxql(influxdb, "civic_facility", "SELECT * FROM wifi")) == 5,
@@ -50,22 +56,24 @@ def test_daily_and_monthly_usage_per_facility(
     assert gateway.terminate() == 0
     out = tmp_path / "reports"
     config = tmp_path / "gw-test.yaml"
-    args = ["reports", "wifi-usage", "--config", str(config), "--from", "2026-11-29"]
-    assert main([*args, "--to", "2026-12-02", "--out", str(out)]) == 0
+    args = ["reports", "wifi-usage", "--config", str(config), "--from",
+            (last - timedelta(days=1)).isoformat()]  # fmt: skip
+    assert main([*args, "--to", (first + timedelta(days=1)).isoformat(), "--out", str(out)]) == 0
     daily = list(csv.reader((out / "wifi-usage-daily.csv").open(encoding="utf-8")))
     assert daily[1:] == [
-        ["2026-11-30", "lib-central", "網走市立図書館", "41", "4"],
-        ["2026-11-30", "welfare-centre", "網走市総合福祉センター", "17", "9"],
-        ["2026-12-01", "lib-central", "網走市立図書館", "30", "12"],
+        [day1, "lib-central", "網走市立図書館", "41", "4"],
+        [day1, "welfare-centre", "網走市総合福祉センター", "17", "9"],
+        [day2, "lib-central", "網走市立図書館", "30", "12"],
     ]
     chart = Image.open(out / "wifi-usage-daily.png")
     assert chart.format == "PNG" and chart.size == (960, 480)
     assert len(chart.getcolors(maxcolors=10_000) or []) > 3  # bars, not a blank page
     monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8")))
+    month1, month2 = day1[:7], day2[:7]
     assert monthly[1:] == [
-        ["2026-11", "lib-central", "網走市立図書館", "41", "4"],
-        ["2026-11", "welfare-centre", "網走市総合福祉センター", "17", "9"],
-        ["2026-12", "lib-central", "網走市立図書館", "30", "12"],
+        [month1, "lib-central", "網走市立図書館", "41", "4"],
+        [month1, "welfare-centre", "網走市総合福祉センター", "17", "9"],
+        [month2, "lib-central", "網走市立図書館", "30", "12"],
     ]
 
 

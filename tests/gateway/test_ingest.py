@@ -56,13 +56,14 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
         (topics.telemetry(home), b"\xff\xfe not json", "not valid JSON"),
         (topics.telemetry(home), wrong_unit, "unit 'F' for climate.temperature"),
         (topics.telemetry(home), mac_sensor, "looks like a hardware address"),
+        (topics.telemetry(home), climate(5, 30.0, now_ms() + 3_600_000), "ahead of the receiver"),
     ]
     for topic, payload, _ in bad:
         publish(mosquitto, topic, payload)
     publish(mosquitto, topics.telemetry(home), climate(4, 21.25))
     wait_for(lambda: stored_temperatures(influxdb) == [21.25], what="the valid reading")
     received = wait_for(
-        lambda: len(letters.snapshot()) >= 3 and letters.snapshot(), what="3 dead letters"
+        lambda: len(letters.snapshot()) >= 4 and letters.snapshot(), what="4 dead letters"
     )
     dead = [decode(payload, DeadLetter) for _, payload, _ in received]
     for letter, (topic, _, reason) in zip(dead, bad, strict=True):
@@ -72,9 +73,10 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
     assert dead[1].where == "$.readings[0].unit"
     assert msgspec.json.decode(dead[1].payload)["readings"][0]["unit"] == "F"
     assert dead[2].where == "$.readings[0].sensor"
+    assert dead[3].where == "$.ts"  # a clock an hour ahead: never stored
     letters.close()
     assert gateway.terminate() == 0
-    assert "'dead_letters': 3" in gateway.log()
+    assert "'dead_letters': 4" in gateway.log()
 
 
 def test_influxdb_restart_mid_stream_loses_no_reading(

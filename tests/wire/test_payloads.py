@@ -1,7 +1,18 @@
 import msgspec
 import pytest
 
-from wire import CATALOGUE, Message, PayloadError, Reading, Status, decode, decode_message, encode
+from wire import (
+    CATALOGUE,
+    AlertAck,
+    Message,
+    PayloadError,
+    Reading,
+    Status,
+    decode,
+    decode_message,
+    encode,
+)
+from wire.payloads import clock_problem
 
 TS = 1_763_856_000_000
 
@@ -78,3 +89,47 @@ def test_an_integer_beyond_64_bits_is_refused_before_it_can_poison_a_batch() -> 
     )
     with pytest.raises(PayloadError, match="64-bit integer"):
         decode_message(payload)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value", "unit"),
+    [
+        ("climate.temperature", 1e308, "Cel"),
+        ("climate.temperature", -1e308, "Cel"),
+        ("climate.humidity", -5.0, "%"),
+        ("climate.humidity", 250.0, "%"),
+        ("battery.level", 101.0, "%"),
+        ("wifi.clients", -1, "1"),
+        ("climate.temperature", int("9" * 401), "Cel"),
+    ],
+)
+def test_a_physically_impossible_value_is_refused_with_its_range(
+    quantity: str, value: float, unit: str
+) -> None:
+    payload = msgspec.json.encode(
+        {
+            "schema": 1,
+            "seq": 1,
+            "ts": TS,
+            "readings": [{"quantity": quantity, "value": value, "unit": unit}],
+        }
+    )
+    with pytest.raises(PayloadError) as info:
+        decode_message(payload)
+    assert info.value.where == "$.readings[0].value"
+    assert len(info.value.reason) < 200  # a 401-digit number is shortened, not echoed
+
+
+def test_ids_beyond_64_bits_are_refused() -> None:
+    with pytest.raises(PayloadError, match=r"\$\.alert_id"):
+        decode(b'{"schema":1,"alert_id":%d,"by":"x","ts":%d}' % (2**63, TS), AlertAck)
+    with pytest.raises(PayloadError, match=r"\$\.seq"):
+        decode_message(message(temp(), seq=2**63))
+
+
+def test_a_clock_more_than_five_minutes_ahead_is_named() -> None:
+    ahead = decode_message(message(temp(ts=TS + 6 * 60_000)))
+    with pytest.raises(PayloadError) as info:
+        clock_problem(ahead, TS, topic="t/x")
+    assert info.value.where == "$.readings[0].ts" and "6 min ahead" in info.value.reason
+    clock_problem(decode_message(message(temp(ts=TS + 4 * 60_000))), TS)  # drift is fine

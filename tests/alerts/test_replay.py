@@ -1,0 +1,273 @@
+"""What a family, a care manager and IT would have received, through `alerts replay`:
+the whole service (engine, notifier, escalation, quiet hours 22:00-07:00, store) on
+virtual time, with the example city's rules, homes and fictitious residents."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.alerts.scenario import HOUR, MIN, Stream, alerts_config, jst, replay
+from wire import topics
+
+FAMILY, CARE, CITY = "r-a001/family", "r-a001/care-manager", "staff/municipal-staff"
+Note = dict[str, Any]
+
+
+def caregivers(notes: list[Note], site: str = "home-a001") -> list[Note]:
+    return [n for n in notes if n["to"] != "it" and site in n["site"]]
+
+
+def first(notes: list[Note], **match: Any) -> Note:
+    found = [n for n in notes if all(n[k] == v for k, v in match.items())]
+    assert found, f"no notification with {match}: {[(n['rule'], n['kind']) for n in notes]}"
+    return found[0]
+
+
+def an_evening(stream: Stream, day: str) -> Stream:
+    """Online since the evening before, an ordinary evening, to bed at 21:30."""
+    stream.online(jst(f"{day} 17:00"))
+    for minute in range(0, 270, 20):
+        stream.motion(jst(f"{day} 17:00") + minute * MIN, "living-room")
+    return stream.motion(jst(f"{day} 21:30"), "bedroom")
+
+
+def test_a_bathroom_fall_at_three_in_the_morning_is_urgent_to_the_family_within_90_min(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    fell = jst("2026-01-11 03:00")
+    stream.motion(fell - 2 * MIN, "toilet").motion(fell, "toilet")
+    stream.motion(fell + 20 * MIN, "toilet")  # moving on the floor: not a return
+    stream.temperature(fell + 3 * HOUR, "living-room", 17.0)
+    notes = caregivers(replay(tmp_path, stream))
+    told = first(notes, to=FAMILY)
+    assert told["rule"] == "long-stay-bathroom" and told["severity"] == "urgent"
+    assert told["at"] - fell <= 90 * MIN
+    assert "トイレ" in told["text"] and "\n" in told["text"]
+
+
+def test_a_reading_from_2099_neither_switches_the_watch_off_nor_survives_a_restart(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    future = jst("2099-01-01 00:00")
+    stream.motion(jst("2026-01-10 22:00"), "bedroom", ts=future)  # a broken clock
+    stream.action(jst("2026-01-11 01:00"), "restart")
+    stream.temperature(jst("2026-01-11 12:00"), "living-room", 19.0)
+    notes = caregivers(replay(tmp_path, stream))
+    assert first(notes, rule="no-wake-up")["at"] <= jst("2026-01-11 10:05")
+    # 12 h after 21:30 falls in the morning, which no-wake-up judges; then it fires too.
+    collapse = first(notes, rule="inactivity-12h")
+    assert collapse["at"] <= jst("2026-01-11 10:05")
+
+
+def test_no_input_crashes_the_service_and_a_press_after_them_is_heard_at_once(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    t = jst("2026-01-10 19:00")
+    huge = {"schema": 1, "seq": 99, "ts": t, "readings": [
+        {"quantity": "climate.temperature", "value": int("9" * 401), "unit": "Cel",
+         "sensor": "living-room"}]}  # fmt: skip
+    stream.lines.append({"at": t, "topic": topics.telemetry("home-a001-hub"), "payload": huge})
+    ack = {"schema": 1, "alert_id": 2**63, "by": "x", "ts": t}
+    stream.lines.append({"at": t + 1, "topic": topics.service_ack("alerts-1"), "payload": ack})
+    stream.lines.append({"at": t + 2, "topic": topics.event("home-a001-hub"),
+                         "payload": "{not json"})  # fmt: skip
+    stream.lines.append({"at": t + 3, "topic": topics.telemetry("home-a001-hub"),
+                         "payload": {"schema": 1, "seq": 1, "ts": t, "readings": [
+                             {"quantity": "climate.humidity", "value": 250, "unit": "%"}]}})  # fmt: skip
+    stream.lines.append({"at": t + 4, "topic": topics.everything(), "payload": {}})
+    stream.press(t + MIN)
+    notes = caregivers(replay(tmp_path, stream))
+    panic = first(notes, rule="panic", to=FAMILY)
+    assert panic["severity"] == "life-safety" and panic["at"] - (t + MIN) <= MIN
+
+
+def test_an_early_riser_fetching_the_newspaper_wakes_nobody_and_the_morning_summary_says_so(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    out = jst("2026-01-11 05:30")
+    stream.door(out).door(out + MIN, is_open=False).motion(out + MIN + 20_000, "hall")
+    stream.day("2026-01-11", up="05:35")
+    notes = caregivers(replay(tmp_path, stream))
+    assert [n for n in notes if n["kind"] != "summary"] == []
+    summary = first(notes, kind="summary", to=FAMILY)
+    assert summary["at"] == jst("2026-01-11 07:00")
+    assert "05:30" in summary["text"] and "05:31" in summary["text"]
+    assert len([n for n in notes if n["kind"] == "summary" and n["to"] == FAMILY]) == 1
+
+
+def test_a_night_exit_with_the_tag_gone_is_urgent_at_once_and_tells_the_whole_story(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    out = jst("2026-01-11 02:10")
+    stream.tag(out - 5 * MIN, True).door(out).door(out + MIN, is_open=False)
+    stream.tag(out + 3 * MIN, False)
+    stream.temperature(out + HOUR, "living-room", 18.0)
+    notes = caregivers(replay(tmp_path, stream))
+    told = first(notes, to=FAMILY)
+    assert (told["rule"], told["kind"], told["severity"]) == ("night-door", "firing", "urgent")
+    assert told["at"] - out <= 10 * MIN
+    assert "02:10" in told["text"] and "02:13" in told["text"] and "タグ" in told["text"]
+    assert "応答していません" not in told["text"]  # not a follow-up to nothing
+
+
+def test_a_night_exit_without_a_tag_fires_after_the_follow_up_and_resolves_on_return(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    out = jst("2026-01-10 23:00")
+    stream.door(out).door(out + MIN, is_open=False)
+    stream.motion(out + 50 * MIN, "living-room")
+    stream.temperature(jst("2026-01-11 08:00"), "living-room", 19.0)
+    notes = caregivers(replay(tmp_path, stream))
+    # A warning in quiet hours is held; it resolved before 07:00: only the summary.
+    assert [n["kind"] for n in notes if n["to"] == FAMILY] == ["summary"]
+    assert "23:00" in first(notes, to=FAMILY)["text"]
+
+
+def test_a_residents_own_night_window_spares_an_early_riser_even_the_summary(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    out = jst("2026-01-11 05:10")
+    stream.door(out).door(out + MIN, is_open=False).motion(out + 20 * MIN, "kitchen")
+    config = alerts_config(tmp_path)
+    residents = Path(json.loads(config.read_text())["residents"])
+    text = residents.read_text(encoding="utf-8")
+    residents.write_text(text.replace("    birth_year: 1938\n",
+                                      "    birth_year: 1938\n    watch: {night: '22:00-05:00'}\n"),
+                         encoding="utf-8")  # fmt: skip
+    notes = caregivers(replay(tmp_path, stream, residents=str(residents)))
+    assert notes == []
+
+
+def test_a_heating_failure_at_night_is_one_message_per_home_and_no_burst_at_seven(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    start = jst("2026-01-10 23:00")
+    for minute in range(0, 10 * 60, 5):  # three rooms cool to 14-16 °C until 09:00
+        for room, value in (("living-room", 15.0), ("bedroom", 14.0), ("kitchen", 16.0)):
+            stream.temperature(start + minute * MIN, room, value)
+    stream.motion(jst("2026-01-11 07:20"), "kitchen")
+    notes = caregivers(replay(tmp_path, stream))
+    cold = [n for n in notes if n["rule"] == "room-cold"]
+    at_seven = [n for n in cold if n["at"] == jst("2026-01-11 07:00")]
+    assert {n["to"] for n in at_seven} == {FAMILY}  # the chain starts at release
+    assert len({(n["to"], n["channel"]) for n in at_seven}) == len(at_seven)
+    assert "寝室" in at_seven[0]["text"] and "14℃" in at_seven[0]["text"]
+    assert len(cold) <= 6
+
+
+def test_a_room_flapping_around_ten_degrees_reaches_the_urgent_alert(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    start = jst("2026-01-10 19:00")
+    for minute in range(0, 180):
+        stream.temperature(start + minute * MIN, "living-room", 9.9 if minute % 2 else 10.1)
+    notes = caregivers(replay(tmp_path, stream))
+    urgent = first(notes, rule="room-very-cold", to=FAMILY)
+    assert urgent["severity"] == "urgent" and urgent["at"] - start <= 30 * MIN
+    assert len([n for n in notes if n["rule"] == "room-very-cold" and n["kind"] == "firing"]) <= 2
+
+
+def test_a_short_line_drop_pages_nobody_and_a_long_one_tells_it_from_when_it_happened(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    connected = jst("2026-01-07 09:00")  # the agent connected days ago: its will says so
+    drop = jst("2026-01-10 19:00")
+    stream.online(drop, "offline", ts=connected).online(drop + 3 * MIN)
+    long = jst("2026-01-10 20:00")
+    stream.online(long, "offline", ts=connected).online(long + 4 * HOUR)
+    notes = replay(tmp_path, stream)
+    it = [n for n in notes if n["rule"] == "home-device-offline" and "home-a001" in n["site"]
+          and n["kind"] != "resolved"]  # fmt: skip
+    assert it and it[0]["at"] == long + 15 * MIN and it[0]["to"] == "it"
+    assert "20:00" in it[0]["text"]
+    assert all(b["at"] - a["at"] >= HOUR for a, b in itertools.pairwise(it))
+    assert caregivers(notes) == []
+
+
+def test_homes_that_never_connected_page_no_family_and_tell_it_once(tmp_path: Path) -> None:
+    stream = Stream("lib-central-wifi1").online(jst("2026-01-10 08:00"))
+    stream.readings(jst("2026-01-12 08:00"), "telemetry", ("wifi.clients", 3, "1", ""))
+    notes = replay(tmp_path, stream)
+    homes = [n for n in notes if n["site"].startswith("home-")]
+    assert homes and all(n["to"] == "it" for n in homes)
+    per_device = [n["text"].split("機器 ")[1].split(":")[0] for n in homes]
+    assert sorted(per_device) == sorted(set(per_device))  # once each, over two days
+
+
+def test_a_low_battery_is_told_once_naming_sensor_and_value(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    start = jst("2026-01-10 18:00")
+    for minute in range(0, 19 * 60, 10):
+        stream.readings(start + minute * MIN, "telemetry",
+                        ("battery.level", 12.0, "%", "entrance"))  # fmt: skip
+    notes = [n for n in replay(tmp_path, stream) if n["rule"] == "sensor-battery-low"]
+    assert len(notes) == 1
+    assert "玄関" in notes[0]["text"] and "12%" in notes[0]["text"]
+    assert "True" not in notes[0]["text"]
+
+
+def test_the_gateways_unknown_device_and_spool_overflow_reach_it(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    t = jst("2026-01-10 18:00")
+    for n, kind in enumerate(("unknown-device", "spool-overflow", "unknown-device")):
+        event = {"schema": 1, "kind": kind, "ts": t, "device": "stranger-1" if n != 1 else "",
+                 "detail": f"{kind} seen"}  # fmt: skip
+        stream.lines.append({"at": t + n * MIN, "topic": topics.service_event("gateway-1"),
+                             "payload": event})  # fmt: skip
+    notes = [n for n in replay(tmp_path, stream) if n["to"] == "it"]
+    assert len([n for n in notes if n["rule"] == "unknown-device"]) == 1
+    assert first(notes, rule="gateway-spool-overflow")["severity"] == "urgent"
+    assert "stranger-1" in first(notes, rule="unknown-device")["text"]
+
+
+def test_an_acknowledged_alert_stops_escalating_and_away_mode_holds_inactivity(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    press = jst("2026-01-10 22:30")
+    stream.press(press).action(press + 5 * MIN, "ack", rule="panic", site="home-a001", by="花子")
+    stream.action(jst("2026-01-11 06:00"), "away", site="home-a001", until=jst("2026-01-13 12:00"))
+    stream.temperature(jst("2026-01-13 11:00"), "living-room", 19.0)
+    notes = caregivers(replay(tmp_path, stream))
+    panic = [n for n in notes if n["rule"] == "panic"]
+    assert {n["to"] for n in panic} == {FAMILY}  # acknowledged before the care manager's turn
+    assert not [n for n in notes if n["rule"] in ("inactivity-12h", "no-wake-up")]
+
+
+def test_the_command_writes_the_documented_format_and_a_table(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10").press(jst("2026-01-10 20:00"))
+    config = alerts_config(tmp_path)
+    path, out = stream.write(tmp_path / "stream.jsonl"), tmp_path / "out.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "civic_iot", "alerts", "replay", "--config", str(config),
+         "--input", str(path), "--out", str(out)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    keys = {"at", "rule", "site", "severity", "kind", "to", "channel", "subject", "text"}
+    assert lines and all(set(line) == keys for line in lines)
+    assert {line["channel"] for line in lines} <= {"email", "line", "sms", "voice", "webhook"}
+    assert "panic" in result.stdout and "home-a001" in result.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"at": 1, "action": "fly"}\n', encoding="utf-8")
+    refused = subprocess.run(
+        [sys.executable, "-m", "civic_iot", "alerts", "replay", "--config", str(config),
+         "--input", str(bad), "--out", str(out)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode != 0 and f"{bad}:1" in refused.stderr
+    assert "Traceback" not in refused.stderr
