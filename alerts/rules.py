@@ -65,6 +65,9 @@ class Threshold(_Rule, tag="threshold", frozen=True):
     keep_firing_min: Minutes | None = None
     # Only these months (1-12), e.g. summer heat; empty is all year.
     months: list[Annotated[int, msgspec.Meta(ge=1, le=12)]] = msgspec.field(default_factory=list)
+    # Only readings taken inside this local window count (others are ignored: the
+    # condition neither starts, advances nor clears), e.g. a cool bedroom at night.
+    window: Window | None = None
 
 
 class Inactivity(_Rule, tag="inactivity", frozen=True):

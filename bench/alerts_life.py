@@ -64,7 +64,8 @@ GOALS: dict[str, tuple[frozenset[str], int, str]] = {
     "heating-failure": (frozenset({"room-very-cold"}), 30, "urgent"),
     "heat": (frozenset({"heat-wbgt-danger"}), 30, "urgent"),
     "no-wake-up": (frozenset({"no-wake-up", "inactivity-12h"}), 5, "warning"),
-    "collapse": (frozenset({"inactivity-12h", "no-wake-up"}), 12 * 60 + 5, "warning"),
+    # From the last planned movement; a last trip to the toilet may come a few minutes on.
+    "collapse": (frozenset({"inactivity-12h", "no-wake-up"}), 12 * 60 + 15, "warning"),
     "device-outage": (frozenset(), 0, ""),
 }
 

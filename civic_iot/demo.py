@@ -27,6 +27,7 @@ from civic_iot.children import CliProcess
 from civic_iot.cli import stop_on_signals
 from civic_iot.demo_alerts import PANIC_DEVICE, DemoAlerts, panic_press
 from civic_iot.demo_devices import DemoPeers, demo_collectors
+from civic_iot.demo_replay import show_replay
 from civic_iot.demo_report import query_influx
 from civic_iot.demo_scenario import Scenario, ScenarioPlan
 from civic_iot.mqttlink import MqttConfig
@@ -98,6 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
         alerts.start_incidents(check)
         _report_until_stopped(influx, stop, args.duration)
         alerts.report()
+        show_replay(alerts.config, state / "replay")
         demo_report.print_open_alerts(influx)
         demo_report.print_operations(influx)
         demo_report.print_registry(state / "config" / "gateway.yaml")

@@ -34,6 +34,8 @@ class ThresholdBehaviour(Behaviour[Threshold]):
     ) -> None:
         if rule.quantity != reading.quantity:
             return
+        if rule.window and not schedule.in_window(reading.ts, rule.window, site.timezone):
+            return
         member = f"{device}/{reading.sensor}"
         state = engine.state.thresholds.setdefault(
             alert_key(rule.id, site.id, device, reading.sensor), ThresholdState()

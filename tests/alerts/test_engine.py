@@ -52,7 +52,7 @@ def feed(engine: Engine, start: int, minutes: int, value: float, now: int | None
 
 
 def test_a_cold_hour_fires_once_and_hysteresis_keeps_it_from_flapping(engine: Engine) -> None:
-    t0 = jst("2026-01-15 03:00")
+    t0 = jst("2026-01-15 13:00")
     assert feed(engine, t0, 55, 16.0) == []
     fired = engine.observe(HUB, [temp(16.0, t0 + 60 * MIN)], t0 + 60 * MIN)
     assert changes(fired) == [("room-cold", "fire")]
@@ -85,7 +85,7 @@ def test_a_room_just_above_the_limit_never_reaches_it(engine: Engine) -> None:
 
 
 def test_all_cold_rooms_of_a_home_make_one_alert(engine: Engine) -> None:
-    t0 = jst("2026-01-15 03:00")
+    t0 = jst("2026-01-15 13:00")
     out = []
     for minute in range(0, 70, 5):
         ts = t0 + minute * MIN

@@ -150,22 +150,34 @@ def test_a_residents_own_night_window_spares_an_early_riser_even_the_summary(
     assert notes == []
 
 
-def test_a_heating_failure_at_night_is_one_message_per_home_and_no_burst_at_seven(
+def test_a_heating_failure_is_one_message_per_home_naming_every_cold_room(
     tmp_path: Path,
 ) -> None:
     stream = an_evening(Stream(), "2026-01-10")
-    start = jst("2026-01-10 23:00")
-    for minute in range(0, 10 * 60, 5):  # three rooms cool to 14-16 °C until 09:00
+    start = jst("2026-01-11 07:00")
+    for minute in range(0, 5 * 60, 5):  # three rooms at 14-16 °C all morning
         for room, value in (("living-room", 15.0), ("bedroom", 14.0), ("kitchen", 16.0)):
             stream.temperature(start + minute * MIN, room, value)
     stream.motion(jst("2026-01-11 07:20"), "kitchen")
     notes = caregivers(replay(tmp_path, stream))
     cold = [n for n in notes if n["rule"] == "room-cold"]
-    at_seven = [n for n in cold if n["at"] == jst("2026-01-11 07:00")]
-    assert {n["to"] for n in at_seven} == {FAMILY}  # the chain starts at release
-    assert len({(n["to"], n["channel"]) for n in at_seven}) == len(at_seven)
-    assert "寝室" in at_seven[0]["text"] and "14℃" in at_seven[0]["text"]
+    fired = [n for n in cold if n["kind"] == "firing"]
+    assert [n["to"] for n in fired] == [FAMILY]
+    assert fired[0]["at"] - start <= 62 * MIN
+    assert all(room in fired[0]["text"] for room in ("寝室 14℃", "居間 15℃", "台所 16℃"))
     assert len(cold) <= 6
+
+
+def test_a_warning_at_night_waits_for_morning_and_its_chain_starts_then(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    start = jst("2026-01-10 23:00")
+    for minute in range(0, 10 * 60, 10):  # the living room's door left open all night
+        stream.readings(start + minute * MIN, "event", ("door.open", True, "1", "back-door"))
+    stream.motion(jst("2026-01-11 09:30"), "kitchen")
+    notes = [n for n in caregivers(replay(tmp_path, stream)) if n["rule"] == "door-left-open"]
+    at_seven = [n for n in notes if n["at"] == jst("2026-01-11 07:00")]
+    assert at_seven and {n["to"] for n in at_seven} == {FAMILY}  # no burst of escalations
+    assert min(n["at"] for n in notes if n["to"] == CARE) >= jst("2026-01-11 07:15")
 
 
 def test_a_room_flapping_around_ten_degrees_reaches_the_urgent_alert(tmp_path: Path) -> None:

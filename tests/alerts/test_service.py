@@ -3,6 +3,7 @@ receiver; acknowledgement through the signed link; state kept across a restart."
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -22,7 +23,18 @@ from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
 from tests.support.mqtt import Recorder, publish, wait_for
-from wire import AlertAck, AlertState, Message, Reading, Status, decode, encode, now_ms, topics
+from wire import (
+    AlertAck,
+    AlertState,
+    DeadLetter,
+    Message,
+    Reading,
+    Status,
+    decode,
+    encode,
+    now_ms,
+    topics,
+)
 
 pytestmark = pytest.mark.services
 FAMILY_A001 = "hanako@example.jp"
@@ -183,4 +195,34 @@ def test_a_failed_delivery_and_an_offline_device_reach_it(
                                                             str(config))),
         what="the acknowledgement over MQTT",
     )  # fmt: skip
+    assert service.terminate() == 0
+
+
+def test_refused_messages_are_counted_dead_lettered_and_shown_on_metrics_and_healthz(
+    tmp_path: Path, mosquitto: Mosquitto, smtp: SmtpCatcher,
+    webhook: WebhookReceiver,
+) -> None:  # fmt: skip
+    config = write_config(tmp_path, mosquitto, smtp, webhook)
+    service = start(tmp_path, mosquitto, config)
+    letters = Recorder(mosquitto, topics.dead_letter("alerts-1"))
+    future = Message(schema=1, seq=1, ts=now_ms() + 3_600_000,
+                     readings=[Reading("motion.detected", True, "1", sensor="bedroom")])  # fmt: skip
+    publish(mosquitto, topics.event("home-a001-hub"), encode(future))
+    publish(mosquitto, topics.telemetry("home-a001-hub"), b"\x00" * 50_000)
+    publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
+    wait_for(lambda: smtp.to(FAMILY_A001), what="the press after two refused messages")
+    dead = wait_for(lambda: len(letters.snapshot()) >= 2 and letters.snapshot(),
+                    what="two dead letters")  # fmt: skip
+    reasons = [decode(payload, DeadLetter) for _, payload, _ in dead]
+    assert "ahead of the receiver" in reasons[0].reason and reasons[0].where == "$.ts"
+    assert len(reasons[1].payload) < 10_000  # a 50 kB payload is not echoed whole
+    base = json.loads(config.read_text())["base_url"]
+    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as answer:
+        health = json.loads(answer.read())
+    assert health["status"] in ("ok", "degraded") and health["broker_connected"] == 1
+    assert health["refused"] >= 2
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert re.search(r"^civic_alerts_refused_total [2-9]", metrics, re.MULTILINE), metrics
+    letters.close()
     assert service.terminate() == 0
