@@ -48,7 +48,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "have been delivered (sends nothing, needs no broker)",
     )
     replay.add_argument("--config", type=Path, required=True, help="an alerts run config")
-    replay.add_argument("--input", type=Path, required=True, help="STREAM.jsonl")
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", type=Path, help="STREAM.jsonl")
+    source.add_argument("--influx-config", type=Path,
+                        help="a gateway config: rebuild the stream from InfluxDB")  # fmt: skip
+    replay.add_argument("--site", help="with --influx-config: the site to replay")
+    replay.add_argument("--from", dest="start", help="with --influx-config: first day (local)")
+    replay.add_argument("--to", dest="end", help="with --influx-config: last day (local)")
     replay.add_argument("--out", type=Path, required=True, help="NOTIFICATIONS.jsonl")
     replay.add_argument("--state-dir", type=Path, help="keep the state here (default: temporary)")
     replay.add_argument("--tick-s", type=float, default=60.0, help="virtual tick (default 60)")
@@ -75,7 +81,8 @@ def _run(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from alerts.replay import replay_to_file
 
-    result = replay_to_file(args.config, args.input, args.out, args.state_dir, args.tick_s)
+    stream = args.input or _stream_from_influx(args)
+    result = replay_to_file(args.config, stream, args.out, args.state_dir, args.tick_s)
     for line in result.table:
         print(line)
     print(
@@ -83,6 +90,42 @@ def _replay(args: argparse.Namespace) -> int:
         f" ({result.refused} messages refused, {result.errors} failed)"
     )
     return 0
+
+
+def _stream_from_influx(args: argparse.Namespace) -> Path:
+    """STREAM.jsonl beside --out, rebuilt from the site's stored readings."""
+    from datetime import date, timedelta
+
+    from alerts.history import local_day_ms, write_stream
+    from gateway import config
+    from gateway.writers.v1 import V1Writer
+    from provisioning.inventory import load_inventory
+
+    if not (args.site and args.start and args.end):
+        raise ConfigError("--influx-config", "also needs --site, --from and --to")
+    gateway = config.load(args.influx_config)
+    if gateway.influx.dialect != "v1":
+        raise ConfigError(str(args.influx_config), "replay reads with InfluxQL: influx.dialect v1")
+    inventory = load_inventory(Path(gateway.inventory))
+    site = inventory.sites.get(args.site)
+    if site is None:
+        raise ConfigError(args.site, f"no such site in {gateway.inventory}")
+    try:
+        end_day = (date.fromisoformat(args.end) + timedelta(days=1)).isoformat()
+        span = (local_day_ms(args.start, site.timezone), local_day_ms(end_day, site.timezone))
+    except ValueError as exc:
+        raise ConfigError(f"{args.start}..{args.end}", f"expected YYYY-MM-DD: {exc}") from None
+    database = gateway.influx.databases.of(site.zone)
+    reader = V1Writer(gateway.influx.url, username=gateway.influx.username,
+                      password=config.read_secret(gateway.influx.password_file))  # fmt: skip
+    out: Path = args.out
+    stream = out.with_name(out.stem + ".stream.jsonl")
+    try:
+        count = write_stream(reader.query, database, site.id, span, stream)
+    finally:
+        reader.close()
+    print(f"{stream}: {count} messages of {site.id} from {database}, {args.start}..{args.end}")
+    return stream
 
 
 def _list(args: argparse.Namespace) -> int:
