@@ -58,6 +58,9 @@ class AlertsConfig(_Strict):
     quiet_hours: Window | None = "22:00-07:00"
     # Unacknowledged alerts repeat to the last step of the chain this often.
     repeat_min: Positive = 30.0
+    # A threshold alert's first message waits this long for the home's other rooms, so
+    # one message names them all.
+    group_wait_s: Annotated[float, msgspec.Meta(ge=0, le=600)] = 60.0
     # Each repeat waits twice as long as the one before; at most this many repeats.
     max_repeats: Annotated[int, msgspec.Meta(ge=0, le=50)] = 2
     delivery_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 6

@@ -35,7 +35,7 @@ _DAY_MIN = 24 * 60
 _IT_REPEAT_MIN = 60
 # Alerts told once and never repeated (IT hears once that a home is being installed).
 _NO_REPEAT = frozenset({NEVER_SEEN, "service-event"})
-GROUP_WAIT_MS = 60_000
+GROUP_WAIT_MS = 60_000  # the default of group_wait_s
 _detail_decoder = msgspec.json.Decoder(Detail)
 
 
@@ -135,7 +135,7 @@ class Notifier:
         release = self._not_before(transition.rule, transition.severity, transition.site, now_ms)
         if isinstance(transition.rule, Threshold):
             # Wait a moment for the home's other rooms: one message names them all.
-            release = max(release, now_ms + GROUP_WAIT_MS)
+            release = max(release, now_ms + int(self.config.group_wait_s * 1000))
         row = AlertRow(
             0, transition.key, transition.rule.id, transition.site, transition.device,
             transition.sensor, transition.severity, "firing", transition.at_ms, value,

@@ -43,7 +43,8 @@ DEFAULT_TICK_S = 60.0
 Ms = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
 
 
-class MessageInput(msgspec.Struct, forbid_unknown_fields=True):
+# Fields beyond these (a comment, MQTT properties) are ignored, not refused.
+class MessageInput(msgspec.Struct):
     at: Ms
     topic: str
     # Kept as written: the bytes the device published (duplicate keys, huge numbers).
@@ -52,7 +53,7 @@ class MessageInput(msgspec.Struct, forbid_unknown_fields=True):
     qos: int = 1
 
 
-class ActionInput(msgspec.Struct, forbid_unknown_fields=True):
+class ActionInput(msgspec.Struct):
     at: Ms
     action: Literal["ack", "away", "away-clear", "restart"]
     rule: str = ""
@@ -219,8 +220,9 @@ def replay_to_file(
 
 # -- reading the stream ----------------------------------------------------------------------
 
-_message_decoder = msgspec.json.Decoder(MessageInput)
-_action_decoder = msgspec.json.Decoder(ActionInput)
+# Lax: an "at" written as 1768000000000.0 is the same instant.
+_message_decoder = msgspec.json.Decoder(MessageInput, strict=False)
+_action_decoder = msgspec.json.Decoder(ActionInput, strict=False)
 
 
 def _read(stream: Path) -> Iterator[tuple[int, MessageInput | ActionInput]]:

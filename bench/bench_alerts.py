@@ -125,10 +125,12 @@ def report(
             f"{worst:>8.1f} {statistics.median(counts):>7.0f} (max {max(counts):>2})  {goal}"
         )
     outages = [i for i in incidents if i.kind == "device-outage"]
+    # Alerts (not the news that one resolved) told to caregivers while a hub was away.
     from_outages = [
         n
         for n in caregiver
-        if any(i.site == n["site"] and i.onset <= n["at"] <= i.until for i in outages)
+        if n["kind"] in ("firing", "escalation", "repeat")
+        and any(i.site == n["site"] and i.onset <= n["at"] <= i.until for i in outages)
     ]
     never = [n for n in caregiver if n["site"].startswith("home-n")]
     false = [n for n in caregiver if id(n) not in explained and n["kind"] == "firing"]

@@ -19,8 +19,8 @@ from civic_iot.services import free_port
 
 
 class Mail:
-    def __init__(self, to: list[str], subject: str, body: str) -> None:
-        self.to, self.subject, self.body = to, subject, body
+    def __init__(self, to: list[str], subject: str, body: str, html: str = "") -> None:
+        self.to, self.subject, self.body, self.html = to, subject, body, html
 
     def __repr__(self) -> str:
         return f"Mail(to={self.to}, subject={self.subject!r})"
@@ -56,8 +56,10 @@ class SmtpCatcher:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         part = message.get_body(preferencelist=("plain",))
         body = part.get_content() if part is not None else ""
+        rich = message.get_body(preferencelist=("html",))
+        html = rich.get_content() if rich is not None else ""
         with self._lock:
-            self.mails.append(Mail(list(envelope.rcpt_tos), str(message["subject"]), body))
+            self.mails.append(Mail(list(envelope.rcpt_tos), str(message["subject"]), body, html))
             if self.save_to is not None:
                 self.save_to.mkdir(parents=True, exist_ok=True)
                 (self.save_to / f"{len(self.mails):04d}.eml").write_bytes(envelope.content)

@@ -84,6 +84,7 @@ class DemoAlerts:
             email={"url": self.smtp.url()},
             it_channels=[self.webhook.url()],
             tick_s=1.0,
+            group_wait_s=1.0,
         )
         self.service = CliProcess(
             state / "logs" / "alerts.log", "alerts", "run", "--config", str(self.config)

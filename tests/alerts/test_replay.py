@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from alerts.replay import replay_to_file
 from tests.alerts.scenario import HOUR, MIN, Stream, alerts_config, jst, replay
 from wire import topics
 
@@ -283,3 +284,28 @@ def test_the_command_writes_the_documented_format_and_a_table(tmp_path: Path) ->
     )  # fmt: skip
     assert refused.returncode != 0 and f"{bad}:1" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_rule_switched_off_while_its_alert_is_open_closes_it_and_nothing_crashes(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    stream = an_evening(Stream(), "2026-01-10").press(jst("2026-01-10 20:00"))
+    config = alerts_config(tmp_path)
+    first_out = tmp_path / "first.jsonl"
+    replay_to_file(config, stream.write(tmp_path / "one.jsonl"), first_out, state)
+    assert any(json.loads(n)["rule"] == "panic" for n in first_out.read_text().splitlines())
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "off.yaml").write_text(
+        "rules:\n  - {id: panic, kind: event, enabled: false, title: {ja: x, en: x},"
+        " advice: {ja: x, en: x}}\n", encoding="utf-8")  # fmt: skip
+    settings = json.loads(config.read_text())
+    settings["rule_dirs"] = [str(rules)]
+    config.write_text(json.dumps(settings))
+    later = Stream().temperature(jst("2026-01-10 21:00"), "living-room", 20.0)
+    result = replay_to_file(config, later.write(tmp_path / "two.jsonl"), tmp_path / "2.jsonl",
+                            state)  # fmt: skip
+    assert result.errors == 0
+    assert not [n for n in result.delivered if n.rule == "panic"]  # closed, nobody told
+    assert any("panic" in line and "resolved" in line for line in result.table)

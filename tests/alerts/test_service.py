@@ -99,6 +99,8 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
     mail = wait_for(lambda: smtp.to(FAMILY_A001), what="the family's e-mail")[0]
     assert "緊急ボタンが押されました" in mail.subject and "至急" in mail.subject
     assert "網走 一郎さん" in mail.body and "119" in mail.body
+    lines = mail.body.splitlines()  # one paragraph no more: each line arrives as a line
+    assert lines[0].startswith("見守り宅 A001") and lines[1] == "緊急ボタンが押されました"
     link = re.search(r"http://\S+/ack/\d+\?\S+", mail.body)
     assert link, mail.body
     with urllib.request.urlopen(link[0], timeout=10) as page:  # GET only shows it
