@@ -29,6 +29,8 @@ from wire import (
     AlertAck,
     AlertState,
     Kind,
+    Message,
+    PayloadError,
     ServiceEvent,
     Status,
     WireError,
@@ -36,7 +38,7 @@ from wire import (
     decode_message,
     topics,
 )
-from wire.payloads import clock_problem
+from wire.payloads import MAX_SENSORS_PER_DEVICE, clock_problem
 
 log = logging.getLogger(__name__)
 _LOG_EVERY_MS = 3_600_000
@@ -95,6 +97,7 @@ class AlertsCore:
         self.last_message_ms = 0
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._logged: dict[str, int] = {}
+        self._sensors: dict[str, set[str]] = {}
         self._close_removed_rules(now)
 
     # -- inputs --------------------------------------------------------------------------
@@ -205,11 +208,26 @@ class AlertsCore:
             return []
         message = decode_message(payload, topic=topic)
         clock_problem(message, now, topic=topic)
+        self._guard_sensors(device.device_id, message, topic)
         readings = [
             Observation(r.quantity, r.value, r.sensor, r.ts if r.ts is not None else message.ts)
             for r in message.readings
         ]
         return self.engine.observe(device.device_id, readings, now)
+
+    def _guard_sensors(self, device: str, message: Message, topic: str) -> None:
+        """At most MAX_SENSORS_PER_DEVICE distinct sensor names per device: the engine's
+        state (saved with every change) must not grow with what a device invents."""
+        known = self._sensors.setdefault(device, set())
+        new = {reading.sensor for reading in message.readings} - known
+        if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
+            raise PayloadError(
+                f"device {device} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
+                f"sensor names with {sorted(new)[:3]}; sensor names are configured, not data",
+                where="$.readings[*].sensor",
+                topic=topic,
+            )
+        known |= new
 
     def _service_event(self, event: ServiceEvent, now: int) -> list[Transition]:
         """The gateway says a device went silent or came back, or reports trouble."""

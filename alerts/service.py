@@ -31,15 +31,12 @@ from alerts.store import Notification, Store
 from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
 from provisioning.inventory import Inventory
 from provisioning.residents import Directory
-from wire import AlertState, DeadLetter, Kind, PayloadError, WireError, encode, topics
-from wire.payloads import dead_letter_text
+from wire import AlertState, Kind, PayloadError, WireError, encode, topics
+from wire.payloads import dead_letter
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-alerts"
 _SAVE_EVERY_S = 1.0
-# A dead letter carries at most this much of the refused payload (the broker's packet
-# limit must never be reached by our own republishing).
-_DEAD_LETTER_BYTES = 4096
 
 
 class Inbound(NamedTuple):
@@ -188,12 +185,9 @@ class AlertsService:
         self.client.publish(self._alert_topic, encode(state), qos=1)
 
     def _publish_dead_letter(self, topic: str, payload: bytes, error: WireError) -> None:
-        text, encoding = dead_letter_text(payload[:_DEAD_LETTER_BYTES])
         where = error.where if isinstance(error, PayloadError) else "$"
         reason = error.reason if isinstance(error, PayloadError) else str(error)
-        letter = DeadLetter(schema=1, topic=topic[:512], reason=reason[:1000], where=where,
-                            received_ts=self.clock.now_ms(), payload=text,
-                            encoding=encoding)  # fmt: skip
+        letter = dead_letter(topic, payload, reason, where, self.clock.now_ms())
         self.client.publish(self._dead_letter_topic, encode(letter), qos=1)
 
     def _make_client(self) -> mqtt.Client:

@@ -332,19 +332,20 @@ def _fleet_mqtt(args: argparse.Namespace) -> MqttConfig:
 
 def _fleet_show(args: argparse.Namespace) -> int:
     from civic_iot.fleetview import describe
+    from civic_iot.terminal import printable
     from gateway.fleet import Fleet
 
     with Fleet(_fleet_mqtt(args)) as fleet:
-        print(describe(fleet.show(args.device)))
+        print(printable(describe(fleet.show(args.device)), keep_newlines=True))
     return 0
 
 
 def _fleet_push(args: argparse.Namespace) -> int:
-    import yaml
-
+    from civic_iot import yamlconf
+    from civic_iot.terminal import printable
     from gateway.fleet import Fleet, FleetError
 
-    config = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+    config = yamlconf.read(args.file).data
     try:
         with Fleet(_fleet_mqtt(args)) as fleet:
             report = fleet.push_config(args.device, config, args.version, args.timeout)
@@ -352,7 +353,8 @@ def _fleet_push(args: argparse.Namespace) -> int:
         print(f"civic-iot fleet: {exc}", file=sys.stderr)
         return 1
     if report.state == "rejected":
-        print(f"{args.device} rejected desired version {report.desired}: {report.error}")
+        print(f"{args.device} rejected desired version {report.desired}: "
+              f"{printable(report.error)}")  # fmt: skip
         print(f"it keeps running version {report.version}")
         return 1
     print(f"{args.device} applied desired version {report.desired}")
@@ -362,6 +364,7 @@ def _fleet_push(args: argparse.Namespace) -> int:
 def _fleet_command(args: argparse.Namespace) -> int:
     import json
 
+    from civic_iot.terminal import printable
     from gateway.fleet import Fleet, FleetError
 
     command_args = dict(item.split("=", 1) for item in args.arg)
@@ -372,9 +375,10 @@ def _fleet_command(args: argparse.Namespace) -> int:
         print(f"civic-iot fleet: {exc}", file=sys.stderr)
         return 1
     if not response.ok:
-        print(f"{args.device}: {response.error}", file=sys.stderr)
+        print(f"{args.device}: {printable(response.error)}", file=sys.stderr)
         return 1
-    print(json.dumps(response.result, indent=2, ensure_ascii=False))
+    text = json.dumps(response.result, indent=2, ensure_ascii=False)
+    print(printable(text, keep_newlines=True))
     return 0
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from civic_iot.terminal import printable
 from gateway.fleetstate import DeviceState, agent_version, health_problems, state_of
 from gateway.registry_db import DeviceRecord
 
@@ -58,7 +59,7 @@ def _row(record: DeviceRecord, state: DeviceState, now_ms: int, lang: Lang) -> t
     state_text = _STATES[lang][state]
     if state is DeviceState.OFFLINE and record.status_reason:
         state_text += f" ({record.status_reason})"
-    return (
+    return tuple(printable(cell) for cell in (
         record.device_id,
         record.site or "-",
         state_text,
@@ -67,7 +68,7 @@ def _row(record: DeviceRecord, state: DeviceState, now_ms: int, lang: Lang) -> t
         _config(record, words["file"]),
         ", ".join(health_problems(record)) or (words["ok"] if record.health else "-"),
         _sequence(record, words["ok"]),
-    )
+    ))  # fmt: skip
 
 
 def _seen(ts_ms: int | None, now_ms: int, words: dict[str, str]) -> str:

@@ -63,8 +63,22 @@ def read(path: Path) -> Document:
     return parse(text, str(path))
 
 
+# Configuration is written by people: a megabyte is far beyond any real file, and a
+# YAML alias is how a few hundred bytes expand into gigabytes ("billion laughs").
+MAX_YAML_BYTES = 1_000_000
+
+
 def parse(text: str, source: str) -> Document:
+    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+        raise ConfigError(source, f"larger than {MAX_YAML_BYTES:,} bytes; not a config file")
     try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise ConfigError(
+                    source, f"YAML aliases (*{event.anchor}) are not accepted; write it out",
+                    line=line,
+                )  # fmt: skip
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -46,7 +46,6 @@ from wire import (
     AlertState,
     ConfigDesired,
     ConfigReported,
-    DeadLetter,
     Kind,
     Message,
     PayloadError,
@@ -59,7 +58,8 @@ from wire import (
     now_ms,
 )
 from wire import topics as wire_topics
-from wire.payloads import ServiceEventKind, clock_problem, dead_letter_text
+from wire.payloads import MAX_SENSORS_PER_DEVICE, ServiceEventKind, clock_problem
+from wire.payloads import dead_letter as wire_dead_letter
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-gateway"
@@ -67,7 +67,6 @@ QOS = 1
 _MAX_BACKOFF_S = 30.0
 # A device's distinct sensor names: more than this is free text or an address leaking
 # into a tag, which would make InfluxDB's series count explode.
-MAX_SENSORS_PER_DEVICE = 64
 _UNKNOWN_EVENT_EVERY_MS = 3_600_000
 _FLEET_CHECK_S = 10.0
 _RETAINED_KINDS = (Kind.STATUS, Kind.CONFIG_DESIRED, Kind.CONFIG_REPORTED)
@@ -308,16 +307,7 @@ class Ingest:
 
     def dead_letter(self, topic: str, payload: bytes, reason: str, where: str) -> None:
         self.stats.dead_letters += 1
-        text, encoding = dead_letter_text(payload)
-        letter = DeadLetter(
-            schema=1,
-            topic=topic,
-            reason=reason,
-            where=where,
-            received_ts=now_ms(),
-            payload=text,
-            encoding=encoding,
-        )
+        letter = wire_dead_letter(topic, payload, reason, where, now_ms())
         self.client.publish(self._dead_letter_topic, encode(letter), qos=QOS)
         log.debug("dead letter from %s at %s: %s", topic, where, reason)
 

@@ -54,7 +54,10 @@ def message_lines(
         ts = reading.ts if reading.ts is not None else message.ts
         # float() keeps the field a float even when JSON said 41
         value = float(reading.value) if is_float else reading.value
-        points[(zone or site_zone, measurement, reading.sensor, ts)][field] = value
+        # Only device health has a zone of its own; everything else lives in the zone of
+        # the site's kind, so a home never writes the facility database.
+        target = zone if zone is Zone.OPERATIONS else site_zone
+        points[(target, measurement, reading.sensor, ts)][field] = value
     by_zone: dict[Zone, list[str]] = defaultdict(list)
     site = placement.site.id
     for (zone, measurement, sensor, ts), fields in points.items():
@@ -99,6 +102,8 @@ def markdown_table(databases: Databases | None = None) -> str:
             zone = (
                 f"site's zone: `{databases.watch_over}` (home) or `{databases.facility}` (facility)"
             )
+        elif quantity.zone is Zone.FACILITY:
+            zone = f"facility: `{databases.facility}` (from a home: `{databases.watch_over}`)"
         else:
             zone = f"{quantity.zone.value}: `{databases.of(quantity.zone)}`"
         rows.append(

@@ -4,6 +4,7 @@ import msgspec
 import pytest
 
 from civic_iot import yamlconf
+from civic_iot.yamlconf import ConfigError
 
 
 class Inner(msgspec.Struct, forbid_unknown_fields=True):
@@ -65,3 +66,21 @@ def test_broken_yaml_gives_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(yamlconf.ConfigError, match="cannot read"):
         yamlconf.load(tmp_path / "absent.yaml", Outer)
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    bomb += "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                    for p, c in zip("bcdefgh", "cdefghi", strict=True))  # fmt: skip
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"aliases \(\*a\) are not accepted") as info:
+        yamlconf.read(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_huge_document_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("x: " + "y" * 2_000_000, encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a config file"):
+        yamlconf.read(path)

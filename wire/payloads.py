@@ -9,6 +9,7 @@ exact format.
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import re
 from typing import Annotated, Any, Literal, TypeVar
@@ -25,6 +26,9 @@ SCHEMA_VERSION = 1
 MIN_TS_MS = 946_684_800_000
 MAX_TS_MS = 4_102_444_800_000
 MAX_READINGS = 1000
+# Sensor names are configured, not data: a device with more distinct names than this is
+# broken or hostile, and every receiver refuses the message that would add one more.
+MAX_SENSORS_PER_DEVICE = 64
 # Integers that are IDs or counters fit SQLite's and InfluxDB's signed 64 bits.
 MAX_ID = 2**63 - 1
 # A reading stamped further ahead of the receiver's clock than this is a broken clock:
@@ -114,7 +118,10 @@ class CommandResponse(_Strict):
 
 
 class DeadLetter(_Strict):
-    """A payload a service refused, republished with the reason for whoever debugs it."""
+    """A payload a service refused, republished with the reason for whoever debugs it:
+    an excerpt of at most DEAD_LETTER_EXCERPT bytes, the whole payload's length and its
+    SHA-256, so a huge payload can never make the republished one exceed the broker's
+    packet limit."""
 
     schema: Schema
     topic: str
@@ -123,6 +130,23 @@ class DeadLetter(_Strict):
     received_ts: EpochMs
     payload: str
     encoding: Literal["utf-8", "base64"] = "utf-8"
+    length: Annotated[int, msgspec.Meta(ge=0)] = 0
+    sha256: str = ""
+
+
+DEAD_LETTER_EXCERPT = 4096
+
+
+def dead_letter(
+    topic: str, payload: bytes, reason: str, where: str, received_ts: int
+) -> DeadLetter:
+    """A bounded DeadLetter for a refused payload (excerpt, length, hash)."""
+    text, encoding = dead_letter_text(payload[:DEAD_LETTER_EXCERPT])
+    return DeadLetter(
+        schema=SCHEMA_VERSION, topic=topic[:512], reason=reason[:1000], where=where[:200],
+        received_ts=received_ts, payload=text, encoding=encoding, length=len(payload),
+        sha256=hashlib.sha256(payload).hexdigest(),
+    )  # fmt: skip
 
 
 ServiceEventKind = Literal["unknown-device", "device-silent", "device-back", "spool-overflow"]
@@ -309,8 +333,11 @@ def _ahead(ts: int, received_ms: int) -> str:
 
 
 def dead_letter_text(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
-    """The refused payload as text for a DeadLetter: UTF-8 if it is, else base64."""
+    """The refused payload as text for a DeadLetter: UTF-8 if it is (an excerpt cut in
+    the middle of a character keeps the whole ones), else base64."""
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8"), "utf-8"
         return base64.b64encode(data).decode("ascii"), "base64"

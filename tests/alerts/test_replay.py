@@ -309,3 +309,18 @@ def test_a_rule_switched_off_while_its_alert_is_open_closes_it_and_nothing_crash
     assert result.errors == 0
     assert not [n for n in result.delivered if n.rule == "panic"]  # closed, nobody told
     assert any("panic" in line and "resolved" in line for line in result.table)
+
+
+def test_a_device_inventing_sensor_names_is_refused_beyond_64(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    t = jst("2026-01-10 19:00")
+    stream.temperature(t - MIN, "bedside", 20.0)  # a sensor it had before the flood
+    for number in range(200):
+        stream.temperature(t + number * 1000, f"room-{number}", 20.0)
+    stream.press(t + 5 * MIN)
+    config, out = alerts_config(tmp_path), tmp_path / "out.jsonl"
+    result = replay_to_file(config, stream.write(tmp_path / "s.jsonl"), out, tmp_path / "st")
+    assert result.refused >= 200 - 64 and result.errors == 0
+    assert any(n.rule == "panic" for n in result.delivered)  # the device is still heard
+    saved = (tmp_path / "st" / "alerts.sqlite3").stat().st_size
+    assert saved < 2_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import time
@@ -57,13 +58,14 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
         (topics.telemetry(home), wrong_unit, "unit 'F' for climate.temperature"),
         (topics.telemetry(home), mac_sensor, "looks like a hardware address"),
         (topics.telemetry(home), climate(5, 30.0, now_ms() + 3_600_000), "ahead of the receiver"),
+        (topics.telemetry(home), b"\xff" * 200_000, "not valid JSON"),  # bigger than 4 KB
     ]
     for topic, payload, _ in bad:
         publish(mosquitto, topic, payload)
     publish(mosquitto, topics.telemetry(home), climate(4, 21.25))
     wait_for(lambda: stored_temperatures(influxdb) == [21.25], what="the valid reading")
     received = wait_for(
-        lambda: len(letters.snapshot()) >= 4 and letters.snapshot(), what="4 dead letters"
+        lambda: len(letters.snapshot()) >= 5 and letters.snapshot(), what="5 dead letters"
     )
     dead = [decode(payload, DeadLetter) for _, payload, _ in received]
     for letter, (topic, _, reason) in zip(dead, bad, strict=True):
@@ -74,9 +76,14 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
     assert msgspec.json.decode(dead[1].payload)["readings"][0]["unit"] == "F"
     assert dead[2].where == "$.readings[0].sensor"
     assert dead[3].where == "$.ts"  # a clock an hour ahead: never stored
+    # A huge payload is dead-lettered as an excerpt with its length and hash.
+    assert dead[4].length == 200_000 and len(dead[4].payload) < 6_000
+    assert dead[4].sha256 == hashlib.sha256(b"\xff" * 200_000).hexdigest()
+    publish(mosquitto, topics.telemetry(home), climate(6, 22.5))
+    wait_for(lambda: stored_temperatures(influxdb) == [21.25, 22.5], what="ingest goes on")
     letters.close()
     assert gateway.terminate() == 0
-    assert "'dead_letters': 4" in gateway.log()
+    assert "'dead_letters': 5" in gateway.log()
 
 
 def test_influxdb_restart_mid_stream_loses_no_reading(

@@ -52,6 +52,17 @@ def test_the_same_quantity_goes_to_the_zone_of_the_site(
     }
 
 
+def test_a_home_never_writes_the_facility_zone(placements: dict[str, DevicePlacement]) -> None:
+    readings = [Reading("energy.power", 120.0, "W"), Reading("wifi.clients", 3, "1"),
+                Reading("system.uptime", 60, "s")]  # fmt: skip
+    message = Message(schema=1, seq=1, ts=TS, readings=readings)
+    zones = message_lines(message, "home-a001-hub", placements["home-a001-hub"])
+    assert set(zones) == {Zone.WATCH_OVER, Zone.OPERATIONS}
+    assert set(message_lines(message, "welfare-meter1", placements["welfare-meter1"])) == {
+        Zone.FACILITY, Zone.OPERATIONS
+    }  # fmt: skip
+
+
 def test_databases_per_zone_are_configurable() -> None:
     databases = Databases(watch_over="w", facility="f", operations="o")
     assert [databases.of(zone) for zone in Zone] == ["w", "f", "o"]
