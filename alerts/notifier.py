@@ -245,9 +245,11 @@ class Notifier:
         attempt = row.repeats if kind == "repeat" else step
         detail = decode_detail(row.detail)
         for recipient in recipients:
+            place = self.router.place(row.site, recipient.language,
+                                      names=recipient.contact != "it")  # fmt: skip
             view = AlertView(
-                rule, self.router.place(row.site, recipient.language), row.severity,
-                row.fired_at, self.router.timezone(row.site), detail, row.late,
+                rule, place, row.severity, row.fired_at, self.router.timezone(row.site),
+                detail, row.late,
             )  # fmt: skip
             ack = self.signer.link(row.id, recipient.name)
             text = compose(recipient.language, kind, view, ack_url=ack)
@@ -263,7 +265,7 @@ class Notifier:
         for name, url, language, contact in sorted(told):
             lang: Lang = "en" if language == "en" else "ja"
             view = AlertView(
-                rule, self.router.place(row.site, lang), row.severity,
+                rule, self.router.place(row.site, lang, names=contact != "it"), row.severity,
                 row.resolved_at or now_ms, self.router.timezone(row.site),
                 detail or decode_detail(row.detail),
             )  # fmt: skip

@@ -93,8 +93,9 @@ class Router:
             found += self._channels(contact, self.directory.contact_id(contact))
         return found
 
-    def place(self, site_id: str, lang: Lang) -> str:
-        """The site's name, with its residents' names for those who care for them."""
+    def place(self, site_id: str, lang: Lang, *, names: bool = True) -> str:
+        """The site's name, with its residents' names for those who care for them (never
+        for IT, whose channels are not meant for personal data: ``names=False``)."""
         site = self.inventory.sites.get(site_id)
         if site is None:
             return str(getattr(self.inventory.city.name, lang)) + (
@@ -102,8 +103,8 @@ class Router:
             )
         name = str(getattr(site.name, lang))
         residents = [r.name for r in self.directory.residents.values() if r.site == site_id]
-        if not residents:
-            return name
+        if not residents or not names:
+            return f"{name} ({site_id})" if not names else name
         honorific = "さん" if lang == "ja" else ""
         return f"{name} ({', '.join(r + honorific for r in residents)})"
 

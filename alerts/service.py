@@ -163,9 +163,10 @@ class AlertsService:
     def _delivery_failed(self, store: Store, note: Notification) -> None:
         """Runs on a delivery thread with that thread's store: tell IT (not by the
         channel that failed)."""
+        # Pseudonymous: the contact's ID, the rule and the site, never names or addresses.
         text = (
-            f"Alert notification to {note.recipient} via {note.channel} failed after "
-            f"{note.attempts + 1} attempts: {note.last_error}\n\n{note.subject}"
+            f"Alert notification to {note.contact or 'a contact'} via {note.channel} failed "
+            f"after {note.attempts + 1} attempts ({note.rule_id} at {note.site})."
         )
         now = self.clock.now_ms()
         for url in self.config.it_channels:

@@ -176,6 +176,14 @@ class Store:
     def __init__(self, path: Path, *, durable: bool = True) -> None:
         self.path = path
         self._db = sqlitedb.connect(path, MIGRATIONS)
+        # Names, contacts and what happened to residents: readable by the service alone.
+        for private in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        ):
+            if private.exists():
+                private.chmod(0o600)
         # A replay's throw-away store needs no fsync per tick.
         self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
 

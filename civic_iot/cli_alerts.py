@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -74,6 +75,8 @@ def _run(args: argparse.Namespace) -> int:
     alerts_config = config.load(args.config)
     inventory = load_inventory(Path(alerts_config.inventory))
     directory = load_residents(Path(alerts_config.residents), inventory)
+    for warning in directory.warnings:
+        logging.getLogger("civic_iot.alerts").warning("%s", warning)
     AlertsService(alerts_config, inventory, directory).run(stop_on_signals())
     return 0
 

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from civic_iot import yamlconf
+from civic_iot.yamlconf import ConfigError
 from provisioning.inventory import Inventory
 from provisioning.model import Id, Role
 
@@ -139,7 +140,13 @@ def load_residents(path: Path, inventory: Inventory) -> Directory:
         if staff.site is not None and staff.site not in inventory.sites:
             raise document.error(f"$.staff[{index}].site", f"no site {staff.site!r}")
     _check_escalation_reaches_someone(document, inventory, directory)
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    mode = path.stat().st_mode
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            str(path), f"writable by others (mode {stat.filemode(mode)}): anyone could "
+            f"redirect residents' alerts; chmod 600 {path}",
+        )  # fmt: skip
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
         directory.warnings.append(
             f"{path} is readable by others; it holds personal data: chmod 600 {path}"
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.config import load as load_alerts_config
 from alerts.rules import DEFAULT_RULES
 from civic_iot.catchers import SmtpCatcher, WebhookReceiver
 from civic_iot.children import CliProcess
@@ -175,7 +176,12 @@ def test_a_failed_delivery_and_an_offline_device_reach_it(
         timeout_s=40,
         what="IT told of the failed e-mail",
     )
-    assert "Ben Okhotsk" in failed[0]["message"] and "mailto" in failed[0]["message"]
+    # IT hears who by pseudonymous ID, never a name or an address.
+    assert "r-a003/family" in failed[0]["message"] and "mailto" in failed[0]["message"]
+    assert all("Okhotsk" not in body.get("message", "") + body.get("title", "")
+               for body in webhook.bodies)  # fmt: skip
+    store = Path(load_alerts_config(config).state_dir) / "alerts.sqlite3"
+    assert store.stat().st_mode & 0o077 == 0
     gone = now_ms() - 3 * 86_400_000  # a last will carries when the agent connected
     status = Status(schema=1, state="offline", ts=gone, agent="civic-iot-edge/0.1.0")
     publish(mosquitto, topics.status("lib-central-wifi1"), encode(status), retain=True)

@@ -106,6 +106,12 @@ def test_a_file_others_can_read_is_flagged(residents: Path, inventory: Inventory
     assert "chmod 600" in warning
 
 
+def test_a_file_others_can_write_is_refused(residents: Path, inventory: Inventory) -> None:
+    residents.chmod(0o664)
+    with pytest.raises(ConfigError, match="writable by others"):
+        load_residents(residents, inventory)
+
+
 def test_the_check_command_prints_no_personal_data(residents: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "civic_iot", "residents", "check", "--file", str(residents)],
