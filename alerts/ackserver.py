@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
+from alerts.clock import Clock, SystemClock
 from alerts.routing import Signer
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class AckRequest:
     done: threading.Event = field(default_factory=threading.Event)
     answer: str = ""  # HTML paragraph(s) for the page
     found: bool = False
+    open: bool = False  # the alert still waits for someone (the button is shown)
 
 
 _PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
@@ -50,9 +52,12 @@ class AckServer:
         port: int,
         signer: Signer,
         submit: Callable[[AckRequest], None],
+        *,
         health: Health | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler(signer, submit, health))
+        handler = _handler(signer, submit, health, clock or SystemClock())
+        self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -65,8 +70,20 @@ class AckServer:
         self._server.server_close()
 
 
+_MAX_FORM_BYTES = 4096
+# The page holds a resident's situation: no framing, no caching, no referrer, no script.
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("Cache-Control", "no-store"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+)  # fmt: skip
+
+
 def _handler(
-    signer: Signer, submit: Callable[[AckRequest], None], health: Health | None
+    signer: Signer, submit: Callable[[AckRequest], None], health: Health | None, clock: Clock
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -86,15 +103,19 @@ def _handler(
             parsed = urllib.parse.urlsplit(self.path)
             params = dict(urllib.parse.parse_qsl(parsed.query))
             if not look_only:
-                length = int(self.headers.get("Content-Length") or 0)
-                params |= dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                length = min(int(self.headers.get("Content-Length") or 0), _MAX_FORM_BYTES)
+                form = self.rfile.read(length).decode("utf-8", errors="replace")
+                params |= dict(urllib.parse.parse_qsl(form))
             parts = parsed.path.strip("/").split("/")
             if len(parts) != 2 or parts[0] != "ack" or not parts[1].isdigit():
                 self._send(404, "<p>Not found / 見つかりません</p>")
                 return
-            alert_id, who = int(parts[1]), params.get("who", "")
-            if not signer.valid(alert_id, who, params.get("sig", "")):
-                self._send(403, "<p>This link is not valid. / このリンクは無効です。</p>")
+            alert_id, who, expires = int(parts[1]), params.get("who", ""), params.get("exp", "")
+            if not signer.valid(alert_id, who, expires, params.get("sig", "")):
+                self._send(403, "<p>このリンクは無効です。 / This link is not valid.</p>")
+                return
+            if int(expires) * 1000 <= clock.now_ms():
+                self._send(410, "<p>このリンクは期限切れです。 / This link has expired.</p>")
                 return
             request = AckRequest(alert_id, who, look_only)
             submit(request)
@@ -102,8 +123,8 @@ def _handler(
                 self._send(503, "<p>Busy, try again. / 混み合っています。再度お試しください。</p>")
                 return
             body = request.answer
-            if look_only and request.found:
-                body += _form(parsed.path, who, params["sig"])
+            if look_only and request.found and request.open:
+                body += _form(parsed.path, who, expires, params["sig"])
             self._send(200 if request.found else 404, body)
 
         def _send(self, status: int, body: str, content_type: str = "text/html") -> None:
@@ -111,6 +132,8 @@ def _handler(
             self.send_response(status)
             self.send_header("Content-Type", f"{content_type}; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in _SECURITY_HEADERS:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -120,10 +143,11 @@ def _handler(
     return Handler
 
 
-def _form(path: str, who: str, signature: str) -> str:
+def _form(path: str, who: str, expires: str, signature: str) -> str:
     return (
         f'<form method="post" action="{html.escape(path)}">'
         f'<input type="hidden" name="who" value="{html.escape(who)}">'
+        f'<input type="hidden" name="exp" value="{html.escape(expires)}">'
         f'<input type="hidden" name="sig" value="{html.escape(signature)}">'
         "<button>対応します / I am taking care of it</button></form>"
     )

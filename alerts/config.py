@@ -46,6 +46,8 @@ class AlertsConfig(_Strict):
     # Acknowledgement links point here; the service listens on http_listen.
     base_url: str = "http://127.0.0.1:9120"
     http_listen: Annotated[str, msgspec.Meta(pattern=r"^[\w.\-\[\]:]*:\d{1,5}$")] = "127.0.0.1:9120"
+    # Acknowledgement links stop working this many days after they were sent.
+    link_valid_days: Annotated[float, msgspec.Meta(gt=0, le=365)] = 7.0
     # Signs acknowledgement links (created with random content if missing).
     secret_file: str = "ack-secret"  # noqa: S105 - a file name, not a secret
     email: EmailConfig = msgspec.field(default_factory=EmailConfig)

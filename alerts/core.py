@@ -89,7 +89,7 @@ class AlertsCore:
                              inventory.city.timezone)  # fmt: skip
         self.engine.start(now)
         self.router = Router(config, inventory, directory)
-        self.signer = Signer(Path(config.secret_file), config.base_url)
+        self.signer = Signer(Path(config.secret_file), config.base_url, config.link_valid_days)
         self.notifier = Notifier(self.store, config, self.router, self.rules, self.signer)
         self.board = AlertBoard(self.rules, publish or (lambda _state: None))
         self._dead_letter = dead_letter

@@ -251,7 +251,7 @@ class Notifier:
                 rule, place, row.severity, row.fired_at, self.router.timezone(row.site),
                 detail, row.late,
             )  # fmt: skip
-            ack = self.signer.link(row.id, recipient.name)
+            ack = self.signer.link(row.id, recipient.name, now_ms)
             text = compose(recipient.language, kind, view, ack_url=ack)
             self._enqueue(row, recipient, (kind, attempt), text, send_at=send_at)
 

@@ -43,9 +43,11 @@ def channel_kind(scheme: str) -> str:
 
 
 class Signer:
-    """HMAC-signed acknowledgement links; the secret file is created on first use."""
+    """HMAC-signed acknowledgement links that expire (``valid_days`` after they were
+    made); the secret file is created on first use."""
 
-    def __init__(self, path: Path, base_url: str) -> None:
+    def __init__(self, path: Path, base_url: str, valid_days: float = 7.0) -> None:
+        self.valid_s = int(valid_days * 86_400)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -54,16 +56,22 @@ class Signer:
         self._key = path.read_text(encoding="utf-8").strip().encode()
         self.base_url = base_url.rstrip("/")
 
-    def signature(self, alert_id: int, who: str) -> str:
-        message = f"{alert_id}:{who}".encode()
+    def signature(self, alert_id: int, who: str, expires_s: int) -> str:
+        message = f"{alert_id}:{who}:{expires_s}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
-    def link(self, alert_id: int, who: str) -> str:
-        query = urllib.parse.urlencode({"who": who, "sig": self.signature(alert_id, who)})
+    def link(self, alert_id: int, who: str, now_ms: int) -> str:
+        expires = now_ms // 1000 + self.valid_s
+        query = urllib.parse.urlencode(
+            {"who": who, "exp": expires, "sig": self.signature(alert_id, who, expires)}
+        )
         return f"{self.base_url}/ack/{alert_id}?{query}"
 
-    def valid(self, alert_id: int, who: str, signature: str) -> bool:
-        return hmac.compare_digest(self.signature(alert_id, who), signature)
+    def valid(self, alert_id: int, who: str, expires: str, signature: str) -> bool:
+        """Signed for this alert and person (whether or not it expired)."""
+        if not expires.isdigit():
+            return False
+        return hmac.compare_digest(self.signature(alert_id, who, int(expires)), signature)
 
 
 class Router:

@@ -69,7 +69,7 @@ class AlertsService:
         self.health = Health(self.core, self.connected, self.inbox)
         host, _, port = config.http_listen.rpartition(":")
         self.http = AckServer(host or "127.0.0.1", int(port), self.core.signer, self.inbox.put,
-                              self.health)  # fmt: skip
+                              health=self.health, clock=self.clock)  # fmt: skip
         self._saved = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -131,18 +131,36 @@ class AlertsService:
                 else self.core.acknowledge(request.alert_id, request.who)
             )
             request.found = row is not None
-            request.answer = (
-                self._describe(row.id) if row is not None
-                else "<p>No such alert. / 該当する通知がありません。</p>"
-            )  # fmt: skip
+            request.open = row is not None and row.state == "firing"
+            if row is None:
+                request.answer = "<p>該当する通知がありません。 / No such alert.</p>"
+            elif request.look_only:
+                request.answer = self._describe(row.id)
+            else:
+                request.answer = self._thanks(row.rule_id, request.who)
         finally:
             request.done.set()
         self.dispatcher.poke(self.core.store.channels_pending())
+
+    def _thanks(self, rule_id: str, who: str) -> str:
+        """The answer to the one who just acknowledged: it worked, the others stop."""
+        rule = self.core.rules.get(rule_id)
+        title = html.escape(rule.title.ja) if rule else ""
+        name = html.escape(who)
+        return (
+            f"<h1>{title}</h1><p><b>{name} さん、対応を受け付けました。"
+            "ほかの方への連絡は止まりました。</b></p>"
+            f"<p>Thank you, {name}: you are taking care of it; the others are no longer "
+            "being called.</p>"
+        )
 
     def _describe(self, alert_id: int) -> str:
         row = self.core.store.alert(alert_id)
         assert row is not None
         rule = self.core.rules.get(row.rule_id)
+        if row.state == "resolved":  # over: nothing personal to show any more
+            title = html.escape(rule.title.ja) if rule else ""
+            return f"<h1>{title}</h1><p><b>解消しました / resolved</b></p>"
         place = html.escape(self.core.router.place(row.site, "ja"))
         who = html.escape(row.acked_by)
         state = {

@@ -155,10 +155,13 @@ def _ack(args: argparse.Namespace) -> int:
     """Through the running service's acknowledgement endpoint, so one process owns state."""
     from alerts import config
     from alerts.routing import Signer
+    from wire import now_ms
 
     alerts_config = config.load(args.config)
     signer = Signer(Path(alerts_config.secret_file), alerts_config.base_url)
-    body = urllib.parse.urlencode({"who": args.by, "sig": signer.signature(args.alert_id, args.by)})
+    expires = now_ms() // 1000 + 300
+    signature = signer.signature(args.alert_id, args.by, expires)
+    body = urllib.parse.urlencode({"who": args.by, "exp": expires, "sig": signature})
     url = f"http://{alerts_config.http_listen}/ack/{args.alert_id}"
     try:
         with urllib.request.urlopen(url, data=body.encode(), timeout=15) as answer:

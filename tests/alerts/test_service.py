@@ -110,7 +110,17 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
     form = urllib.parse.urlsplit(link[0])
     post = f"{form.scheme}://{form.netloc}{form.path}"
     with urllib.request.urlopen(post, data=form.query.encode(), timeout=10) as page:
-        assert "網走 花子 さんが対応" in page.read().decode()
+        assert "網走 花子 さん、対応を受け付けました" in page.read().decode()
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    with urllib.request.urlopen(link[0], timeout=10) as page:  # over: nothing personal
+        again = page.read().decode()
+    assert "解消" in again and "網走" not in again and "<button>" not in again
+    expired = re.sub(r"exp=\d+", "exp=1000000000", link[0])
+    with pytest.raises(urllib.error.HTTPError) as old:
+        urllib.request.urlopen(expired, timeout=10)
+    assert old.value.code == 403  # the expiry is signed: changing it breaks the link
     listed = cli("alerts", "list", "--config", str(config), "--all")
     assert re.search(r"resolved\s+life-safety\s+panic\s+home-a001\s+.*網走 花子", listed), listed
     forged = link[0].replace("who=", "who=x")

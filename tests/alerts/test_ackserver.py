@@ -1,0 +1,41 @@
+"""The acknowledgement page's link rules, on an injected clock."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from alerts.ackserver import AckRequest, AckServer
+from alerts.clock import VirtualClock
+from alerts.routing import Signer
+
+DAY_MS = 86_400_000
+
+
+def test_a_link_works_for_its_validity_and_then_shows_nothing(tmp_path: Path) -> None:
+    clock = VirtualClock(1_800_000_000_000)
+    seen: list[AckRequest] = []
+
+    def answer(request: AckRequest) -> None:
+        seen.append(request)
+        request.found, request.open, request.answer = True, True, "<p>見守り宅 A001</p>"
+        request.done.set()
+
+    server = AckServer("127.0.0.1", 0, Signer(tmp_path / "s", "http://x", 7), answer, clock=clock)
+    server.start()
+    try:
+        signer = Signer(tmp_path / "s", f"http://127.0.0.1:{server.port}", 7)
+        link = signer.link(5, "花子", clock.now_ms())
+        with urllib.request.urlopen(link, timeout=10) as page:
+            assert "見守り宅 A001" in page.read().decode() and page.status == 200
+        clock.advance_to(clock.now_ms() + 7 * DAY_MS + 1000)
+        with pytest.raises(urllib.error.HTTPError) as expired:
+            urllib.request.urlopen(link, timeout=10)
+        assert expired.value.code == 410
+        assert "見守り" not in expired.value.read().decode()
+        assert len(seen) == 1  # the expired request never reached the service
+    finally:
+        server.close()
