@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>:?\s*")
+
+
+def network_reason(exc: BaseException) -> str:
+    """What went wrong on the wire, in words: urllib3 puts its connection object's
+    repr first ("<…HTTPConnection object at 0x7f…>: Failed to establish…")."""
+    return _OBJECT_REPR.sub("", str(exc)).strip() or type(exc).__name__
+
 
 class GatewayError(Exception):
     """Base of the gateway's errors."""

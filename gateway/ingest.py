@@ -18,7 +18,6 @@ import queue
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -125,6 +124,9 @@ class Ingest:
         self._next_fleet_check = 0.0
         self._next_ops_report = time.monotonic() + config.ops_interval_s
         self._influx_problem = ""
+        self._storage_ready = not config.influx.create_databases
+        self._next_set_up = 0.0
+        self._set_up_delay = 0.5
         self._connected = False
         self.snapshot = Snapshot()
         self._states = StateLog(log)
@@ -138,9 +140,11 @@ class Ingest:
     # -- lifecycle ---------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
+        # One try at the storage set-up, then MQTT and /healthz whatever came of it: with
+        # InfluxDB down at start, readings are spooled (and acknowledged) while the set-up
+        # is retried in the loop.
         self._stop = stop
-        if self.config.influx.create_databases:
-            self._with_retry("storage set-up", self._set_up_storage)
+        self._try_storage_set_up()
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self.config.session_expiry_s
         properties.ReceiveMaximum = self.config.max_unacked
@@ -156,6 +160,7 @@ class Ingest:
             self.http.start()
         try:
             while not stop.is_set():
+                self._try_storage_set_up()
                 self._step()
                 self._tick()
         finally:
@@ -316,7 +321,11 @@ class Ingest:
     def flush(self, *, final: bool = False) -> None:
         """Make the batch durable (InfluxDB, else the spool), then acknowledge it."""
         for database, lines in self._batch.take().items():
-            if self.spool.batches or not self._write_once(database, lines):
+            if (
+                not self._storage_ready
+                or self.spool.batches
+                or not self._write_once(database, lines)
+            ):
                 self._to_spool(database, lines)
         self.registry.save()
         self._acknowledge()
@@ -357,7 +366,9 @@ class Ingest:
 
     def _drain(self, *, final: bool = False) -> None:
         """Write spooled batches, oldest first, until InfluxDB refuses again."""
-        if not self.spool.batches or (time.monotonic() < self._next_drain and not final):
+        if not self._storage_ready or not self.spool.batches:
+            return
+        if time.monotonic() < self._next_drain and not final:
             return
         while (batch := self.spool.oldest()) is not None:
             if not self._write_once(batch.database, batch.lines):
@@ -437,20 +448,24 @@ class Ingest:
         for line in self.writer.set_up(retention.plan(influx.databases, influx.retention)):
             log.info("storage: %s", line)
 
-    def _with_retry(self, what: str, action: Callable[[], None]) -> None:
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                action()
-            except WriteError as exc:
-                self._states.failed(what, exc.reason)
-                if not exc.retryable:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, _MAX_BACKOFF_S)
-                continue
-            self._states.ok(what)
+    def _try_storage_set_up(self) -> None:
+        """Create databases, retention and roll-ups once InfluxDB answers; until then
+        (and with backoff between tries) everything goes to the spool."""
+        if self._storage_ready or time.monotonic() < self._next_set_up:
             return
+        try:
+            self._set_up_storage()
+        except WriteError as exc:
+            # Even a refusal (wrong password) is retried: someone may fix it while the
+            # spool keeps every reading.
+            self._states.failed("storage set-up", exc.reason)
+            self._influx_problem = f"storage set-up: {exc.reason}"
+            self._next_set_up = time.monotonic() + self._set_up_delay
+            self._set_up_delay = min(self._set_up_delay * 2, _MAX_BACKOFF_S)
+            return
+        self._states.ok("storage set-up")
+        self._influx_problem = ""
+        self._storage_ready = True
 
     # -- MQTT --------------------------------------------------------------------------
 

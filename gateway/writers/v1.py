@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from gateway import setup_v1
-from gateway.errors import WriteError
+from gateway.errors import WriteError, network_reason
 from gateway.retention import ZonePlan
 
 
@@ -59,7 +59,8 @@ class V1Writer:
                 "POST", self._url + path, body=body, headers=self._headers
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise WriteError(database, f"{self._url}: {exc}", retryable=True) from None
+            reason = f"{self._url}: {network_reason(exc)}"
+            raise WriteError(database, reason, retryable=True) from None
         if response.status < 300:
             return bytes(response.data)
         text = response.data.decode("utf-8", errors="replace").strip()[:500]

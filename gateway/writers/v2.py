@@ -11,7 +11,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from gateway import setup_v2
-from gateway.errors import WriteError
+from gateway.errors import WriteError, network_reason
 from gateway.retention import ZonePlan
 
 # The library types its precision constants as str; the parameter wants the enum type.
@@ -40,13 +40,15 @@ class V2Writer:
                 status=status,
             ) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise WriteError(database, f"{self._url}: {exc}", retryable=True) from None
+            reason = f"{self._url}: {network_reason(exc)}"
+            raise WriteError(database, reason, retryable=True) from None
 
     def set_up(self, zones: list[ZonePlan]) -> list[str]:
         try:
             return setup_v2.set_up(self._client.buckets_api(), self._org, self._url, zones)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise WriteError(zones[0].database, f"{self._url}: {exc}", retryable=True) from None
+            reason = f"{self._url}: {network_reason(exc)}"
+            raise WriteError(zones[0].database, reason, retryable=True) from None
 
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]

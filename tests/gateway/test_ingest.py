@@ -233,3 +233,26 @@ def test_alert_states_are_stored_in_their_sites_zone_for_the_dashboards(
     assert letter.where == "$.site" and "home-z999" in letter.reason
     letters.close()
     assert gateway.terminate() == 0
+
+
+def test_a_gateway_started_while_influxdb_is_down_spools_and_catches_up(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    influxdb.stop()
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}")  # online
+    base = now_ms() - 60_000
+    for seq in range(5):
+        publish(mosquitto, topics.telemetry("home-a001-hub"), climate(seq, 20.0 + seq, base + seq))
+    wait_for(lambda: spooled_points(tmp_path) == 5, what="five points in the spool")
+    influxdb.start()
+
+    def stored() -> int:
+        try:
+            return len(stored_temperatures(influxdb))
+        except AssertionError:  # the gateway has not created its database yet
+            return 0
+
+    wait_for(lambda: stored() == 5, timeout_s=60, what="all five")
+    assert gateway.terminate() == 0
+    assert "storage set-up is failing" in gateway.log()
+    assert "HTTPConnection object at" not in gateway.log()  # reasons, not object reprs
