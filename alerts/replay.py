@@ -102,7 +102,9 @@ class Replay:
             http_listen="127.0.0.1:0",
         )  # fmt: skip
         self.inventory: Inventory = load_inventory(Path(self.config.inventory))
-        self.directory: Directory = load_residents(Path(self.config.residents), self.inventory)
+        self.directory: Directory = load_residents(
+            Path(self.config.residents), self.inventory, strict_mode=False
+        )
         self.tick_ms = max(1, int(tick_s * 1000))
         self.clock = VirtualClock(0)
         self.result = ReplayResult()

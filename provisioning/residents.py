@@ -127,8 +127,10 @@ class Directory:
         return found
 
 
-def load_residents(path: Path, inventory: Inventory) -> Directory:
-    """Read and cross-check the residents file against the sites; ConfigError if wrong."""
+def load_residents(path: Path, inventory: Inventory, *, strict_mode: bool = True) -> Directory:
+    """Read and cross-check the residents file against the sites; ConfigError if wrong.
+    A file others can write is refused (``strict_mode``) or only warned about (a replay
+    on a copy, which sends nothing)."""
     document = yamlconf.read(path)
     data = yamlconf.convert(document, ResidentsFile)
     directory = Directory({}, data.staff)
@@ -141,7 +143,7 @@ def load_residents(path: Path, inventory: Inventory) -> Directory:
             raise document.error(f"$.staff[{index}].site", f"no site {staff.site!r}")
     _check_escalation_reaches_someone(document, inventory, directory)
     mode = path.stat().st_mode
-    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and strict_mode:
         raise ConfigError(
             str(path), f"writable by others (mode {stat.filemode(mode)}): anyone could "
             f"redirect residents' alerts; chmod 600 {path}",
