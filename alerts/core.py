@@ -35,10 +35,9 @@ from wire import (
     Status,
     WireError,
     decode,
-    decode_message,
     topics,
 )
-from wire.payloads import MAX_SENSORS_PER_DEVICE, clock_problem
+from wire.payloads import MAX_SENSORS_PER_DEVICE, clock_problem, decode_plausible
 
 log = logging.getLogger(__name__)
 _LOG_EVERY_MS = 3_600_000
@@ -206,7 +205,11 @@ class AlertsCore:
             return self.engine.device_online(device.device_id, status.state == "online", now)
         if device.kind not in topics.READING_KINDS:
             return []
-        message = decode_message(payload, topic=topic)
+        message, implausible = decode_plausible(payload, topic=topic)
+        for problem in implausible:  # that reading is refused; the others count
+            self._refused(topic, str(problem), now)
+            if self._dead_letter is not None:
+                self._dead_letter(topic, payload, problem)
         clock_problem(message, now, topic=topic)
         self._guard_sensors(device.device_id, message, topic)
         readings = [

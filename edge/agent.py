@@ -36,7 +36,7 @@ from wire import (
     now_ms,
     topics,
 )
-from wire.payloads import MAX_READINGS
+from wire.payloads import MAX_READINGS, plausible_readings
 
 log = logging.getLogger(__name__)
 EXPIRE_EVERY_S = 60.0
@@ -182,6 +182,11 @@ class Agent:
     def store_readings(self, readings: list[Reading], timestamp: int) -> None:
         """Commit readings to the outbox, each on its quantity's topic, with sequence
         numbers; the sequence is persisted in the same transaction."""
+        readings, impossible = plausible_readings(readings)
+        if impossible:  # a broken sensor: logged when it starts and when it stops
+            self._states.failed("plausibility", "; ".join(impossible)[:500])
+        else:
+            self._states.ok("plausibility")
         by_kind: dict[Kind, list[Reading]] = defaultdict(list)
         for reading in readings:
             by_kind[CATALOGUE[reading.quantity].topic_kind].append(reading)

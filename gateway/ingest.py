@@ -52,12 +52,16 @@ from wire import (
     Status,
     TopicError,
     decode,
-    decode_message,
     encode,
     now_ms,
 )
 from wire import topics as wire_topics
-from wire.payloads import MAX_SENSORS_PER_DEVICE, ServiceEventKind, clock_problem
+from wire.payloads import (
+    MAX_SENSORS_PER_DEVICE,
+    ServiceEventKind,
+    clock_problem,
+    decode_plausible,
+)
 from wire.payloads import dead_letter as wire_dead_letter
 
 log = logging.getLogger(__name__)
@@ -240,7 +244,9 @@ class Ingest:
         if placement is None or not record.listed:
             self._unknown_device(record, topic, received)
             return
-        message = decode_message(payload, topic=topic)
+        message, implausible = decode_plausible(payload, topic=topic)
+        for problem in implausible:  # the reading is refused, the others are stored
+            self.dead_letter(topic, payload, problem.reason, problem.where)
         clock_problem(message, received, topic=topic)
         self._guard_sensors(device_id, message, topic)
         verdict = self.registry.message(record, message, received)

@@ -219,8 +219,11 @@ def encode(payload: msgspec.Struct) -> bytes:
     return _encoder.encode(payload)
 
 
-def decode(data: bytes, kind: type[Payload], *, topic: str | None = None) -> Payload:
-    """Decode and validate one payload; raises PayloadError saying what and where."""
+def decode(
+    data: bytes, kind: type[Payload], *, topic: str | None = None, ranges: bool = True
+) -> Payload:
+    """Decode and validate one payload; raises PayloadError saying what and where
+    (``ranges=False``: leave the readings' plausibility to the caller)."""
     decoder = _decoders.get(kind)
     if decoder is None:
         decoder = _decoders[kind] = msgspec.json.Decoder(kind)
@@ -237,7 +240,7 @@ def decode(data: bytes, kind: type[Payload], *, topic: str | None = None) -> Pay
             topic=topic,
         )
     if isinstance(result, Message):
-        _check_readings(result, topic)
+        _check_readings(result, topic, ranges=ranges)
     return result
 
 
@@ -252,7 +255,45 @@ def _validation_error(text: str, topic: str | None) -> PayloadError:
     return PayloadError(text[: match.start()], where=match["where"], topic=topic)
 
 
-def _check_readings(message: Message, topic: str | None) -> None:
+def decode_plausible(
+    data: bytes, *, topic: str | None = None
+) -> tuple[Message, list[PayloadError]]:
+    """A message whose impossible readings (out of range, not finite, beyond 64 bits)
+    are taken out one by one, with an error naming each; the others are kept. Raises
+    PayloadError when the message itself is malformed or no reading remains."""
+    message = decode(data, Message, topic=topic, ranges=False)
+    problems: list[PayloadError] = []
+    kept = []
+    for index, reading in enumerate(message.readings):
+        problem = _range_problem(reading.value, CATALOGUE[reading.quantity])
+        if problem:
+            where = f"$.readings[{index}].value"
+            problems.append(PayloadError(f"{reading.quantity}: {problem}", where=where,
+                                         topic=topic))  # fmt: skip
+        else:
+            kept.append(reading)
+    if not kept:
+        raise problems[0]
+    if problems:
+        message = msgspec.structs.replace(message, readings=kept)
+    return message, problems
+
+
+def plausible_readings(readings: list[Reading]) -> tuple[list[Reading], list[str]]:
+    """The readings a receiver would accept, and why the others are not (for the edge:
+    an impossible value never enters the outbox)."""
+    kept, problems = [], []
+    for reading in readings:
+        quantity = CATALOGUE.get(reading.quantity)
+        problem = _range_problem(reading.value, quantity) if quantity else "unknown quantity"
+        if problem:
+            problems.append(f"{reading.quantity} ({reading.sensor or '-'}): {problem}")
+        else:
+            kept.append(reading)
+    return kept, problems
+
+
+def _check_readings(message: Message, topic: str | None, *, ranges: bool = True) -> None:
     for index, reading in enumerate(message.readings):
         where = f"$.readings[{index}]"
         quantity = CATALOGUE.get(reading.quantity)
@@ -275,9 +316,9 @@ def _check_readings(message: Message, topic: str | None) -> None:
                 where=f"{where}.sensor",
                 topic=topic,
             )
-        problem = _value_problem(reading.value, quantity.type) or _range_problem(
-            reading.value, quantity
-        )
+        problem = _value_problem(reading.value, quantity.type)
+        if not problem and ranges:
+            problem = _range_problem(reading.value, quantity)
         if problem:
             raise PayloadError(f"{quantity.name}: {problem}", where=f"{where}.value", topic=topic)
 
@@ -289,17 +330,21 @@ def _value_problem(value: bool | int | float, expected: ValueType) -> str:
     if is_bool:
         return f"expected a number, got {value!r}"
     if expected is ValueType.INT and not isinstance(value, int):
-        return f"expected an integer, got {value!r}"
-    if expected is ValueType.INT and not -(2**63) <= value < 2**63:
-        # InfluxDB refuses the whole batch over one integer it cannot store.
-        return f"expected a 64-bit integer, got {_shown(value)}"
+        return f"expected an integer, got {_shown(value)}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"expected a finite number, got {value!r}"
     return ""
 
 
 def _range_problem(value: bool | int | float, quantity: Quantity) -> str:
-    if isinstance(value, bool) or quantity.low <= value <= quantity.high:
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        # InfluxDB refuses the whole batch over one integer it cannot store.
+        return f"expected a 64-bit integer, got {_shown(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {value!r}"
+    if quantity.low <= value <= quantity.high:
         return ""
     limits = f"{quantity.low:g}..{quantity.high:g} {quantity.unit}"
     return f"{_shown(value)} is outside the possible range {limits}"

@@ -81,9 +81,17 @@ def test_refused_payloads_are_dead_lettered_with_reasons_and_ingest_goes_on(
     assert dead[4].sha256 == hashlib.sha256(b"\xff" * 200_000).hexdigest()
     publish(mosquitto, topics.telemetry(home), climate(6, 22.5))
     wait_for(lambda: stored_temperatures(influxdb) == [21.25, 22.5], what="ingest goes on")
+    # One impossible reading is refused; the rest of its message is stored.
+    mixed = Message(schema=1, seq=7, ts=now_ms() + 1, readings=[
+        Reading("climate.temperature", 23.5, "Cel", sensor="kitchen"),
+        Reading("climate.humidity", 250.0, "%", sensor="kitchen")])  # fmt: skip
+    publish(mosquitto, topics.telemetry(home), encode(mixed))
+    wait_for(lambda: stored_temperatures(influxdb) == [21.25, 22.5, 23.5], what="the kept one")
+    sixth = wait_for(lambda: len(letters.snapshot()) >= 6 and letters.snapshot()[5], what="6th")
+    assert decode(sixth[1], DeadLetter).where == "$.readings[1].value"
     letters.close()
     assert gateway.terminate() == 0
-    assert "'dead_letters': 5" in gateway.log()
+    assert "'dead_letters': 6" in gateway.log()
 
 
 def test_influxdb_restart_mid_stream_loses_no_reading(

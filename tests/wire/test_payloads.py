@@ -12,7 +12,7 @@ from wire import (
     decode_message,
     encode,
 )
-from wire.payloads import clock_problem
+from wire.payloads import clock_problem, decode_plausible, plausible_readings
 
 TS = 1_763_856_000_000
 
@@ -133,3 +133,19 @@ def test_a_clock_more_than_five_minutes_ahead_is_named() -> None:
         clock_problem(ahead, TS, topic="t/x")
     assert info.value.where == "$.readings[0].ts" and "6 min ahead" in info.value.reason
     clock_problem(decode_message(message(temp(ts=TS + 4 * 60_000))), TS)  # drift is fine
+
+
+def test_an_impossible_reading_is_taken_out_and_the_others_kept() -> None:
+    payload = message(temp(value=1e308), temp(value=21.5, sensor="bedroom"))
+    kept, problems = decode_plausible(payload, topic="t/x")
+    assert [r.value for r in kept.readings] == [21.5]
+    assert [p.where for p in problems] == ["$.readings[0].value"]
+    with pytest.raises(PayloadError, match="outside the possible range"):
+        decode_plausible(message(temp(value=-1e308)))  # nothing left to keep
+
+
+def test_the_edge_keeps_only_what_a_receiver_accepts() -> None:
+    readings = [Reading("climate.humidity", 250.0, "%", sensor="bath"),
+                Reading("climate.humidity", 55.0, "%", sensor="kitchen")]  # fmt: skip
+    kept, problems = plausible_readings(readings)
+    assert [r.sensor for r in kept] == ["kitchen"] and "bath" in problems[0]
