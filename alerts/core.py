@@ -97,6 +97,7 @@ class AlertsCore:
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._logged: dict[str, int] = {}
         self._sensors: dict[str, set[str]] = {}
+        self._gateways = {s.id for s in inventory.city.services if s.role == "gateway"}
         self._close_removed_rules(now)
 
     # -- inputs --------------------------------------------------------------------------
@@ -194,6 +195,14 @@ class AlertsCore:
         if service is not None:
             if service.kind is not topics.ServiceKind.EVENT:
                 return []
+            if service.service_id not in self._gateways:
+                # Any account may publish under its own _svc/ subtree; only the city's
+                # gateways speak for devices (a forged "device-silent" pauses a home).
+                raise PayloadError(
+                    f"{service.service_id!r} is not a gateway in firmware-config "
+                    f"({', '.join(sorted(self._gateways)) or 'none'}); event ignored",
+                    topic=topic,
+                )
             return self._service_event(decode(payload, ServiceEvent, topic=topic), now)
         device = topics.parse(topic)
         if device.kind is Kind.STATUS:

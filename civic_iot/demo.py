@@ -91,9 +91,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print("\n".join(alerts.banner()))
         demo_report.provision_grafana(state, influx.url)
         print("\nPress Ctrl-C to stop everything.\n", flush=True)
-        scenario = Scenario(
-            plan, _service_mqtt(provisioner, "it")[1], _service_mqtt(provisioner, "it", 1)[1], relay
-        )
+        console = _service_mqtt(provisioner, "it")[1]
+        scenario = Scenario(plan, console, _service_mqtt(provisioner, "monitor")[1], relay)
         scenario.start()
         running.callback(scenario.stop)
         alerts.start_incidents(check)

@@ -124,6 +124,7 @@ class Ingest:
         self.ops = OpsReport(config.gateway_id)
         self._sensors: dict[str, set[str]] = defaultdict(set)
         self._unknown_told: dict[str, int] = {}
+        self._alerts_services = {s.id for s in inventory.city.services if s.role == "alerts"}
         self._fleet: dict[str, DeviceState] = {}
         self._next_fleet_check = 0.0
         self._next_ops_report = time.monotonic() + config.ops_interval_s
@@ -222,7 +223,11 @@ class Ingest:
         self.stats.messages += 1
         service = wire_topics.parse_service(topic)
         if service is not None and service.kind is wire_topics.ServiceKind.ALERT:
-            self._alert_state(topic, payload)
+            if service.service_id in self._alerts_services:
+                self._alert_state(topic, payload)
+            else:  # only the city's alerts service says what is open on the dashboards
+                reason = f"{service.service_id!r} is not an alerts service in firmware-config"
+                self.dead_letter(topic, payload, reason, "$")
             return
         try:
             device = wire_topics.parse(topic)

@@ -51,6 +51,8 @@ def acl_text(services: list[ServiceAccount]) -> str:
 
 
 def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
+    if service.role == "monitor":
+        return [("read", topics.everything())]
     if service.role == "it":
         # IT reads everything and may set desired config and send commands.
         return [

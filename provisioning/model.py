@@ -52,7 +52,9 @@ class ServiceAccount(_Strict):
     """A broker account for a server-side service; its ACL follows from its role."""
 
     id: Id
-    role: Literal["gateway", "alerts", "it"]
+    # it: the console (reads everything, sets config, sends commands, acknowledges);
+    # monitor: unattended monitoring, reads only.
+    role: Literal["gateway", "alerts", "it", "monitor"]
 
 
 class City(_Strict):

@@ -324,3 +324,15 @@ def test_a_device_inventing_sensor_names_is_refused_beyond_64(tmp_path: Path) ->
     assert any(n.rule == "panic" for n in result.delivered)  # the device is still heard
     saved = (tmp_path / "st" / "alerts.sqlite3").stat().st_size
     assert saved < 2_000_000
+
+
+def test_an_event_not_from_a_gateway_cannot_pause_a_home(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    forged = {"schema": 1, "kind": "device-silent", "ts": jst("2026-01-11 02:00"),
+              "device": "home-a001-hub", "site": "home-a001"}  # fmt: skip
+    stream.lines.append({"at": jst("2026-01-11 02:00"), "payload": forged,
+                         "topic": topics.service_event("it-monitor")})  # fmt: skip
+    stream.motion(jst("2026-01-11 03:00"), "toilet")
+    stream.temperature(jst("2026-01-11 05:00"), "living-room", 19.0)
+    notes = caregivers(replay(tmp_path, stream))
+    assert first(notes, rule="long-stay-bathroom", to=FAMILY)["at"] <= jst("2026-01-11 04:30")

@@ -256,3 +256,11 @@ def test_the_gateway_session_keeps_a_qos1_burst_while_it_is_away(city: City) -> 
         gateway.disconnect()
         gateway.loop_stop()
     assert sorted(int(p) for p in received) == list(range(burst))
+
+
+def test_the_monitoring_account_reads_but_cannot_write(city: City) -> None:
+    monitor = city.service("it-monitor")
+    assert monitor.subscribe(topics.everything()).is_failure is False
+    assert str(monitor.publish(topics.config_desired(HOME))) == NOT_AUTHORIZED
+    assert str(monitor.publish(topics.command_request(HOME))) == NOT_AUTHORIZED
+    assert str(monitor.publish(topics.service_ack("alerts-1"))) == NOT_AUTHORIZED
