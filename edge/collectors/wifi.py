@@ -56,7 +56,10 @@ class WifiConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 def run_command(args: list[str]) -> str:
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=15, check=False)
+        # Device names in scans are whatever bytes a neighbour's printer sends (Shift_JIS
+        # included): undecodable bytes are replaced, never a lost round.
+        done = subprocess.run(args, capture_output=True, text=True, errors="replace",
+                              timeout=15, check=False)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise CollectorError("wifi", f"{args[0]}: {exc}") from None
     if done.returncode != 0:

@@ -82,6 +82,30 @@ def _blocks(text: str, header: re.Pattern[str]) -> list[tuple[re.Match[str], lis
     return blocks
 
 
+_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\(.)")
+
+
+def unescape_ssid(text: str | None) -> str | None:
+    """An SSID as people read it: iw and hostapd print bytes outside printable ASCII as
+    ``\\xNN`` (a Japanese SSID arrives as ``\\xe5\\x9b\\xb3...``); UTF-8 first, then
+    Shift_JIS (older Japanese access points), else replacement characters."""
+    if text is None or "\\" not in text:
+        return text
+    raw = bytearray()
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        raw += text[position : match.start()].encode("utf-8", "replace")
+        raw += bytes([int(match[1], 16)]) if match[1] else match[2].encode("utf-8", "replace")
+        position = match.end()
+    raw += text[position:].encode("utf-8", "replace")
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
 def parse_iw_link(text: str) -> Link | None:
     """`iw dev <if> link`: the station's association, or None when not connected."""
     blocks = _blocks(text, re.compile(rf"^Connected to ({_MAC})"))
@@ -91,7 +115,7 @@ def parse_iw_link(text: str) -> Link | None:
     fields = _fields(lines)
     return Link(
         match.group(1).lower(),
-        fields.get("ssid"),
+        unescape_ssid(fields.get("ssid")),
         _integer(fields.get("freq")),
         _number(fields.get("signal")),
         _number(fields.get("tx bitrate")),
@@ -106,7 +130,7 @@ def parse_iw_scan(text: str) -> list[Bss]:
         result.append(
             Bss(
                 match.group(1).lower(),
-                fields.get("ssid"),
+                unescape_ssid(fields.get("ssid")),
                 _integer(fields.get("freq")),
                 _number(fields.get("signal")),
             )

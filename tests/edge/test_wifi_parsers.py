@@ -1,6 +1,7 @@
 """The Wi-Fi parsers on real outputs captured by other projects (see each file's first line)."""
 
 from civic_iot.standins import RECORDINGS
+from edge.collectors.wifi import run_command
 from edge.collectors.wifi_parsers import (
     parse_hostapd_all_sta,
     parse_hostapd_status,
@@ -87,3 +88,18 @@ def test_garbage_and_empty_output_give_nothing_rather_than_errors() -> None:
         assert parse("") == []
         assert parse("command failed: No such device (-19)\n") == []
     assert parse_iw_link("command failed: No such device (-19)") is None
+
+
+def test_a_japanese_ssid_is_read_as_people_write_it() -> None:
+    scan = (
+        "BSS d0:d0:fd:69:ca:70(on wlan0)\n\tfreq: 2412\n\tsignal: -60.00 dBm\n"
+        "\tSSID: \\xe7\\xb6\\xb2\\xe8\\xb5\\xb0\\xe5\\xb8\\x82 Free Wi-Fi\n"
+        "BSS 00:19:a9:cd:c6:80(on wlan0)\n\tfreq: 2437\n\tsignal: -70.00 dBm\n"
+        "\tSSID: \\x83\\x65\\x83\\x58\\x83\\x67\n"  # Shift_JIS, an older access point
+    )
+    assert [bss.ssid for bss in parse_iw_scan(scan)] == ["網走市 Free Wi-Fi", "テスト"]
+
+
+def test_bytes_that_are_not_utf8_do_not_lose_the_round() -> None:
+    text = run_command(["printf", "BSS 00:11:22:33:44:55(on wlan0)\\n\\tWPS: \\203\\145\\n"])
+    assert text.startswith("BSS 00:11:22:33:44:55")
