@@ -64,6 +64,11 @@ class CertificateAuthority:
             raise ValueError(f"{self.key_path}: expected an EC private key")
         self.key: ec.EllipticCurvePrivateKey = key
         self.certificate = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
+        if self.certificate.public_key() != key.public_key():
+            raise ValueError(
+                f"{self.cert_path} does not belong to {self.key_path}: restore both from "
+                "the same backup (devices trust the certificate; never replace one alone)"
+            )
 
     @property
     def cert_pem(self) -> bytes:
@@ -102,8 +107,12 @@ class CertificateAuthority:
             )
             .sign(key, hashes.SHA256())
         )
-        write_secret(self.key_path, _pem_key(key))
+        # The key last: it is what says the CA exists, so an interrupted run that wrote
+        # only the certificate simply makes a new CA next time.
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True, mode=0o700)  # it will hold the key
         write(self.cert_path, _pem_cert(certificate))
+        write_secret(self.key_path, _pem_key(key))
 
     def issue(self, common_name: str, *, server_names: list[str] | None = None) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
