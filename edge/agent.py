@@ -225,6 +225,12 @@ class Agent:
     # -- the link ----------------------------------------------------------------------
 
     def _link_changed(self, event: LinkEvent) -> None:
+        broker = f"broker {self.config.mqtt.host}:{self.config.mqtt.port}"
+        if not event.connected and event.reason:
+            # "Not authorized", "Bad user name or password", TLS: once, with the reason.
+            self._states.failed(broker, event.reason)
+        if event.connected:
+            self._states.ok(broker)
         if event.connected == self.sender.connected:
             return
         if event.connected:

@@ -81,6 +81,7 @@ class MqttLink:
         self.client = new_client(device_id, config)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
         # All socket I/O stays on the link's thread. Without this hook paho writes a
@@ -181,6 +182,10 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         self._events.put(LinkEvent(False, str(reason_code)))
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        """No CONNACK at all: the network refused, or the TLS handshake failed."""
+        self._events.put(LinkEvent(False, "cannot connect (refused, unreachable or TLS)"))
 
     def _on_publish(
         self,
