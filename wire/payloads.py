@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 import re
 from typing import Annotated, Any, Literal, TypeVar
@@ -239,9 +240,39 @@ def decode(
             where="$.schema",
             topic=topic,
         )
+    if _duplicates_possible(data, result):
+        _refuse_duplicate_keys(data, topic)
     if isinstance(result, Message):
         _check_readings(result, topic, ranges=ranges)
     return result
+
+
+def _duplicates_possible(data: bytes, result: msgspec.Struct) -> bool:
+    """Cheap first look (the hot path decodes thousands of messages a second): every
+    key of a message is known and its values cannot hold a quote, so when the number
+    of ``":`` in the raw bytes is exactly the number of keys the decoded message must
+    have had, none was given twice; anything else gets the exact check."""
+    if not isinstance(result, Message):
+        return True
+    keys = 4  # schema, seq, ts, readings: all required
+    for reading in result.readings:
+        keys += 3 + (reading.sensor != "") + (reading.ts is not None)
+    return data.count(b'":') != keys
+
+
+def _refuse_duplicate_keys(data: bytes, topic: str | None) -> None:
+    """PayloadError naming a key given twice in one object (JSON decoders disagree on
+    which one wins, so a payload could mean one thing to us and another to a peer)."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise PayloadError(f"key {key!r} is given twice", topic=topic)
+            seen[key] = value
+        return seen
+
+    json.loads(data, object_pairs_hook=unique)
 
 
 def decode_message(data: bytes, *, topic: str | None = None) -> Message:

@@ -149,3 +149,14 @@ def test_the_edge_keeps_only_what_a_receiver_accepts() -> None:
                 Reading("climate.humidity", 55.0, "%", sensor="kitchen")]  # fmt: skip
     kept, problems = plausible_readings(readings)
     assert [r.sensor for r in kept] == ["kitchen"] and "bath" in problems[0]
+
+
+def test_a_key_given_twice_is_refused_whichever_object_it_is_in() -> None:
+    twice = (b'{"schema":1,"seq":1,"ts":%d,"readings":[{"quantity":"climate.temperature",'
+             b'"value":19.5,"value":99,"unit":"Cel"}]}' % TS)  # fmt: skip
+    with pytest.raises(PayloadError, match="'value' is given twice"):
+        decode_message(twice)
+    with pytest.raises(PayloadError, match="'state' is given twice"):
+        decode(b'{"schema":1,"state":"online","state":"offline","ts":%d}' % TS, Status)
+    named = message(temp(sensor="value"))  # a key's name as a value is no duplicate
+    assert decode_message(named).readings[0].sensor == "value"
