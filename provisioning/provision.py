@@ -29,7 +29,7 @@ def grant_broker_access(directory: Path, user: str) -> None:
     Only root can hand files to another user; run as that user, nothing needs doing.
     """
     directory.chmod(0o750)
-    for secret in ("passwd", "server.key"):
+    for secret in ("passwd", "passwd-devices", "server.key"):
         (directory / secret).chmod(0o640)
     if os.geteuid() != 0 or user == "root":
         return
@@ -39,7 +39,8 @@ def grant_broker_access(directory: Path, user: str) -> None:
         raise ProvisionError(
             f"broker user {user!r} does not exist here; install mosquitto or pass --broker-user"
         ) from None
-    for path in (directory, directory / "passwd", directory / "server.key"):
+    for path in (directory, directory / "passwd", directory / "passwd-devices",
+                 directory / "server.key"):  # fmt: skip
         os.chown(path, 0, account.pw_gid)
     os.chown(directory / "data", account.pw_uid, account.pw_gid)
 
@@ -222,7 +223,12 @@ class Provisioner:
         self._write(directory / "ca.crt", ca.cert_pem)
         self._write(directory / "crl.pem", ca.crl_path.read_bytes())
         self._write(directory / "acl", acl_text(self.inventory.city.services))
-        self._write(directory / "passwd", self._password_file(retired), 0o640)
+        every_account = self._password_file(retired)
+        self._write(directory / "passwd", every_account, 0o640)
+        devices = {d for d in self.inventory.devices if d not in retired}
+        device_lines = [line for line in every_account.splitlines()
+                        if line.split(":", 1)[0] in devices]  # fmt: skip
+        self._write(directory / "passwd-devices", "\n".join(device_lines) + "\n", 0o640)
         conf = mosquitto_conf(
             self.broker_files,
             port=self.endpoint.port,

@@ -175,6 +175,7 @@ def test_rotation_retires_the_old_credentials_and_touches_only_that_device(city:
         f"devices/{HOME}/client.key",
         f"bundles/{HOME}.tar.gz",
         "broker/passwd",
+        "broker/passwd-devices",
         "broker/crl.pem",
         "pki/crl.pem",
         "pki/revoked.txt",
@@ -264,3 +265,12 @@ def test_the_monitoring_account_reads_but_cannot_write(city: City) -> None:
     assert str(monitor.publish(topics.config_desired(HOME))) == NOT_AUTHORIZED
     assert str(monitor.publish(topics.command_request(HOME))) == NOT_AUTHORIZED
     assert str(monitor.publish(topics.service_ack("alerts-1"))) == NOT_AUTHORIZED
+
+
+def test_a_service_password_is_useless_on_the_device_listener(city: City) -> None:
+    password = (city.state / "services" / "gateway-1" / "password").read_text().strip()
+    tls = city.state / "devices" / HOME  # even with a valid device certificate
+    session = connect(city.endpoint.port, "gateway-1", password, tls_dir=tls)
+    city.sessions.append(session)
+    assert session.connect_code == NOT_AUTHORIZED
+    assert city.service("gateway-1").connect_code == "Success"  # on its own listener
