@@ -520,8 +520,11 @@ class Ingest:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        broker = f"broker {self.config.mqtt.host}:{self.config.mqtt.port}"
         if reason_code.is_failure:
+            self._states.failed(broker, f"refused the connection: {reason_code}")
             return
+        self._states.ok(broker)
         self._connected = True
         client.subscribe([(topic, QOS) for topic in self._subscriptions()])
         client.publish(self._status_topic, status_payload("online", AGENT), qos=QOS, retain=True)
@@ -534,6 +537,8 @@ class Ingest:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        if self._connected:  # why matters: a packet too large, a session taken over...
+            log.warning("disconnected from the broker: %s", reason_code)
         self._connected = False
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
