@@ -166,6 +166,7 @@ CATALOGUE: dict[str, Quantity] = {
         _q("tag.rssi", "dB[mW]", FLT, SITE, "smoothed signal of a resident's tag"),
         _q("ble.scanner_ok", "1", BOOL, OPS, "the BLE scanner hears advertisements"),
         _q("ble.scanner_restarts", "1", INT, OPS, "BLE scanner restarts since the agent started"),
+        _q("ble.replays_refused", "1", INT, OPS, "BLE packets refused: replayed counters"),
         # Energy meters (facility zone).
         _q("energy.power", "W", FLT, FAC, "active power"),
         _q("energy.energy", "kW.h", FLT, FAC, "active energy import, meter total"),

@@ -25,6 +25,8 @@ from civic_iot.statelog import StateLog
 from edge.collectors.base import IntervalS
 from edge.collectors.ble_formats import (
     BUTTON_EVENTS,
+    COUNTER,
+    PACKET,
     Advertisement,
     DecodeError,
     decode_atc,
@@ -115,6 +117,9 @@ class BleCollector:
         self._latest: dict[str, dict[str, float]] = {}
         self._states: dict[tuple[str, str], bool] = {}
         self._press_counts: dict[str, float] = {}
+        self._counters: dict[str, float] = {}
+        self._packets: dict[str, float] = {}
+        self.replays = 0
         self._events: list[Reading] = []
         self._tags = {d.name: _Tag() for d in config.devices if d.format in _TAG_FORMATS}
         self._last_advertisement = time.monotonic()
@@ -160,6 +165,7 @@ class BleCollector:
             readings += self._tag_readings()
         readings.append(Reading("ble.scanner_ok", scanner_ok, "1"))
         readings.append(Reading("ble.scanner_restarts", self.restarts, "1"))
+        readings.append(Reading("ble.replays_refused", self.replays, "1"))
         return readings
 
     def close(self) -> None:
@@ -180,9 +186,34 @@ class BleCollector:
             self._log.failed(source, str(exc))
             return
         self._log.ok(source)
+        if not self._fresh(device.name, values):
+            return
         self._button(device.name, values)
         self._state_events(device.name, values)
         self._latest.setdefault(device.name, {}).update(values)
+
+    def _fresh(self, name: str, values: dict[str, float]) -> bool:
+        """False for a packet heard before (devices repeat each one several times: one
+        press is one event) and for a replayed encrypted one (its counter did not
+        increase), which is refused and counted."""
+        counter, packet = values.pop(COUNTER, None), values.pop(PACKET, None)
+        if counter is not None:
+            last = self._counters.get(name)
+            if last is not None and counter <= last:
+                if counter < last:
+                    self.replays += 1
+                    self._log.failed(f"BLE sensor {name!r} counter",
+                                     f"replayed or reset counter {counter:.0f} after "
+                                     f"{last:.0f}; refused (restart the agent after a "
+                                     "battery change)")  # fmt: skip
+                return False
+            self._counters[name] = counter
+            return True
+        if packet is not None:
+            if self._packets.get(name) == packet:
+                return False
+            self._packets[name] = packet
+        return True
 
     def _button(self, name: str, values: dict[str, float]) -> None:
         button = values.pop("button", None)

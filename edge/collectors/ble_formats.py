@@ -12,8 +12,10 @@ packages now depend, through habluetooth, on PyRIC (GPL-3.0); see docs/decisions
 
 from __future__ import annotations
 
+import functools
 import struct
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
@@ -118,6 +120,29 @@ BUTTON_EVENTS = {
 }
 
 
+# Keys a decoder adds beside the measurements, for the collector's replay check.
+COUNTER = "_counter"  # an encryption counter: must increase from one packet to the next
+PACKET = "_packet"  # a packet or frame id: the same one again is the same packet repeated
+
+
+def only_decode_errors(
+    decoder: Callable[..., dict[str, float]],
+) -> Callable[..., dict[str, float]]:
+    """A decoder raises DecodeError and nothing else, whatever bytes arrive."""
+
+    @functools.wraps(decoder)
+    def guarded(*args: Any) -> dict[str, float]:
+        try:
+            return decoder(*args)
+        except DecodeError:
+            raise
+        except (IndexError, ValueError, KeyError, struct.error, OverflowError) as exc:
+            raise DecodeError(f"malformed frame ({type(exc).__name__})") from None
+
+    return guarded
+
+
+@only_decode_errors
 def decode_bthome(advertisement: Advertisement, bindkey: bytes | None) -> dict[str, float]:
     """BTHome v2 service data -> {name: value}; DecodeError if it cannot be trusted."""
     data = advertisement.service_data.get(BTHOME_UUID)
@@ -130,7 +155,12 @@ def decode_bthome(advertisement: Advertisement, bindkey: bytes | None) -> dict[s
     if bindkey is not None and not encrypted:
         raise DecodeError("clear-text BTHome from a device with a bind key (downgrade?)")
     payload = _decrypt(advertisement.address, data, bindkey) if encrypted else data[1:]
-    return _bthome_objects(payload)
+    values = _bthome_objects(payload)
+    if encrypted:
+        values[COUNTER] = int.from_bytes(data[-8:-4], "little")
+    if "packet_id" in values:
+        values[PACKET] = values.pop("packet_id")
+    return values
 
 
 def _decrypt(address: str, data: bytes, bindkey: bytes | None) -> bytes:
@@ -167,6 +197,7 @@ def _bthome_objects(payload: bytes) -> dict[str, float]:
     return values
 
 
+@only_decode_errors
 def decode_atc(advertisement: Advertisement) -> dict[str, float]:
     """ATC1441 (13 bytes, big-endian) or pvvx (15 bytes, little-endian) custom format."""
     data = advertisement.service_data.get(ENVIRONMENTAL_UUID, b"")

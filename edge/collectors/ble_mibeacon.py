@@ -15,7 +15,13 @@ from collections.abc import Callable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-from edge.collectors.ble_formats import Advertisement, DecodeError
+from edge.collectors.ble_formats import (
+    COUNTER,
+    PACKET,
+    Advertisement,
+    DecodeError,
+    only_decode_errors,
+)
 
 MIBEACON_UUID = "0000fe95-0000-1000-8000-00805f9b34fb"
 
@@ -61,6 +67,7 @@ _OBJECTS: dict[int, Callable[[bytes], dict[str, float]]] = {
 }
 
 
+@only_decode_errors
 def decode_mibeacon(advertisement: Advertisement, bindkey: bytes | None) -> dict[str, float]:
     """MiBeacon service data -> {name: value}; DecodeError if it cannot be trusted."""
     data = advertisement.service_data.get(MIBEACON_UUID)
@@ -73,15 +80,23 @@ def decode_mibeacon(advertisement: Advertisement, bindkey: bytes | None) -> dict
     index = 5
     mac = bytes.fromhex(advertisement.address.replace(":", ""))[::-1]
     if frame_control & _HAS_MAC:
-        mac, index = data[5:11], 11
+        if data[5:11] != mac:  # a frame carried over from another device
+            raise DecodeError("the MAC address in the frame is not the sender's")
+        index = 11
     if frame_control & _HAS_CAPABILITY:
         index += 2 if data[index] & _IO_CAPABILITY else 1
     payload = data[index:]
-    if frame_control & _ENCRYPTED:
+    encrypted = bool(frame_control & _ENCRYPTED)
+    if encrypted:
+        counter = data[4:5] + payload[-7:-4]  # frame number, then the extended counter
         payload = _decrypt(version, mac, data[2:5], payload, bindkey)
     elif bindkey is not None:
         raise DecodeError("clear-text MiBeacon from a device with a bind key (downgrade?)")
-    return _objects(payload)
+    values = _objects(payload)
+    values[PACKET] = float(data[4])
+    if encrypted:
+        values[COUNTER] = float(int.from_bytes(counter, "little"))
+    return values
 
 
 def _decrypt(

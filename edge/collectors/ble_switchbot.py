@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.collectors.ble_formats import Advertisement, DecodeError
+from edge.collectors.ble_formats import Advertisement, DecodeError, only_decode_errors
 
 # pySwitchbot's names -> the names ble.py maps to quantities
 _NAMES = {
@@ -23,6 +23,7 @@ _NAMES = {
 }
 
 
+@only_decode_errors
 def decode_switchbot(advertisement: Advertisement) -> dict[str, float]:
     """SwitchBot service or manufacturer data -> {name: value}."""
     from bleak.backends.device import BLEDevice  # noqa: PLC0415 - see the module docstring

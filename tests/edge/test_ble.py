@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from bleak.args.bluez import OrPattern
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.collectors.ble import (
     BleakSource,
@@ -47,6 +51,12 @@ CLEAR = bytes.fromhex("40002e01641e012e34451601")  # packet 46, battery 100, hum
 TAG_UUID = bytes.fromhex("e2c56db5dffb48d2b060d0f5a71096e0")
 
 
+def measured(decoder: Any, *args: Any) -> dict[str, float]:
+    """What a decoder measured, without its replay-check keys (``_packet``, ``_counter``);
+    those are asserted where they matter."""
+    return {k: v for k, v in decoder(*args).items() if not k.startswith("_")}
+
+
 def bthome(address: str, payload: bytes, rssi: int = -60) -> Advertisement:
     return Advertisement(address, rssi, {BTHOME_UUID: payload}, {})
 
@@ -59,44 +69,50 @@ def ibeacon(
 
 
 def test_bthome_encrypted_with_the_right_key() -> None:
-    values = decode_bthome(bthome(SHELLY, SHELLY_ENCRYPTED), SHELLY_KEY)
+    values = measured(decode_bthome, bthome(SHELLY, SHELLY_ENCRYPTED), SHELLY_KEY)
     assert values == {"temperature": 25.06, "humidity": 50.55}
 
 
 def test_bthome_wrong_key_and_downgrade_are_refused() -> None:
     wrong = bytes.fromhex("814aac74c4f17b6c1581e1ab87816b99")
     with pytest.raises(DecodeError, match="wrong bind key"):
-        decode_bthome(bthome(SHELLY, SHELLY_ENCRYPTED), wrong)
+        measured(decode_bthome, bthome(SHELLY, SHELLY_ENCRYPTED), wrong)
     with pytest.raises(DecodeError, match="downgrade"):
-        decode_bthome(bthome(SHELLY, CLEAR), SHELLY_KEY)
+        measured(decode_bthome, bthome(SHELLY, CLEAR), SHELLY_KEY)
     with pytest.raises(DecodeError, match="no bind key"):
-        decode_bthome(bthome(SHELLY, SHELLY_ENCRYPTED), None)
+        measured(decode_bthome, bthome(SHELLY, SHELLY_ENCRYPTED), None)
 
 
 def test_bthome_clear_text_objects() -> None:
     values = decode_bthome(bthome(SHELLY, CLEAR), None)
-    assert (values["packet_id"], values["battery"], values["humidity"], values["temperature"]) == (
+    assert (values["_packet"], values["battery"], values["humidity"], values["temperature"]) == (
         46,
         100,
         52,
         27.8,
     )
-    assert decode_bthome(bthome(SHELLY, bytes.fromhex("4004138a01")), None) == {"pressure": 1008.83}
+    assert measured(decode_bthome, bthome(SHELLY, bytes.fromhex("4004138a01")), None) == {
+        "pressure": 1008.83
+    }
     with pytest.raises(DecodeError, match="version 7"):
-        decode_bthome(bthome(SHELLY, bytes.fromhex("e102000c0404138a01")), None)
+        measured(decode_bthome, bthome(SHELLY, bytes.fromhex("e102000c0404138a01")), None)
 
 
 def test_atc1441_and_pvvx_formats() -> None:
     mac = bytes.fromhex("a4c1388d18b2")
     atc = mac + struct.pack(">hBBHB", -52, 41, 88, 2950, 7)  # -5.2 C, 41 %, 88 %, 2.95 V
     pvvx = mac[::-1] + struct.pack("<hHHBBB", 2134, 4512, 3011, 97, 8, 0)
-    assert decode_atc(Advertisement("A4:C1:38:8D:18:B2", -60, {ENVIRONMENTAL_UUID: atc}, {})) == {
+    assert measured(
+        decode_atc, Advertisement("A4:C1:38:8D:18:B2", -60, {ENVIRONMENTAL_UUID: atc}, {})
+    ) == {
         "temperature": -5.2,
         "humidity": 41.0,
         "battery": 88.0,
         "voltage": 2.95,
     }
-    assert decode_atc(Advertisement("A4:C1:38:8D:18:B2", -60, {ENVIRONMENTAL_UUID: pvvx}, {})) == {
+    assert measured(
+        decode_atc, Advertisement("A4:C1:38:8D:18:B2", -60, {ENVIRONMENTAL_UUID: pvvx}, {})
+    ) == {
         "temperature": 21.34,
         "humidity": 45.12,
         "battery": 97.0,
@@ -216,12 +232,12 @@ def mibeacon(address: str, frame: bytes) -> Advertisement:
 
 def test_mibeacon_clear_text_v2_and_v3() -> None:
     lywsdcgq = b"P \xaa\x01\xda!\x9354-X\r\x10\x04\xfe\x00H\x02"
-    assert decode_mibeacon(mibeacon("58:2D:34:35:93:21", lywsdcgq), None) == {
+    assert measured(decode_mibeacon, mibeacon("58:2D:34:35:93:21", lywsdcgq), None) == {
         "temperature": 25.4,
         "humidity": 58.4,
     }
     night_light_motion = b"@0\xdd\x03$\x03\x00\x01\x01"  # MUE4094RT, no MAC in the frame
-    assert decode_mibeacon(mibeacon("DE:70:E8:B2:39:0C", night_light_motion), None) == {
+    assert measured(decode_mibeacon, mibeacon("DE:70:E8:B2:39:0C", night_light_motion), None) == {
         "motion": 1.0
     }
 
@@ -229,30 +245,32 @@ def test_mibeacon_clear_text_v2_and_v3() -> None:
 def test_mibeacon_v5_encrypted_with_and_without_mac_in_the_frame() -> None:
     # xiaomi-ble shows 46 % (it truncates for this model); the frame holds 46.7 %.
     frame = mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME)
-    assert decode_mibeacon(frame, LYWSD03MMC_KEY) == {"humidity": 46.7}
+    assert measured(decode_mibeacon, frame, LYWSD03MMC_KEY) == {"humidity": 46.7}
     xmwsdj04mmc = b"HY\x03\x12\xa4\x1bwn|\x96\xad\xd7\x00\x00\x00\xf2\xbfT["
     key = bytes.fromhex("b2cf9a553d53571b5657defd582d676e")
-    assert decode_mibeacon(mibeacon("2C:11:65:25:70:04", xmwsdj04mmc), key) == {"humidity": 45.0}
-    assert decode_mibeacon(mibeacon(DOOR, DOOR_LEFT_OPEN), DOOR_KEY) == {"door": 1.0}
+    assert measured(decode_mibeacon, mibeacon("2C:11:65:25:70:04", xmwsdj04mmc), key) == {
+        "humidity": 45.0
+    }
+    assert measured(decode_mibeacon, mibeacon(DOOR, DOOR_LEFT_OPEN), DOOR_KEY) == {"door": 1.0}
 
 
 def test_mibeacon_refuses_what_it_cannot_trust() -> None:
     frame = mibeacon(LYWSD03MMC, LYWSD03MMC_FRAME)
     with pytest.raises(DecodeError, match="wrong bind key"):
-        decode_mibeacon(frame, DOOR_KEY)
+        measured(decode_mibeacon, frame, DOOR_KEY)
     with pytest.raises(DecodeError, match="no bind key"):
-        decode_mibeacon(frame, None)
+        measured(decode_mibeacon, frame, None)
     clear = mibeacon("58:2D:34:35:93:21", b"P \xaa\x01\xda!\x9354-X\r\x10\x04\xfe\x00H\x02")
     with pytest.raises(DecodeError, match="downgrade"):
-        decode_mibeacon(clear, LYWSD03MMC_KEY)
+        measured(decode_mibeacon, clear, LYWSD03MMC_KEY)
     legacy = mibeacon(
         "F8:24:41:C5:98:8B", b"X0\xb6\x03\xd2\x8b\x98\xc5A$\xf8\xc3I\x14vu~\x00\x00\x00\x99"
     )
     with pytest.raises(DecodeError, match="legacy"):
-        decode_mibeacon(legacy, bytes.fromhex("b853075158487aa39a5b5ea9" + "00" * 4))
+        measured(decode_mibeacon, legacy, bytes.fromhex("b853075158487aa39a5b5ea9" + "00" * 4))
     cut = mibeacon("58:2D:34:35:93:21", b"P \xaa\x01\xda!\x9354-X\r\x10\x04\xfe")
     with pytest.raises(DecodeError, match="cut short"):
-        decode_mibeacon(cut, None)
+        measured(decode_mibeacon, cut, None)
 
 
 # -- SwitchBot, through pySwitchbot ------------------------------------------------------
@@ -283,16 +301,22 @@ MOTION = Advertisement(
 
 
 def test_switchbot_meter_contact_and_motion() -> None:
-    assert decode_switchbot(METER) == {"temperature": 24.6, "humidity": 53.0, "battery": 100.0}
-    assert decode_switchbot(CONTACT_OPEN) == {
+    assert measured(decode_switchbot, METER) == {
+        "temperature": 24.6,
+        "humidity": 53.0,
+        "battery": 100.0,
+    }
+    assert measured(decode_switchbot, CONTACT_OPEN) == {
         "motion": 1.0,
         "battery": 90.0,
         "door": 1.0,
         "button_count": 4.0,
     }
-    assert decode_switchbot(MOTION) == {"motion": 1.0, "battery": 98.0}
+    assert measured(decode_switchbot, MOTION) == {"motion": 1.0, "battery": 98.0}
     with pytest.raises(DecodeError, match="SwitchBot"):
-        decode_switchbot(Advertisement(CONTACT, -50, {SWITCHBOT_UUID: b""}, {2403: b"\x00"}))
+        measured(
+            decode_switchbot, Advertisement(CONTACT, -50, {SWITCHBOT_UUID: b""}, {2403: b"\x00"})
+        )
 
 
 # -- the collector: events, buttons, scanner health, the bleak boundary ------------------
@@ -376,11 +400,15 @@ def test_scanner_health_is_published_and_a_stall_is_logged_once(
     radio = Replay()
     ble = home(radio, stall_after_s=10)
     health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
-    assert health == {"ble.scanner_ok": True, "ble.scanner_restarts": 0}
+    assert health == {"ble.scanner_ok": True, "ble.scanner_restarts": 0, "ble.replays_refused": 0}
     for restarts in (1, 2):
         ble._last_advertisement -= 11
         health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
-        assert health == {"ble.scanner_ok": False, "ble.scanner_restarts": restarts}
+        assert health == {
+            "ble.scanner_ok": False,
+            "ble.scanner_restarts": restarts,
+            "ble.replays_refused": 0,
+        }
     radio.hear(ibeacon(100, 7))
     assert {r.quantity: r.value for r in ble.collect(0) if not r.sensor}["ble.scanner_ok"]
     scanner = [r.getMessage() for r in caplog.records if "BLE scanner" in r.getMessage()]
@@ -434,6 +462,53 @@ def test_a_missing_adapter_is_reported_not_fatal(caplog: pytest.LogCaptureFixtur
     assert source.error
     ble._last_advertisement -= 11
     health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
-    assert health == {"ble.scanner_ok": False, "ble.scanner_restarts": 1}
+    assert health == {"ble.scanner_ok": False, "ble.scanner_restarts": 1, "ble.replays_refused": 0}
     assert any(source.error.split(":")[0] in r.getMessage() for r in caplog.records)
     ble.close()
+
+
+def sealed(counter: int, objects: bytes, address: str = SHELLY) -> Advertisement:
+    """An encrypted BTHome v2 packet as a Shelly sends it, with this counter."""
+    info = b"\x41"
+    nonce = bytes.fromhex(address.replace(":", "")) + bytes.fromhex("d2fc") + info
+    nonce += counter.to_bytes(4, "little")
+    sealed_objects = AESCCM(SHELLY_KEY, tag_length=4).encrypt(nonce, objects, None)
+    frame = info + sealed_objects[:-4] + counter.to_bytes(4, "little") + sealed_objects[-4:]
+    return bthome(address, frame)
+
+
+def test_a_packet_repeated_is_one_press_and_a_replayed_counter_is_refused() -> None:
+    radio = Replay()
+    ble = home(radio)
+    press = b"\x3a\x01"  # button: press
+    for _ in range(3):  # a device sends each packet several times
+        radio.hear(sealed(10, press))
+    radio.hear(sealed(11, press))  # the second press
+    radio.hear(sealed(10, press))  # someone recorded the first and plays it back
+    readings = ble.collect(0)
+    presses = [r for r in readings if r.quantity == "button.pressed"]
+    assert len(presses) == 2
+    assert {r.quantity: r.value for r in readings if not r.sensor}["ble.replays_refused"] == 1
+
+
+def test_a_mibeacon_frame_carrying_another_devices_mac_is_refused() -> None:
+    frame = bytearray(DOOR_LEFT_OPEN)
+    with pytest.raises(DecodeError, match="not the sender's"):
+        decode_mibeacon(mibeacon("E4:AA:EC:81:21:AF", bytes(frame)), DOOR_KEY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64), st.binary(max_size=32))
+def test_decoders_raise_only_their_own_error(service: bytes, maker: bytes) -> None:
+    data = {BTHOME_UUID: service, MIBEACON_UUID: service, SWITCHBOT_UUID: service,
+            ENVIRONMENTAL_UUID: service}  # fmt: skip
+    advertisement = Advertisement(SHELLY, -60, data, {2409: maker, 76: maker})
+    for decode in (lambda a: decode_bthome(a, None), lambda a: decode_bthome(a, SHELLY_KEY),
+                   lambda a: decode_mibeacon(a, None), lambda a: decode_mibeacon(a, DOOR_KEY),
+                   decode_atc, decode_switchbot):  # fmt: skip
+        try:
+            result = decode(advertisement)
+        except DecodeError as exc:
+            assert str(exc)  # it says why
+        else:
+            assert all(isinstance(value, int | float) for value in result.values())
