@@ -51,3 +51,8 @@ def test_alerts_benchmark_runs() -> None:
     output = run("bench_alerts.py", "--residents", "2", "--days", "8", "--presses", "5")
     assert "false caregiver alerts:" in output and "fall-night" in output
     assert "5 presses" in output
+
+
+def test_fuzz_benchmark_runs() -> None:
+    output = run("bench_fuzz.py", "--examples", "30")
+    assert "parsers with a crash: 0" in output and "BLE decoders" in output

@@ -7,6 +7,7 @@ vectors are built from their published formats."""
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from collections.abc import Callable
@@ -497,7 +498,7 @@ def test_a_mibeacon_frame_carrying_another_devices_mac_is_refused() -> None:
         decode_mibeacon(mibeacon("E4:AA:EC:81:21:AF", bytes(frame)), DOOR_KEY)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=int(os.environ.get("CIVIC_FUZZ_EXAMPLES", "300")), deadline=None)
 @given(st.binary(max_size=64), st.binary(max_size=32))
 def test_decoders_raise_only_their_own_error(service: bytes, maker: bytes) -> None:
     data = {BTHOME_UUID: service, MIBEACON_UUID: service, SWITCHBOT_UUID: service,
