@@ -10,7 +10,7 @@ import pytest
 from alerts.engine import STALE_AFTER_MS, Engine, SiteInfo
 from alerts.engine_types import Observation
 from alerts.rules import DEFAULT_RULES, load_rules
-from alerts.state import Transition
+from alerts.state import EngineState, ThresholdState, Transition
 
 HOME, HUB = "home-a001", "home-a001-hub"
 MIN, HOUR = 60_000, 3_600_000
@@ -248,3 +248,14 @@ def test_a_hot_humid_summer_room_fires_on_its_heat_index(engine: Engine) -> None
         out += engine.observe(HUB, humid, ts)
     fired = [t for t in out if t.rule.id.startswith("heat-wbgt")]
     assert [(t.rule.id, t.value) for t in fired] == [("heat-wbgt-warning", 28.6)]
+
+
+def test_state_saved_with_future_times_is_repaired_when_loaded() -> None:
+    now = jst("2026-01-15 12:00")
+    state = EngineState(activity={HOME: jst("2099-01-01 00:00")},
+                        firing={"x/home-a001//": jst("2099-01-01 00:00")})  # fmt: skip
+    state.thresholds["room-cold/home-a001/hub/living"] = ThresholdState(last_ts=now + HOUR)
+    repaired = state.repair(now)
+    assert state.activity == {} and state.firing == {} and state.thresholds == {}
+    assert len(repaired) == 3
+    assert EngineState(activity={HOME: now - HOUR}).repair(now) == []  # the past is fine

@@ -29,6 +29,19 @@ def first(notes: list[Note], **match: Any) -> Note:
     return found[0]
 
 
+def own_watch(tmp_path: Path, watch: str) -> Path:
+    """The example residents file with 網走 一郎's own watch-over settings."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
+    text = example.read_text(encoding="utf-8").replace(
+        "    birth_year: 1938\n", f"    birth_year: 1938\n    watch: {watch}\n"
+    )
+    assert watch in text
+    path = tmp_path / "own-residents.yaml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def an_evening(stream: Stream, day: str) -> Stream:
     """Online since the evening before, an ordinary evening, to bed at 21:30."""
     stream.online(jst(f"{day} 17:00"))
@@ -141,14 +154,12 @@ def test_a_residents_own_night_window_spares_an_early_riser_even_the_summary(
     stream = an_evening(Stream(), "2026-01-10")
     out = jst("2026-01-11 05:10")
     stream.door(out).door(out + MIN, is_open=False).motion(out + 20 * MIN, "kitchen")
-    config = alerts_config(tmp_path)
-    residents = Path(json.loads(config.read_text())["residents"])
-    text = residents.read_text(encoding="utf-8")
-    residents.write_text(text.replace("    birth_year: 1938\n",
-                                      "    birth_year: 1938\n    watch: {night: '22:00-05:00'}\n"),
-                         encoding="utf-8")  # fmt: skip
-    notes = caregivers(replay(tmp_path, stream, residents=str(residents)))
-    assert notes == []
+    stream.day("2026-01-11", up="05:35")
+    residents = own_watch(tmp_path, "{night: '22:00-05:00'}")
+    assert caregivers(replay(tmp_path / "own", stream, residents=str(residents))) == []
+    # Without it, the same morning is a night exit (held, then in the summary).
+    notes = caregivers(replay(tmp_path / "default", stream))
+    assert [n["kind"] for n in notes if n["to"] == FAMILY] == ["summary"]
 
 
 def test_a_heating_failure_is_one_message_per_home_naming_every_cold_room(
@@ -336,3 +347,13 @@ def test_an_event_not_from_a_gateway_cannot_pause_a_home(tmp_path: Path) -> None
     stream.temperature(jst("2026-01-11 05:00"), "living-room", 19.0)
     notes = caregivers(replay(tmp_path, stream))
     assert first(notes, rule="long-stay-bathroom", to=FAMILY)["at"] <= jst("2026-01-11 04:30")
+
+
+def test_a_frail_residents_own_hours_and_wake_up_time_apply(tmp_path: Path) -> None:
+    stream = an_evening(Stream(), "2026-01-10").day("2026-01-11", up="06:30", bed="11:00")
+    stream.temperature(jst("2026-01-11 18:00"), "living-room", 20.0)  # nothing moves after 11
+    stream.temperature(jst("2026-01-12 09:30"), "living-room", 20.0)
+    residents = own_watch(tmp_path, "{inactivity_hours: 6, wake_up_by: '09:00'}")
+    notes = caregivers(replay(tmp_path, stream, residents=str(residents)))
+    assert first(notes, rule="inactivity-12h", to=FAMILY)["at"] <= jst("2026-01-11 17:05")
+    assert first(notes, rule="no-wake-up", to=FAMILY)["at"] <= jst("2026-01-12 09:05")
