@@ -37,7 +37,7 @@ from wire import (
     decode,
     topics,
 )
-from wire.payloads import MAX_SENSORS_PER_DEVICE, clock_problem, decode_plausible
+from wire.payloads import clock_problem, decode_plausible, guard_sensor_names
 
 log = logging.getLogger(__name__)
 _LOG_EVERY_MS = 3_600_000
@@ -228,18 +228,9 @@ class AlertsCore:
         return self.engine.observe(device.device_id, readings, now)
 
     def _guard_sensors(self, device: str, message: Message, topic: str) -> None:
-        """At most MAX_SENSORS_PER_DEVICE distinct sensor names per device: the engine's
-        state (saved with every change) must not grow with what a device invents."""
-        known = self._sensors.setdefault(device, set())
-        new = {reading.sensor for reading in message.readings} - known
-        if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
-            raise PayloadError(
-                f"device {device} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
-                f"sensor names with {sorted(new)[:3]}; sensor names are configured, not data",
-                where="$.readings[*].sensor",
-                topic=topic,
-            )
-        known |= new
+        """The engine's state (saved with every change) must not grow with what a device
+        invents."""
+        guard_sensor_names(self._sensors.setdefault(device, set()), device, message, topic)
 
     def _service_event(self, event: ServiceEvent, now: int) -> list[Transition]:
         """The gateway says a device went silent or came back, or reports trouble."""

@@ -57,10 +57,10 @@ from wire import (
 )
 from wire import topics as wire_topics
 from wire.payloads import (
-    MAX_SENSORS_PER_DEVICE,
     ServiceEventKind,
     clock_problem,
     decode_plausible,
+    guard_sensor_names,
 )
 from wire.payloads import dead_letter as wire_dead_letter
 
@@ -276,16 +276,7 @@ class Ingest:
         self._batch.add(self.config.influx.databases.of(site.zone), [alert_line(state)])
 
     def _guard_sensors(self, device_id: str, message: Message, topic: str) -> None:
-        known = self._sensors[device_id]
-        new = {r.sensor for r in message.readings} - known
-        if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
-            raise PayloadError(
-                f"device {device_id} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
-                f"sensor names with {sorted(new)[:3]}; sensor names are configured, not data",
-                where="$.readings[*].sensor",
-                topic=topic,
-            )
-        known |= new
+        guard_sensor_names(self._sensors[device_id], device_id, message, topic)
 
     def _unknown_device(self, record: DeviceRecord, topic: str, received: int) -> None:
         self.stats.unknown_device_messages += 1

@@ -286,6 +286,21 @@ def _validation_error(text: str, topic: str | None) -> PayloadError:
     return PayloadError(text[: match.start()], where=match["where"], topic=topic)
 
 
+def guard_sensor_names(known: set[str], device: str, message: Message, topic: str) -> None:
+    """Add the message's sensor names to ``known`` (a device's so far), or PayloadError
+    if that would make more than MAX_SENSORS_PER_DEVICE: every receiver's state grows
+    with the names a device sends."""
+    new = {reading.sensor for reading in message.readings} - known
+    if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
+        raise PayloadError(
+            f"device {device} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
+            f"sensor names with {sorted(new)[:3]}; sensor names are configured, not data",
+            where="$.readings[*].sensor",
+            topic=topic,
+        )
+    known |= new
+
+
 def decode_plausible(
     data: bytes, *, topic: str | None = None
 ) -> tuple[Message, list[PayloadError]]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from alerts import schedule
 from alerts.engine_types import Observation
 from alerts.kinds.base import MIN, Behaviour
-from alerts.rules import NightDoor
+from alerts.rules import NightDoor, Severity
 from alerts.state import Detail, NightDoorState, alert_key
 
 if TYPE_CHECKING:
@@ -80,15 +80,7 @@ class NightDoorBehaviour(Behaviour[NightDoor]):
                 "night-door-open",
                 {"door": rule.sensor, "opened": door.opened_ts, "minutes": rule.follow_up_min},
             )
-            engine.fire(
-                key,
-                rule,
-                site,
-                door.opened_ts,
-                device=key.split("/")[2],
-                sensor=rule.sensor,
-                detail=detail,
-            )
+            _fire(engine, rule, site, (key, door), detail)
 
     def _tag_gone(
         self, rule: NightDoor, engine: Engine, site: SiteInfo, reading: Observation
@@ -107,19 +99,24 @@ class NightDoorBehaviour(Behaviour[NightDoor]):
                 )
             else:
                 door.fired = True
-                engine.fire(
-                    key,
-                    rule,
-                    site,
-                    door.opened_ts,
-                    device=key.split("/")[2],
-                    sensor=rule.sensor,
-                    severity="urgent",
-                    detail=detail,
-                )
+                _fire(engine, rule, site, (key, door), detail, severity="urgent")
 
     def _doors(
         self, rule: NightDoor, engine: Engine, site: SiteInfo
     ) -> list[tuple[str, NightDoorState]]:
         prefix = f"{rule.id}/{site.id}/"
         return [(k, d) for k, d in engine.state.night_doors.items() if k.startswith(prefix)]
+
+
+def _fire(
+    engine: Engine,
+    rule: NightDoor,
+    site: SiteInfo,
+    open_door: tuple[str, NightDoorState],
+    detail: Detail,
+    *,
+    severity: Severity | None = None,
+) -> None:
+    key, door = open_door
+    engine.fire(key, rule, site, door.opened_ts, device=key.split("/")[2], sensor=rule.sensor,
+                severity=severity, detail=detail)  # fmt: skip
