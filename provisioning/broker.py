@@ -82,6 +82,16 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
     return rules
 
 
+def _identity(client_certificates: str) -> str:
+    if client_certificates != "required":
+        return "# Certificates optional: devices are known by their password alone."
+    return (
+        "# The certificate is the identity: its common name (the device ID) becomes the\n"
+        "# username, whatever name and password are sent, so no device can pose as another.\n"
+        "use_identity_as_username true"
+    )
+
+
 def mosquitto_conf(
     files: BrokerFiles,
     *,
@@ -129,6 +139,7 @@ certfile {directory / "server.crt"}
 keyfile {directory / "server.key"}
 crlfile {directory / "crl.pem"}
 require_certificate {"true" if client_certificates == "required" else "false"}
+{_identity(client_certificates)}
 tls_version tlsv1.2
 
 # Services on the broker host (gateway, alerts): loopback only, passwords still needed.

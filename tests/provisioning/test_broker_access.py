@@ -106,10 +106,23 @@ def test_a_device_receives_nothing_of_another_device(city: City) -> None:
 
 def test_anonymous_wrong_password_and_missing_certificate_are_refused(city: City) -> None:
     assert connect(city.endpoint.local_port, None, None).connect_code == NOT_AUTHORIZED
-    assert city.device(HOME, password="guess").connect_code == NOT_AUTHORIZED
-    assert city.device(HOME, password=city.password(OTHER)).connect_code == NOT_AUTHORIZED
+    guess = connect(city.endpoint.local_port, HOME, "guess")
+    city.sessions.append(guess)
+    assert guess.connect_code == NOT_AUTHORIZED
     no_cert = city.device(HOME, client_cert=False)
     assert no_cert.connect_code != "Success"
+
+
+def test_on_the_device_listener_the_certificate_is_the_identity(city: City) -> None:
+    other = city.device(OTHER)
+    # HOME's certificate with OTHER's name and password: it is HOME, nothing more.
+    imposter = connect(city.endpoint.port, OTHER, city.password(OTHER),
+                       tls_dir=city.state / "devices" / HOME)  # fmt: skip
+    city.sessions.append(imposter)
+    assert imposter.connect_code == "Success"
+    assert str(imposter.publish(topics.telemetry(OTHER))) == NOT_AUTHORIZED
+    assert not imposter.publish(topics.telemetry(HOME)).is_failure
+    assert not other.publish(topics.telemetry(OTHER)).is_failure  # OTHER was not thrown off
 
 
 def test_the_tls_listener_proves_itself_with_the_city_ca(city: City, tmp_path: Path) -> None:
@@ -182,7 +195,9 @@ def test_rotation_retires_the_old_credentials_and_touches_only_that_device(city:
     } - {path for path in ("pki/revoked.txt",) if path not in before}
     assert set(report.written) <= changed | {"pki/revoked.txt"}
     city.broker.restart()  # Mosquitto reads the CRL at start
-    assert city.device(HOME, password=old_password).connect_code == NOT_AUTHORIZED
+    old = connect(city.endpoint.local_port, HOME, old_password)
+    city.sessions.append(old)
+    assert old.connect_code == NOT_AUTHORIZED
     assert city.device(HOME, tls_dir=old_tls).connect_code != "Success"  # revoked certificate
     assert city.device(HOME).connect_code == "Success"
     assert city.device(OTHER).connect_code == "Success"
@@ -267,10 +282,12 @@ def test_the_monitoring_account_reads_but_cannot_write(city: City) -> None:
     assert str(monitor.publish(topics.service_ack("alerts-1"))) == NOT_AUTHORIZED
 
 
-def test_a_service_password_is_useless_on_the_device_listener(city: City) -> None:
+def test_a_service_account_is_useless_on_the_device_listener(city: City) -> None:
     password = (city.state / "services" / "gateway-1" / "password").read_text().strip()
-    tls = city.state / "devices" / HOME  # even with a valid device certificate
+    tls = city.state / "devices" / HOME  # a device certificate with the gateway's account
     session = connect(city.endpoint.port, "gateway-1", password, tls_dir=tls)
     city.sessions.append(session)
-    assert session.connect_code == NOT_AUTHORIZED
+    # It is the device its certificate names, never the gateway.
+    assert str(session.publish(topics.service_event("gateway-1"))) == NOT_AUTHORIZED
+    assert not session.publish(topics.telemetry(HOME)).is_failure
     assert city.service("gateway-1").connect_code == "Success"  # on its own listener
