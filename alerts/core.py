@@ -102,19 +102,23 @@ class AlertsCore:
 
     # -- inputs --------------------------------------------------------------------------
 
-    def message(self, topic: str, payload: bytes) -> None:
-        """One MQTT message as the broker delivered it."""
+    def message(self, topic: str, payload: bytes) -> bool:
+        """One MQTT message as the broker delivered it; True if it changed an alert (so
+        there may be something to deliver)."""
         now = self.clock.now_ms()
         self.counts["messages"] += 1
         self.last_message_ms = now
         try:
-            self._apply(self._transitions(topic, payload, now), now)
+            transitions = self._transitions(topic, payload, now)
+            self._apply(transitions, now)
+            return bool(transitions) or topic == self._ack_topic
         except WireError as exc:
             self._refused(topic, str(exc), now)
             if self._dead_letter is not None:
                 self._dead_letter(topic, payload, exc)
         except Exception as exc:  # noqa: BLE001 - one message must never stop the service
             self._failed(f"message on {topic}", exc, now)
+        return False
 
     def acknowledge(self, alert_id: int, who: str) -> AlertRow | None:
         """Someone takes care of alert ``alert_id``; the row, or None if there is none."""

@@ -112,8 +112,8 @@ class AlertsService:
         if isinstance(item, AckRequest):
             self._ack(item)
             return
-        self.core.message(item.topic, item.payload)
-        self.dispatcher.poke(self.core.store.channels_pending())
+        if self.core.message(item.topic, item.payload):
+            self.dispatcher.poke(self.core.store.channels_pending())
         if time.monotonic() - self._saved >= _SAVE_EVERY_S:
             self.core.save()
             self._saved = time.monotonic()

@@ -176,7 +176,9 @@ class Ingest:
         timeout = self.config.batch.max_delay_s
         if self._batch.started is not None:
             timeout = max(0.0, self._batch.started + timeout - time.monotonic())
-        if self.spool.batches:
+        if not self._storage_ready:  # wake for the next try at the set-up, no sooner
+            timeout = min(timeout, max(0.0, self._next_set_up - time.monotonic()))
+        elif self.spool.batches:
             timeout = min(timeout, max(0.0, self._next_drain - time.monotonic()))
         try:
             inbound = self.inbox.get(timeout=timeout)
