@@ -317,7 +317,7 @@ class City:
         days = self.rng.sample(choices, min(len(kinds), len(choices)))
         for kind, day in zip(kinds, days, strict=False):
             home.busy.add(day)
-            if kind in ("collapse", "heating-failure"):
+            if kind == "collapse":  # lying there until found the next afternoon
                 home.busy.add(day + 1)
             getattr(self, "_" + kind.replace("-", "_"))(home, day)
         if self.rng.random() < 0.2 and self.days > 12:  # a hospital stay, away mode set
