@@ -42,6 +42,8 @@ _SAVE_EVERY_S = 1.0
 class Inbound(NamedTuple):
     topic: str
     payload: bytes
+    mid: int = 0
+    qos: int = 0
 
 
 class AlertsService:
@@ -114,6 +116,10 @@ class AlertsService:
             return
         if self.core.message(item.topic, item.payload):
             self.dispatcher.poke(self.core.store.channels_pending())
+        if item.qos > 0:
+            # Only now: what the message changed is committed, so a crash before this
+            # line has the broker deliver it again (a press is never lost in between).
+            self.client.ack(item.mid, item.qos)
         if time.monotonic() - self._saved >= _SAVE_EVERY_S:
             self.core.save()
             self._saved = time.monotonic()
@@ -211,6 +217,7 @@ class AlertsService:
 
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.config.alerts_id, self.config.mqtt)
+        client.manual_ack_set(True)
         set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -233,4 +240,4 @@ class AlertsService:
         self.connected.clear()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Inbound(message.topic, bytes(message.payload)))
+        self.inbox.put(Inbound(message.topic, bytes(message.payload), message.mid, message.qos))
