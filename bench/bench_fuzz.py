@@ -12,7 +12,7 @@ import time
 
 from benchlib import REPO
 
-PROPERTY = "tests/test_property.py::"
+PROPERTY = "tests/security/test_property.py::"
 TESTS = {
     "wire decoder": PROPERTY + "test_the_wire_decoder_answers_with_a_message_or_a_payload_error",
     "Wi-Fi parsers": PROPERTY + "test_wifi_parsers_never_raise",

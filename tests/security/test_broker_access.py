@@ -128,7 +128,7 @@ def test_on_the_device_listener_the_certificate_is_the_identity(city: City) -> N
 def test_the_tls_listener_proves_itself_with_the_city_ca(city: City, tmp_path: Path) -> None:
     stranger = tmp_path / "stranger"
     stranger.mkdir()
-    shutil.copy(Path(__file__).parent / "stranger-ca.crt", stranger / "ca.crt")
+    shutil.copy(Path(__file__).parents[1] / "provisioning" / "stranger-ca.crt", stranger / "ca.crt")
     attempt = connect(
         city.endpoint.port, HOME, city.password(HOME), tls_dir=stranger, client_cert=False
     )
