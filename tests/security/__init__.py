@@ -2,11 +2,11 @@
 
 Here: the broker's accounts, ACLs and certificates (test_broker_access), what a device
 can make a terminal do (test_terminal), the acknowledgement page's links
-(test_ackserver) and property tests of every parser that takes outside data
+(test_ackserver), property tests of every parser that takes outside data
 (test_property). Beside the code they guard: a huge payload, an impossible value, a
 clock ahead and a key given twice (tests/wire, tests/gateway/test_ingest.py); forged
 service events, ten thousand sensor names and inputs that once crashed the alerts
 service (tests/alerts/test_replay.py, test_service.py); BLE replays
 (tests/edge/test_ble.py); YAML bombs (tests/test_yamlconf.py); systemd sandboxing
-(tests/test_systemd_units.py); the chaos run (tests/test_benchmarks.py).
+(tests/test_systemd_units.py). And two minutes of chaos (test_chaos).
 """
