@@ -26,7 +26,7 @@ class LongStayBehaviour(Behaviour[LongStay]):
     def tick(self, rule: LongStay, engine: Engine, site: SiteInfo) -> None:
         room = engine.state.rooms.get(site.id)
         key = alert_key(rule.id, site.id)
-        if room is None or room.room not in rule.sensors or key in engine.state.firing:
+        if room is None or not _watched(room.room, rule) or key in engine.state.firing:
             return
         if not engine.expects_activity(site):
             return
@@ -44,6 +44,12 @@ class LongStayBehaviour(Behaviour[LongStay]):
     def activity(
         self, rule: LongStay, engine: Engine, site: SiteInfo, reading: Observation
     ) -> None:
-        if reading.sensor not in rule.sensors:
+        if not _watched(reading.sensor, rule):
             detail = Detail("active-again", {"at": reading.ts, "room": reading.sensor})
             engine.resolve(alert_key(rule.id, site.id), rule, site, reading.ts, detail)
+
+
+def _watched(room: str, rule: LongStay) -> bool:
+    """One of the rule's rooms, also as part of a longer name ("toilet-2f", "1f-bath")."""
+    parts = room.split("-")
+    return room in rule.sensors or any(part in rule.sensors for part in parts)

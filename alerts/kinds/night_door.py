@@ -30,7 +30,8 @@ class NightDoorBehaviour(Behaviour[NightDoor]):
         self, rule: NightDoor, engine: Engine, site: SiteInfo, device: str, reading: Observation
     ) -> None:
         if reading.quantity == "door.open" and reading.value is True:
-            if reading.sensor == rule.sensor:
+            # The entrance, also as part of a longer name ("entrance-1f", "main-entrance").
+            if rule.sensor in (reading.sensor, *reading.sensor.split("-")):
                 self._opened(rule, engine, site, device, reading)
         elif reading.quantity == "tag.present" and reading.value is False:
             self._tag_gone(rule, engine, site, reading)

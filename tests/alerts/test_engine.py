@@ -259,3 +259,12 @@ def test_state_saved_with_future_times_is_repaired_when_loaded() -> None:
     assert state.activity == {} and state.firing == {} and state.thresholds == {}
     assert len(repaired) == 3
     assert EngineState(activity={HOME: now - HOUR}).repair(now) == []  # the past is fine
+
+
+def test_a_bathroom_named_with_its_floor_is_still_the_bathroom(engine: Engine) -> None:
+    night = jst("2026-01-16 02:00")
+    engine.observe(HUB, [Observation("motion.detected", True, "toilet-2f", night)], night)
+    assert changes(engine.tick(night + 60 * MIN)) == [("long-stay-bathroom", "fire")]
+    back = engine.observe(HUB, [Observation("motion.detected", True, "bedroom-2f", night)],
+                          night + 61 * MIN)  # fmt: skip
+    assert ("long-stay-bathroom", "resolve") in changes(back)
