@@ -154,7 +154,6 @@ class AlertsCore:
         now = self.clock.now_ms()
         try:
             self._sync_away(now)
-            self._close_removed_rules(now)
             self._apply(self.engine.tick(now), now)
             self._close_acknowledged_events()
             with self.store.transaction():
@@ -268,6 +267,7 @@ class AlertsCore:
                 self.engine.acknowledged_event(key)
 
     def _close_removed_rules(self, now: int) -> None:
+        """At start: the rules are loaded once, so only a restart can remove one."""
         removed = [row for row in self.store.alerts() if row.rule_id not in self.rules]
         if not removed:
             return
