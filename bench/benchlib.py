@@ -56,9 +56,16 @@ def write_inventory(root: Path, devices: list[str], site_size: int) -> Path:
 
 
 def start_gateway(
-    work: Path, broker: Mosquitto, influx: InfluxDB, inventory: Path, *, max_delay_s: float
+    work: Path,
+    broker: Mosquitto,
+    influx: InfluxDB,
+    inventory: Path,
+    *,
+    max_delay_s: float,
+    **settings: object,
 ) -> tuple[CliProcess, int]:
-    """A gateway process, once it is online; and the port of its /metrics."""
+    """A gateway process, once it is online; and the port of its /metrics. ``settings``
+    are further keys of its config."""
     port = free_port()
     config = work / "gateway.yaml"
     body = {
@@ -68,6 +75,7 @@ def start_gateway(
         "influx": {"url": influx.url},
         "batch": {"max_points": 5000, "max_delay_s": max_delay_s},
         "http_listen": f"127.0.0.1:{port}",
+        **settings,
     }
     config.write_text(json.dumps(body), encoding="utf-8")
     gateway = CliProcess(

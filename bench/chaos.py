@@ -1,14 +1,15 @@
 """Chaos run: the example city under steady load while its parts are SIGKILLed and
 restarted at random (seeded, so a run can be repeated): the broker, the gateway, the
 alerts service, InfluxDB and the agents. At the end it prints what a city would care
-about: readings the broker acknowledged that never reached InfluxDB, the gateway's own
-count of readings missing from the agents' sequences, call-button alerts that never
+about: readings collected that never reached InfluxDB, the gateway's own count of
+numbers missing from the agents' sequences, call-button presses whose alert never
 reached the first person of the chain, and notifications delivered twice.
 
-Ground truth for readings is a publisher of this harness (device home-a002-hub): every
-reading the broker acknowledged (PUBACK) must be in InfluxDB at the end. The agents
-(home-a001-hub, home-a003-hub) run their real outbox; the gateway checks their sequences.
-Presses come from home-a004-hub, each on its own button, so each is one alert.
+Every device is a real agent (outbox, sender, MQTT link, resends): two agent processes
+(home-a001-hub, home-a003-hub, killed at random; their outboxes are the ground truth,
+every message they hold must be in InfluxDB) and two agents inside this harness, never
+killed, whose collectors record what they produced: home-a002-hub collects 20 readings
+a second, home-a004-hub a call-button press every 15 s, each on its own button.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,14 +26,11 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from benchlib import REPO, start_gateway
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from civic_iot.catchers import SmtpCatcher
 from civic_iot.children import CliProcess
@@ -39,54 +38,69 @@ from civic_iot.demo_alerts import write_local_config
 from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import InfluxDB, Mosquitto
 from civic_iot.watch import wait_online
-from wire import Message, Reading, encode, now_ms, topics
+from edge.agent import Agent
+from edge.config import AgentConfig
+from wire import Reading, decode_message, topics
 
 # home-a004's chain starts with its care manager (firmware-config).
 LOAD_DEVICE, PRESS_DEVICE, FIRST = "home-a002-hub", "home-a004-hub", "care-b@example.jp"
 AGENTS = ("home-a001-hub", "home-a003-hub")
+HARNESS = (LOAD_DEVICE, PRESS_DEVICE)
+# Every reading key of a device in InfluxDB: (measurement, field, sensor, time ms).
+Key = tuple[str, str, str, int]
 
 
-class Publisher:
-    """QoS 1 with a persistent session: paho resends what the broker has not
-    acknowledged after a reconnect; what it acknowledged is recorded."""
+class LoadCollector:
+    """20 readings a second, each at its own millisecond; remembers each one."""
 
-    def __init__(self, broker: Mosquitto, client_id: str) -> None:
-        self.acked: set[int] = set()  # mids
-        self.sent: dict[int, Any] = {}  # mid -> what it carried
-        self._lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=mqtt.MQTTv5)  # fmt: skip
-        self.client.max_inflight_messages_set(100)
-        self.client.max_queued_messages_set(0)
-        self.client.on_publish = self._on_publish
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = 3600
-        self.client.connect_async(broker.host, broker.port, keepalive=5, clean_start=False,
-                                  properties=properties)  # fmt: skip
-        self.client.reconnect_delay_set(0.2, 2)
-        self.client.loop_start()
+    name, interval_s = "chaos-load", 0.05
 
-    def publish(self, topic: str, payload: bytes, what: Any) -> None:
-        info = self.client.publish(topic, payload, qos=1)
-        with self._lock:
-            self.sent[info.mid] = what
+    def __init__(self) -> None:
+        self.collected: set[int] = set()
+        self.active = True
 
-    def acknowledged(self) -> list[Any]:
-        with self._lock:
-            return [self.sent[mid] for mid in self.acked if mid in self.sent]
+    def collect(self, now_ms: int) -> list[Reading]:
+        if not self.active or now_ms in self.collected:
+            return []
+        self.collected.add(now_ms)
+        return [Reading("climate.temperature", 20.0, "Cel", sensor="chaos")]
 
-    def pending(self) -> int:
-        with self._lock:
-            return len(set(self.sent) - self.acked)
+
+class PressCollector:
+    """A call-button press every 15 s, each on its own button."""
+
+    name, interval_s = "chaos-presses", 15.0
+
+    def __init__(self) -> None:
+        self.pressed: list[str] = []
+        self.active = True
+
+    def collect(self, now_ms: int) -> list[Reading]:
+        if not self.active:
+            return []
+        button = f"button-{len(self.pressed) + 1}"
+        self.pressed.append(button)
+        return [Reading("button.long_press", True, "1", sensor=button)]
+
+
+class HarnessAgent:
+    """A real agent in a thread of this harness, with one of the collectors above."""
+
+    def __init__(self, work: Path, mqtt: MqttConfig, device: str, collector: Any) -> None:
+        config = AgentConfig(device_id=device, mqtt=mqtt, state_dir=str(work / f"state-{device}"),
+                             reconnect_max_s=2)  # fmt: skip
+        self.agent = Agent(config, [collector])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.agent.run, args=(self._stop,), daemon=True)
+        self._thread.start()
+
+    def outbox_depth(self) -> int:
+        return outbox_depth(Path(self.agent.config.state_dir))
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
-        if not reason.is_failure:
-            with self._lock:
-                self.acked.add(mid)
+        self._stop.set()
+        self.agent.wake()
+        self._thread.join(timeout=30)
 
 
 class City:
@@ -106,13 +120,17 @@ class City:
         )  # fmt: skip
         self.alerts = self._alerts()
         self.agents = {device: self._agent(device) for device in AGENTS}
+        self.load, self.presses = LoadCollector(), PressCollector()
+        self.harness = [HarnessAgent(work, self.mqtt, LOAD_DEVICE, self.load),
+                        HarnessAgent(work, self.mqtt, PRESS_DEVICE, self.presses)]  # fmt: skip
         self.kills: Counter[str] = Counter()
 
     # -- the parts ------------------------------------------------------------------------
 
     def _gateway(self) -> CliProcess:
+        # Gaps a killed broker leaves are asked for again 2 s after they show.
         return start_gateway(self.work, self.broker, self.influx, REPO / "firmware-config",
-                             max_delay_s=0.2)[0]  # fmt: skip
+                             max_delay_s=0.2, resend={"after_s": 2})[0]  # fmt: skip
 
     def _alerts(self) -> CliProcess:
         process = CliProcess(self.work / "alerts.log", "--log-level", "warning", "alerts", "run",
@@ -125,20 +143,26 @@ class City:
         config.write_text(json.dumps({
             "device_id": device, "state_dir": str(self.work / f"state-{device}"),
             "mqtt": {"host": self.broker.host, "port": self.broker.port, "keepalive_s": 5},
+            "reconnect_max_s": 2,
             "collectors": [{"type": "simulated", "interval_s": 0.5, "kinds": ["climate"]}],
         }), encoding="utf-8")  # fmt: skip
         return CliProcess(self.work / f"{device}.log", "--log-level", "warning", "edge", "run",
                           "--config", str(config))  # fmt: skip
 
-    def strike(self, targets: list[str]) -> str:
-        """SIGKILL one part at random and start it again after a moment."""
-        target = self.rng.choice(targets)
+    def strike(self, target: str) -> None:
+        """SIGKILL one part and start it again after a moment."""
         self.kills[target] += 1
         down_s = self.rng.uniform(0.5, 3.0)
         if target == "broker":
             self.broker.kill()
             time.sleep(down_s)
             self.broker.start()
+        elif target == "server":  # a power cut in the server room: what the broker had
+            self.gateway.kill()  # queued for the gateway since its last save is gone
+            time.sleep(down_s)
+            self.broker.kill()
+            self.broker.start()
+            self.gateway = self._gateway()
         elif target == "influxdb":
             self.influx.kill()
             time.sleep(down_s)
@@ -155,9 +179,10 @@ class City:
             self.agents[target].kill()
             time.sleep(down_s)
             self.agents[target] = self._agent(target)
-        return target
 
     def close(self) -> None:
+        for harness in self.harness:
+            harness.close()
         for agent in self.agents.values():
             agent.terminate()
         self.alerts.terminate()
@@ -177,77 +202,122 @@ def run(minutes: float, seed: int, *, broker_kills: bool) -> dict[str, int]:
 
 
 def _run(city: City, minutes: float, *, broker_kills: bool) -> dict[str, int]:
-    load = Publisher(city.broker, "chaos-load")
-    presses = Publisher(city.broker, "chaos-presses")
-    targets = ["gateway", "alerts", "influxdb", *AGENTS] + (["broker"] if broker_kills else [])
-    stop = threading.Event()
-    feeder = threading.Thread(target=_feed, args=(load, presses, stop), daemon=True)
-    feeder.start()
+    targets = ["gateway", "alerts", "influxdb", *AGENTS]
+    targets += ["broker", "server"] if broker_kills else []
+    order = _rounds(targets, city.rng)
     deadline = time.monotonic() + minutes * 60
     while time.monotonic() < deadline:
         time.sleep(city.rng.uniform(4.0, 10.0))
-        city.strike(targets)
-    stop.set()
-    feeder.join()
-    settle = time.monotonic() + 60
-    while (load.pending() or presses.pending()) and time.monotonic() < settle:
+        city.strike(next(order))
+    city.load.active = city.presses.active = False
+    settle = time.monotonic() + 120
+    while time.monotonic() < settle and any(h.outbox_depth() for h in city.harness):
         time.sleep(0.5)
-    readings = load.acknowledged()
-    expected = set(readings)
-    stored = _wait_stored(city.influx, expected, timeout_s=90)
-    pressed = set(presses.acknowledged())
+    collected, pressed = set(city.load.collected), set(city.presses.pressed)
+    stored = _wait_stored(city.influx, collected, timeout_s=120)
+    held = {device: _outbox_keys(city.work / f"state-{device}") for device in AGENTS}
+    agents_stored = _wait_agents_stored(city.influx, held, timeout_s=120)
     told = _wait_told(city.smtp, pressed, timeout_s=60)
     twice = Counter((m.subject, m.body, tuple(m.to)) for m in city.smtp.mails)
-    load.close()
-    presses.close()
     return {
         "kills": sum(city.kills.values()),
-        "readings acknowledged": len(expected),
-        "readings lost": len(expected - stored),
+        "readings collected": len(collected),
+        "readings lost": len(collected - stored),
+        "agent readings held": sum(len(keys) for keys in held.values()),
+        "agent readings lost": sum(len(held[d] - agents_stored[d]) for d in AGENTS),
         "missing in agents' sequences": _gateway_missing(city.work / "gateway.yaml"),
-        "presses acknowledged": len(pressed),
+        "messages sent again on the gateway's request": sum(
+            _requeued(city.work / f"state-{device}") for device in (*AGENTS, *HARNESS)
+        ),
+        "presses": len(pressed),
         "alerts lost": len(pressed - told),
         "notifications twice": sum(count - 1 for count in twice.values()),
         **{f"killed {name}": count for name, count in sorted(city.kills.items())},
     }
 
 
-def _feed(load: Publisher, presses: Publisher, stop: threading.Event) -> None:
-    """20 readings/s with distinct times; a call-button press every 15 s."""
-    seq, next_press = 0, time.monotonic() + 5
-    while not stop.is_set():
-        seq += 1
-        ts = now_ms()
-        reading = Reading("climate.temperature", 20.0, "Cel", sensor="chaos")
-        load.publish(topics.telemetry(LOAD_DEVICE), encode(Message(1, seq, ts, [reading])), ts)
-        if time.monotonic() >= next_press:
-            next_press += 15
-            button = f"button-{seq}"
-            press = Reading("button.long_press", True, "1", sensor=button)
-            presses.publish(topics.event(PRESS_DEVICE), encode(Message(1, seq, ts, [press])),
-                            button)  # fmt: skip
-        time.sleep(0.05)
+def _rounds(targets: list[str], rng: random.Random) -> Iterator[str]:
+    """Every part once per round, in an order shuffled each round: a short run still
+    strikes each of them."""
+    while True:
+        yield from rng.sample(targets, len(targets))
 
 
-def _influxql(influx: InfluxDB, database: str, query: str) -> list[list[Any]]:
+def outbox_depth(state: Path) -> int:
+    with sqlite3.connect(state / "outbox.sqlite3", timeout=30) as db:
+        return int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+
+def _requeued(state: Path) -> int:
+    with sqlite3.connect(state / "outbox.sqlite3", timeout=30) as db:
+        row = db.execute("SELECT value FROM counters WHERE name = 'requeued'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _outbox_keys(state: Path) -> set[Key]:
+    """Every reading an agent process holds: acknowledged (kept for resends) or not yet
+    sent. Its outbox keeps 20,000 acknowledged messages, more than a run produces."""
+    with sqlite3.connect(state / "outbox.sqlite3", timeout=30) as db:
+        payloads = [row[0] for row in db.execute("SELECT payload FROM sent UNION ALL "
+                                                 "SELECT payload FROM outbox")]  # fmt: skip
+    keys = set()
+    for payload in payloads:
+        message = decode_message(bytes(payload))
+        for reading in message.readings:
+            measurement, field = reading.quantity.split(".", 1)
+            ts = reading.ts if reading.ts is not None else message.ts
+            keys.add((measurement, field, reading.sensor, ts))
+    return keys
+
+
+def _influxql(influx: InfluxDB, database: str, query: str) -> list[dict[str, Any]]:
+    """Rows as dicts, with the measurement as ``_measurement``; none if InfluxDB is away."""
     params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ms"})
     try:
         with urllib.request.urlopen(f"{influx.url}/query?{params}", timeout=60) as answer:  # noqa: S310
             series = json.load(answer)["results"][0].get("series") or []
     except OSError:
         return []
-    return [row for one in series for row in one["values"]]
+    return [
+        {"_measurement": one["name"], **dict(zip(one["columns"], values, strict=True))}
+        for one in series
+        for values in one["values"]
+    ]
 
 
 # A constant device ID, never data.
 _LOAD_QUERY = f"SELECT temperature FROM climate WHERE device = '{LOAD_DEVICE}'"  # noqa: S608
 
 
+_SKIPPED = {"time", "device", "site", "sensor", "_measurement"}
+
+
+def _device_keys(influx: InfluxDB, device: str) -> set[Key]:
+    query = f"SELECT * FROM /.*/ WHERE device = '{device}'"  # noqa: S608 - our device IDs
+    rows = _influxql(influx, "civic_watch", query) + _influxql(influx, "civic_ops", query)
+    return {
+        (row["_measurement"], key, row.get("sensor") or "", row["time"])
+        for row in rows
+        for key, value in row.items()
+        if key not in _SKIPPED and value is not None
+    }
+
+
+def _wait_agents_stored(influx: InfluxDB, held: dict[str, set[Key]], timeout_s: float
+                        ) -> dict[str, set[Key]]:  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while True:
+        stored = {device: _device_keys(influx, device) for device in held}
+        if all(held[d] <= stored[d] for d in held) or time.monotonic() > deadline:
+            return stored
+        time.sleep(2)
+
+
 def _wait_stored(influx: InfluxDB, expected: set[int], timeout_s: float) -> set[int]:
     deadline = time.monotonic() + timeout_s
     while True:
         rows = _influxql(influx, "civic_watch", _LOAD_QUERY)
-        stored = {int(row[0]) for row in rows}
+        stored = {int(row["time"]) for row in rows}
         if expected <= stored or time.monotonic() > deadline:
             return stored
         time.sleep(2)

@@ -36,7 +36,7 @@ from wire import (
     now_ms,
     topics,
 )
-from wire.payloads import MAX_READINGS, plausible_readings
+from wire.payloads import MAX_READINGS, RESEND_COMMAND, plausible_readings, resend_ranges
 
 log = logging.getLogger(__name__)
 EXPIRE_EVERY_S = 60.0
@@ -335,6 +335,7 @@ class Agent:
         self._commands.register("collect-now", self._collect_now)
         self._commands.register("get-config", self._get_config)
         self._commands.register("restart-agent", self._restart)
+        self._commands.register(RESEND_COMMAND, self._resend)
 
     def _command(self, message: Inbound) -> None:
         try:
@@ -369,6 +370,19 @@ class Agent:
 
     def _get_config(self, request: CommandRequest) -> dict[str, Any]:
         return {"version": self.config_version, "collectors": self.collector_configs}
+
+    def _resend(self, request: CommandRequest) -> dict[str, Any]:
+        """The gateway misses these sequence numbers (a broker lost them after its
+        PUBACK): send what is still kept again."""
+        try:
+            ranges = resend_ranges(request)
+            requeued, gone = self.outbox.requeue(ranges)
+        except (PayloadError, OutboxError) as exc:
+            raise CommandError(str(exc)) from None
+        if requeued or gone:
+            log.warning("the gateway missed %d messages: %d sent again, %d no longer kept",
+                        requeued + gone, requeued, gone)  # fmt: skip
+        return {"requeued": requeued, "no_longer_kept": gone}
 
     def _restart(self, request: CommandRequest) -> dict[str, Any]:
         self.restart_requested = True

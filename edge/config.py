@@ -29,9 +29,19 @@ class OutboxConfig(_Strict):
     # After an outage the backlog drains at this many messages per second at most.
     backlog_rate: Annotated[float, msgspec.Meta(gt=0)] = 2000.0
     window: Annotated[int, msgspec.Meta(ge=4, le=1000)] = 100
+    # Acknowledged messages kept so the gateway can ask again for what a crashed broker
+    # lost: at most this many, for at most this long (0 keeps none).
+    keep_sent: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 20_000
+    keep_sent_h: Annotated[float, msgspec.Meta(gt=0, le=14 * 24)] = 6.0
 
     def limits(self) -> Limits:
-        return Limits(self.max_messages, int(self.max_mb * 1024 * 1024), self.max_age_h * 3600)
+        return Limits(
+            self.max_messages,
+            int(self.max_mb * 1024 * 1024),
+            self.max_age_h * 3600,
+            self.keep_sent,
+            self.keep_sent_h * 3600,
+        )
 
 
 class AgentConfig(_Strict):

@@ -13,6 +13,12 @@ fewer writes to the SD card. `bench/bench_outbox.py` measures both.
 
 Bounded: by rows, bytes and age. When full, the oldest messages are evicted first and
 every eviction is counted (and reported in the agent's health readings).
+
+Kept after the PUBACK, for a while: a broker that crashes may lose what it acknowledged
+but had not yet delivered (Mosquitto saves its queues every few seconds). So an
+acknowledged message moves to ``sent`` (bounded by rows and age) instead of vanishing;
+when the gateway finds a gap in the device's sequence it asks for those numbers again
+and ``requeue`` puts them back in the outbox (see docs/decisions.md, "Gaps repaired").
 """
 
 from __future__ import annotations
@@ -33,11 +39,34 @@ CREATE TABLE IF NOT EXISTS outbox (
     priority INTEGER NOT NULL,
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
-    created_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL,
+    seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox (priority, id);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (
+    seq INTEGER PRIMARY KEY,
+    priority INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
 """
+# Outboxes written before messages kept their sequence number in a column.
+_ADD_SEQ = "ALTER TABLE outbox ADD COLUMN seq INTEGER"
+# A resend request is answered with at most this many messages; the gateway asks again
+# for the rest.
+MAX_REQUEUE = 5_000
+# Only placeholders are formatted into these.
+_KEEP_SENT = (
+    "INSERT OR REPLACE INTO sent SELECT seq, priority, topic, payload, created_ms "
+    "FROM outbox WHERE id IN ({marks}) AND seq IS NOT NULL"
+)
+_MOVE_BACK = (
+    "INSERT INTO outbox (priority, topic, payload, created_ms, seq) "
+    "SELECT priority, topic, payload, created_ms, seq FROM sent WHERE seq IN ({chosen}) "
+    "ORDER BY seq"
+)
 
 
 class OutboxError(EdgeError):
@@ -56,6 +85,9 @@ class Limits(NamedTuple):
     max_rows: int = 500_000
     max_bytes: int = 256 * 1024 * 1024
     max_age_s: float = 14 * 24 * 3600
+    # Acknowledged messages kept for a resend request (0 keeps none).
+    sent_rows: int = 20_000
+    sent_age_s: float = 6 * 3600
 
 
 class Stats(NamedTuple):
@@ -76,6 +108,10 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={sync.upper()}")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+            if "seq" not in columns:
+                self._db.execute(_ADD_SEQ)
+            self._db.execute("CREATE INDEX IF NOT EXISTS outbox_by_seq ON outbox (seq)")
         except sqlite3.Error as exc:
             raise OutboxError(f"outbox {path}: {exc}") from None
         self._rows, self._bytes = self._db.execute(
@@ -90,12 +126,18 @@ class Outbox:
 
     def add(self, messages: Iterable[tuple[int, str, bytes]], last_seq: int, now_ms: int) -> None:
         """Store (priority, topic, payload) messages and the last sequence number used,
-        in one transaction: either all of them and the sequence, or none."""
+        in one transaction: either all of them and the sequence, or none. The messages
+        carry consecutive sequence numbers ending at ``last_seq``."""
         batch = list(messages)
+        first_seq = last_seq - len(batch) + 1
         with self._transaction():
             self._db.executemany(
-                "INSERT INTO outbox (priority, topic, payload, created_ms) VALUES (?, ?, ?, ?)",
-                [(priority, topic, payload, now_ms) for priority, topic, payload in batch],
+                "INSERT INTO outbox (priority, topic, payload, created_ms, seq) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (priority, topic, payload, now_ms, first_seq + index)
+                    for index, (priority, topic, payload) in enumerate(batch)
+                ],
             )
             self._set_counter("seq", last_seq)
             self._rows += len(batch)
@@ -103,7 +145,7 @@ class Outbox:
             self._evict_oldest(None)
 
     def remove(self, ids: Iterable[int]) -> None:
-        """Forget messages the broker acknowledged."""
+        """Move messages the broker acknowledged out of the outbox, into ``sent``."""
         ids = list(ids)
         if not ids:
             return
@@ -116,14 +158,55 @@ class Outbox:
                     f"WHERE id IN ({marks})",
                     chunk,
                 ).fetchone()
+                if self.limits.sent_rows > 0:
+                    keep = _KEEP_SENT.format(marks=marks)
+                    self._db.execute(keep, chunk)
                 self._db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
                 self._rows -= removed
                 self._bytes -= size
+            self._bound_sent()
+
+    def requeue(self, ranges: Iterable[tuple[int, int]]) -> tuple[int, int]:
+        """Put acknowledged messages with these sequence numbers back in the outbox (the
+        gateway never received them). Returns (requeued, asked for but no longer kept);
+        numbers still waiting in the outbox count as neither: they are on their way.
+        At most MAX_REQUEUE messages per call; the gateway asks again for the rest."""
+        requeued = gone = 0
+        with self._transaction():
+            for first, last in ranges:
+                room = MAX_REQUEUE - requeued
+                if room <= 0:
+                    break
+                waiting = self._waiting(first, last)
+                moved = self._move_back(first, last, room)
+                requeued += moved
+                if moved < room:  # the whole range was looked at
+                    gone += max(0, (last - first + 1) - moved - waiting)
+            self._set_counter("requeued", self._counter("requeued") + requeued)
+        return requeued, gone
+
+    def _waiting(self, first: int, last: int) -> int:
+        query = "SELECT count(*) FROM outbox WHERE seq BETWEEN ? AND ?"
+        return int(self._db.execute(query, (first, last)).fetchone()[0])
+
+    def _move_back(self, first: int, last: int, limit: int) -> int:
+        chosen = "SELECT seq FROM sent WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?"
+        count, size = self._db.execute(
+            f"SELECT count(*), coalesce(sum(length(payload)), 0) FROM sent WHERE seq IN ({chosen})",  # noqa: S608
+            (first, last, limit),
+        ).fetchone()
+        self._db.execute(_MOVE_BACK.format(chosen=chosen), (first, last, limit))
+        self._db.execute(f"DELETE FROM sent WHERE seq IN ({chosen})", (first, last, limit))  # noqa: S608
+        self._rows += count
+        self._bytes += size
+        return int(count)
 
     def expire(self, now_ms: int) -> None:
         """Evict what is older than the age limit (the agent runs this every minute)."""
         with self._transaction():
             self._evict_oldest(now_ms - int(self.limits.max_age_s * 1000))
+            too_old = now_ms - int(self.limits.sent_age_s * 1000)
+            self._db.execute("DELETE FROM sent WHERE created_ms < ?", (too_old,))
 
     # -- reading ---------------------------------------------------------------------
 
@@ -172,6 +255,14 @@ class Outbox:
             self._note_evicted(dropped, self._bytes - size)
             if dropped < len(oldest):
                 return
+
+    def _bound_sent(self) -> None:
+        # Sequence numbers only grow, so the oldest kept are the lowest: a range delete
+        # on the primary key, never a scan.
+        self._db.execute(
+            "DELETE FROM sent WHERE seq <= (SELECT max(seq) FROM sent) - ?",
+            (self.limits.sent_rows,),
+        )
 
     def _note_evicted(self, rows: int, size: int) -> None:
         self._rows -= rows

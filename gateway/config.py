@@ -45,6 +45,14 @@ class BatchConfig(_Strict):
     max_delay_s: Positive = 1.0
 
 
+class ResendConfig(_Strict):
+    # Seconds a sequence gap may fill by itself (an agent's backlog after an outage)
+    # before the agent is asked to send those messages again.
+    after_s: Positive = 15.0
+    # How many times to ask; each pause is twice the one before; 0 never asks.
+    tries: Annotated[int, msgspec.Meta(ge=0, le=20)] = 6
+
+
 class GatewayConfig(_Strict):
     gateway_id: Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
     inventory: str = "firmware-config"
@@ -73,6 +81,8 @@ class GatewayConfig(_Strict):
     # messages: one worker, or a broker that routes shared subscriptions by client
     # (EMQX hash_clientid). Default: on without shared_group, off with it.
     sequence_tracking: bool | None = None
+    # Gaps in a device's sequence (a crashed broker) are asked for again.
+    resend: ResendConfig = msgspec.field(default_factory=ResendConfig)
     # host:port of /metrics (Prometheus) and /healthz; null turns it off.
     http_listen: Annotated[str, msgspec.Meta(pattern=r"^[\w.\-\[\]:]*:\d{1,5}$")] | None = (
         "127.0.0.1:9108"

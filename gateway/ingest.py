@@ -32,6 +32,7 @@ from gateway import retention
 from gateway.config import GatewayConfig, tracks_sequences
 from gateway.errors import GatewayError, WriteError
 from gateway.fleetstate import DeviceState, state_of
+from gateway.gaps import GapRepair
 from gateway.httpapi import HttpApi, Snapshot
 from gateway.opsreport import OpsReport
 from gateway.registry import Registry
@@ -122,6 +123,9 @@ class Ingest:
             Path(config.state_dir) / "registry.sqlite3", inventory, tracks_sequences(config)
         )
         self.ops = OpsReport(config.gateway_id)
+        self.gaps = GapRepair(self._command, config.resend)
+        for record in self.registry:  # gaps from before a restart are still worth asking
+            self.gaps.note(record, time.monotonic())
         self._sensors: dict[str, set[str]] = defaultdict(set)
         self._unknown_told: dict[str, int] = {}
         self._alerts_services = {s.id for s in inventory.city.services if s.role == "alerts"}
@@ -257,6 +261,8 @@ class Ingest:
         clock_problem(message, received, topic=topic)
         self._guard_sensors(device_id, message, topic)
         verdict = self.registry.message(record, message, received)
+        if record.sequence.missing:
+            self.gaps.note(record, time.monotonic())
         self.ops.message(device_id, len(message.readings), received - message.ts, verdict)
         self.stats.readings += len(message.readings)
         for zone, lines in message_lines(message, device_id, placement).items():
@@ -313,6 +319,10 @@ class Ingest:
             detail=detail,
         )
         self.client.publish(self._event_topic, encode(message), qos=QOS)
+
+    def _command(self, topic: str, payload: bytes) -> None:
+        self.stats.resend_requests += 1
+        self.client.publish(topic, payload, qos=QOS)
 
     def dead_letter(self, topic: str, payload: bytes, reason: str, where: str) -> None:
         self.stats.dead_letters += 1
@@ -391,6 +401,7 @@ class Ingest:
         if now >= self._next_fleet_check:
             self._next_fleet_check = now + min(_FLEET_CHECK_S, self.config.offline_after_s / 2)
             self._check_fleet()
+            self.gaps.check(self.registry.get, now, now_ms())
         if now >= self._next_ops_report:
             self._next_ops_report = now + self.config.ops_interval_s
             self._report_ops()

@@ -16,6 +16,7 @@ class IngestStats:
     points_dropped: int = 0
     points_spooled: int = 0
     spool_overflow_points: int = 0
+    resend_requests: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -78,6 +78,8 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
             ("read", topics.all_devices(Kind.CONFIG_DESIRED)),
             # The alerts service's alert states, stored for the dashboards.
             ("read", topics.all_service_alerts()),
+            # Asking an agent again for messages a crashed broker lost (gateway/gaps.py).
+            ("write", topics.all_devices(Kind.COMMAND_REQUEST)),
         ]
     return rules
 

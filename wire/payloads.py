@@ -61,11 +61,14 @@ class Reading(_Strict):
     ts: EpochMs | None = None
 
 
+SeqNumber = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+
+
 class Message(_Strict):
     """Readings from one device: the payload of telemetry, event and health topics."""
 
     schema: Schema
-    seq: Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+    seq: SeqNumber
     ts: EpochMs
     readings: Annotated[list[Reading], msgspec.Meta(min_length=1, max_length=MAX_READINGS)]
 
@@ -432,3 +435,32 @@ def dead_letter_text(data: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
         if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return data[: exc.start].decode("utf-8"), "utf-8"
         return base64.b64encode(data).decode("ascii"), "base64"
+
+
+# The gateway found numbers missing from a device's sequence and asks for them again:
+# a command request ``resend`` with ``args = {"ranges": [[first, last], ...]}``.
+RESEND_COMMAND = "resend"
+MAX_RESEND_RANGES = 64
+
+
+class ResendArgs(_Strict):
+    ranges: Annotated[
+        list[tuple[SeqNumber, SeqNumber]], msgspec.Meta(min_length=1, max_length=MAX_RESEND_RANGES)
+    ]
+
+
+def resend_request(ranges: list[tuple[int, int]], ts: int) -> CommandRequest:
+    args = {"ranges": [list(span) for span in ranges[:MAX_RESEND_RANGES]]}
+    return CommandRequest(schema=1, command=RESEND_COMMAND, ts=ts, args=args)
+
+
+def resend_ranges(request: CommandRequest) -> list[tuple[int, int]]:
+    """The ranges of a resend request, each first ≤ last; PayloadError names what is wrong."""
+    try:
+        args = msgspec.convert(request.args, ResendArgs)
+    except msgspec.ValidationError as exc:
+        raise PayloadError(f"resend: {exc}", where="$.args") from None
+    for first, last in args.ranges:
+        if first > last:
+            raise PayloadError(f"resend: [{first}, {last}] runs backwards", where="$.args.ranges")
+    return list(args.ranges)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -50,6 +51,53 @@ def test_byte_and_age_limits(tmp_path: Path) -> None:
     outbox.expire(NOW + 61_000)
     stats = outbox.stats()
     assert (stats.depth, stats.evicted) == (0, 30)
+
+
+def test_acknowledged_messages_can_be_sent_again_when_the_gateway_misses_them(
+    tmp_path: Path,
+) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    fill(outbox, 10)  # sequence numbers 1..10
+    rows = outbox.take(ROUTINE, 0, 2**62, 10)
+    outbox.remove([r.id for r in rows[:8]])  # the broker acknowledged 1..8
+    assert outbox.stats().depth == 2
+    # A crashed broker lost 3..5; 9 and 10 are still waiting to go out.
+    assert outbox.requeue([(3, 5), (9, 10)]) == (3, 0)
+    again = outbox.take(ROUTINE, rows[-1].id, 2**62, 10)
+    assert [r.topic for r in again] == ["t/3", "t/4", "t/5"]
+    assert outbox.stats().depth == 5
+    # Asked again before they went out: nothing doubles.
+    assert outbox.requeue([(3, 5)]) == (0, 0)
+    outbox.remove([r.id for r in again])
+    assert outbox.requeue([(4, 4)]) == (1, 0)  # kept again after their second PUBACK
+
+
+def test_kept_messages_are_bounded_and_what_is_gone_is_said(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db", Limits(sent_rows=5, sent_age_s=60))
+    fill(outbox, 20)
+    outbox.remove([r.id for r in outbox.take(ROUTINE, 0, 2**62, 20)])
+    assert outbox.requeue([(1, 20)]) == (5, 15)  # only the newest five were kept
+    outbox.remove([r.id for r in outbox.take(ROUTINE, 0, 2**62, 20)])
+    outbox.expire(NOW + 61_000)
+    assert outbox.requeue([(16, 20)]) == (0, 5)
+    assert Outbox(tmp_path / "none.db", Limits(sent_rows=0)).requeue([(1, 1)]) == (0, 1)
+
+
+def test_an_outbox_from_before_kept_messages_opens_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER "
+            "NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL, created_ms INTEGER NOT NULL);"
+            "INSERT INTO outbox (priority, topic, payload, created_ms) VALUES (1, 't/1', x'00', 1);"
+        )
+    outbox = Outbox(path)
+    assert outbox.stats().depth == 1
+    row = outbox.take(ROUTINE, 0, 2**62, 1)[0]
+    outbox.remove([row.id])
+    assert outbox.stats().depth == 0
+    fill(outbox, 2)
+    assert outbox.take(ROUTINE, 0, 2**62, 5)[0].topic == "t/1"
 
 
 class Broker:

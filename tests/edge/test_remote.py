@@ -104,10 +104,18 @@ def test_commands_answer_with_the_correlation_data(tmp_path: Path, mosquitto: Mo
         assert not unknown.ok
         assert (
             unknown.error
-            == "unknown command 'self-destruct'; known: collect-now, get-config, ping, restart-agent"
+            == "unknown command 'self-destruct'; known: collect-now, get-config, ping, "
+            "resend, restart-agent"
         )
         missing = it.command(DEVICE, "collect-now", {"collector": "radar"})
         assert missing.error == "no collector named 'radar'"
+        # The numbers the collect-now above used went out and were acknowledged: the
+        # agent sends them again when asked; nonsense is refused with what is wrong.
+        resent = it.command(DEVICE, "resend", {"ranges": [[0, 10**6]]})
+        assert resent.ok and resent.result["requeued"] >= 1, resent
+        backwards = it.command(DEVICE, "resend", {"ranges": [[9, 3]]})
+        assert "[9, 3] runs backwards" in backwards.error
+        assert "Expected `array`" in it.command(DEVICE, "resend", {"ranges": "all"}).error
     agent.terminate()
 
 

@@ -158,6 +158,8 @@ def test_service_roles_get_exactly_what_they_need(city: City) -> None:
     assert gateway.subscribe(shared).is_failure is False
     assert str(gateway.publish(topics.telemetry(HOME))) == NOT_AUTHORIZED
     assert str(gateway.publish(topics.config_desired(HOME))) == NOT_AUTHORIZED
+    # It asks agents again for what a crashed broker lost (the resend command).
+    assert not gateway.publish(topics.command_request(HOME)).is_failure
     assert not gateway.publish(topics.dead_letter("gateway-1")).is_failure
     assert str(gateway.publish(topics.dead_letter("alerts-1"))) == NOT_AUTHORIZED
     it = city.service("it-console")
