@@ -28,7 +28,13 @@ from alerts.dispatch import Dispatcher
 from alerts.health import Health
 from alerts.routing import Recipient
 from alerts.store import Notification, Store
-from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
+from civic_iot.mqttlink import (
+    BoundedPublisher,
+    new_client,
+    say_offline,
+    set_last_will,
+    status_payload,
+)
 from provisioning.inventory import Inventory
 from provisioning.residents import Directory
 from wire import AlertState, Kind, PayloadError, WireError, encode, topics
@@ -61,6 +67,7 @@ class AlertsService:
         self._alert_topic = topics.service_alert(config.alerts_id)
         self._dead_letter_topic = topics.dead_letter(config.alerts_id)
         self.client = self._make_client()
+        self.publish = BoundedPublisher(self.client)
         self.core = AlertsCore(config, inventory, directory, self.clock,
                                self._publish_state, self._publish_dead_letter)  # fmt: skip
         state_dir = Path(config.state_dir)
@@ -207,13 +214,13 @@ class AlertsService:
     # -- MQTT ----------------------------------------------------------------------------
 
     def _publish_state(self, state: AlertState) -> None:
-        self.client.publish(self._alert_topic, encode(state), qos=1)
+        self.publish(self._alert_topic, encode(state))
 
     def _publish_dead_letter(self, topic: str, payload: bytes, error: WireError) -> None:
         where = error.where if isinstance(error, PayloadError) else "$"
         reason = error.reason if isinstance(error, PayloadError) else str(error)
         letter = dead_letter(topic, payload, reason, where, self.clock.now_ms())
-        self.client.publish(self._dead_letter_topic, encode(letter), qos=1)
+        self.publish(self._dead_letter_topic, encode(letter))
 
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.config.alerts_id, self.config.mqtt)

@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from wire import Status, encode, now_ms
+from wire.payloads import MAX_PACKET_BYTES, fits_packet
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,25 @@ def new_client(client_id: str, config: MqttConfig) -> mqtt.Client:
 
 def status_payload(state: Literal["online", "offline"], agent: str, reason: str = "") -> bytes:
     return encode(Status(schema=1, state=state, ts=now_ms(), agent=agent, reason=reason))
+
+
+class BoundedPublisher:
+    """Publishes only what fits the broker's packet limit: one packet too big and the
+    broker disconnects the client, and a retry would loop. What does not fit is counted
+    and logged, never sent."""
+
+    def __init__(self, client: mqtt.Client) -> None:
+        self.client = client
+        self.refused = 0
+
+    def __call__(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
+        if not fits_packet(topic, payload):
+            self.refused += 1
+            log.error("not published on %s: %d bytes exceed the broker's limit of %d",
+                      topic, len(payload), MAX_PACKET_BYTES)  # fmt: skip
+            return False
+        self.client.publish(topic, payload, qos=qos, retain=retain)
+        return True
 
 
 def set_last_will(client: mqtt.Client, topic: str, agent: str) -> None:

@@ -26,7 +26,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from civic_iot.mqttlink import new_client, say_offline, set_last_will, status_payload
+from civic_iot.mqttlink import (
+    BoundedPublisher,
+    new_client,
+    say_offline,
+    set_last_will,
+    status_payload,
+)
 from civic_iot.statelog import StateLog
 from gateway import retention
 from gateway.config import GatewayConfig, tracks_sequences
@@ -144,6 +150,7 @@ class Ingest:
         self._dead_letter_topic = wire_topics.dead_letter(config.gateway_id)
         self._event_topic = wire_topics.service_event(config.gateway_id)
         self.client = self._make_client()
+        self.publish = BoundedPublisher(self.client)
         self.http = self._make_http()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -318,16 +325,16 @@ class Ingest:
             site=record.site if record else "",
             detail=detail,
         )
-        self.client.publish(self._event_topic, encode(message), qos=QOS)
+        self.publish(self._event_topic, encode(message), qos=QOS)
 
     def _command(self, topic: str, payload: bytes) -> None:
         self.stats.resend_requests += 1
-        self.client.publish(topic, payload, qos=QOS)
+        self.publish(topic, payload, qos=QOS)
 
     def dead_letter(self, topic: str, payload: bytes, reason: str, where: str) -> None:
         self.stats.dead_letters += 1
         letter = wire_dead_letter(topic, payload, reason, where, now_ms())
-        self.client.publish(self._dead_letter_topic, encode(letter), qos=QOS)
+        self.publish(self._dead_letter_topic, encode(letter), qos=QOS)
         log.debug("dead letter from %s at %s: %s", topic, where, reason)
 
     # -- writing -----------------------------------------------------------------------
@@ -451,6 +458,7 @@ class Ingest:
             "spool_bytes": self.spool.bytes,
             "queue_depth": self.inbox.qsize(),
             "unacked_messages": len(self._unacked),
+            "publishes_refused_too_large": self.publish.refused,
         }
 
     def _report_ops(self) -> None:

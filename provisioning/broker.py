@@ -7,6 +7,7 @@ from pathlib import Path
 
 from provisioning.model import ServiceAccount
 from wire import Kind, topics
+from wire.payloads import MAX_PACKET_BYTES
 
 # What a device may do in its own subtree, and nothing outside it.
 DEVICE_WRITES = (
@@ -121,7 +122,8 @@ autosave_interval 30
 max_queued_messages 1000000
 max_queued_bytes 0
 max_inflight_messages 100
-max_packet_size 262144
+# Every publisher of ours checks its messages against the same limit (wire).
+max_packet_size {MAX_PACKET_BYTES}
 
 log_type error
 log_type warning

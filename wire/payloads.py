@@ -139,6 +139,16 @@ class DeadLetter(_Strict):
 
 
 DEAD_LETTER_EXCERPT = 4096
+# The broker's max_packet_size (provisioning renders it from here): a client that sends a
+# bigger packet is disconnected, so every publisher checks with ``fits_packet`` first.
+MAX_PACKET_BYTES = 256 * 1024
+# Room for the fixed header, packet id and MQTT v5 properties we send.
+_PACKET_OVERHEAD = 256
+
+
+def fits_packet(topic: str, payload: bytes) -> bool:
+    """Whether a PUBLISH of ``payload`` on ``topic`` stays within the broker's limit."""
+    return len(topic.encode()) + len(payload) + _PACKET_OVERHEAD <= MAX_PACKET_BYTES
 
 
 def dead_letter(
