@@ -30,6 +30,7 @@ from alerts.routing import Recipient
 from alerts.store import Notification, Store
 from civic_iot.mqttlink import (
     BoundedPublisher,
+    ConnectionLog,
     new_client,
     say_offline,
     set_last_will,
@@ -66,6 +67,7 @@ class AlertsService:
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._alert_topic = topics.service_alert(config.alerts_id)
         self._dead_letter_topic = topics.dead_letter(config.alerts_id)
+        self._link_log = ConnectionLog(log, config.mqtt)
         self.client = self._make_client()
         self.publish = BoundedPublisher(self.client)
         self.core = AlertsCore(config, inventory, directory, self.clock,
@@ -227,6 +229,7 @@ class AlertsService:
         client.manual_ack_set(True)
         set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
+        client.on_connect_fail = lambda client, userdata: self._link_log.connect_failed()
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -234,7 +237,7 @@ class AlertsService:
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
-        if reason.is_failure:
+        if not self._link_log.connected(reason):
             return
         kinds = (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH, Kind.STATUS)
         filters = [topics.all_devices(kind) for kind in kinds]

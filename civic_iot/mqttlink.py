@@ -4,6 +4,7 @@ place that makes a paho client: VERSION2 callbacks, MQTT v5, TLS and credentials
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,7 +12,9 @@ from typing import Annotated, Literal
 import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
+from civic_iot.statelog import StateLog
 from wire import Status, encode, now_ms
 from wire.payloads import MAX_PACKET_BYTES, fits_packet
 
@@ -71,6 +74,58 @@ def new_client(client_id: str, config: MqttConfig) -> mqtt.Client:
             tls_version=ssl.PROTOCOL_TLS_CLIENT,
         )
     return client
+
+
+class ConnectionLog:
+    """For a service's paho callbacks: says once when the link to the broker starts
+    failing, with the reason (refused, unreachable, TLS), and once when it is back."""
+
+    def __init__(self, logger: logging.Logger, config: MqttConfig) -> None:
+        self._states = StateLog(logger)
+        self._config = config
+        self._source = f"broker {config.host}:{config.port}"
+
+    def connected(self, reason_code: ReasonCode) -> bool:
+        """From on_connect: true if the broker accepted us."""
+        if reason_code.is_failure:
+            self._states.failed(self._source, f"refused the connection: {reason_code}")
+            return False
+        self._states.ok(self._source)
+        return True
+
+    def connect_failed(self) -> None:
+        """From on_connect_fail (no CONNACK): find out why, once per failure."""
+        if not self._states.is_failing(self._source):
+            self._states.failed(self._source, diagnose_connect(self._config))
+
+
+def diagnose_connect(config: MqttConfig, timeout_s: float = 3.0) -> str:
+    """Why a connection without a CONNACK failed, in words: paho says only that it did.
+    Tries the same TCP and TLS steps once (blocking up to ``timeout_s`` each)."""
+    where = f"{config.host}:{config.port}"
+    try:
+        with socket.create_connection((config.host, config.port), timeout=timeout_s) as sock:
+            if config.tls is not None:
+                _tls_context(config.tls).wrap_socket(sock, server_hostname=config.host).close()
+        layers = "TCP" if config.tls is None else "TCP and TLS"
+        return f"{where} accepts {layers} but closed the MQTT connection"
+    except ssl.SSLError as exc:
+        return f"TLS handshake with {where} failed: {exc.reason or exc}"
+    except socket.gaierror as exc:
+        return f"cannot resolve {config.host!r}: {exc.strerror}"
+    except ConnectionRefusedError:
+        return f"connection refused by {where} (no broker listening there?)"
+    except TimeoutError:
+        return f"no answer from {where} within {timeout_s:g} s (unreachable or filtered)"
+    except OSError as exc:
+        return f"cannot connect to {where}: {exc.strerror or exc}"
+
+
+def _tls_context(tls: TlsConfig) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=tls.ca_file)
+    if tls.cert_file:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    return context
 
 
 # -- retained online/offline status, shared by agents and services -------------------------

@@ -28,6 +28,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from civic_iot.mqttlink import (
     BoundedPublisher,
+    ConnectionLog,
     new_client,
     say_offline,
     set_last_will,
@@ -149,6 +150,7 @@ class Ingest:
         self._status_topic = wire_topics.service_status(config.gateway_id)
         self._dead_letter_topic = wire_topics.dead_letter(config.gateway_id)
         self._event_topic = wire_topics.service_event(config.gateway_id)
+        self._link_log = ConnectionLog(log, config.mqtt)
         self.client = self._make_client()
         self.publish = BoundedPublisher(self.client)
         self.http = self._make_http()
@@ -498,6 +500,7 @@ class Ingest:
         client.max_inflight_messages_set(100)
         set_last_will(client, self._status_topic, AGENT)
         client.on_connect = self._on_connect
+        client.on_connect_fail = lambda client, userdata: self._link_log.connect_failed()
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -532,11 +535,8 @@ class Ingest:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        broker = f"broker {self.config.mqtt.host}:{self.config.mqtt.port}"
-        if reason_code.is_failure:
-            self._states.failed(broker, f"refused the connection: {reason_code}")
+        if not self._link_log.connected(reason_code):
             return
-        self._states.ok(broker)
         self._connected = True
         client.subscribe([(topic, QOS) for topic in self._subscriptions()])
         client.publish(self._status_topic, status_payload("online", AGENT), qos=QOS, retain=True)

@@ -14,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from civic_iot.mqttlink import MqttConfig, TlsConfig, diagnose_connect
 from civic_iot.services import ProvisionedMosquitto, free_port
 from provisioning.inventory import load_inventory
 from provisioning.provision import Endpoint, Provisioner
@@ -133,6 +134,11 @@ def test_the_tls_listener_proves_itself_with_the_city_ca(city: City, tmp_path: P
         city.endpoint.port, HOME, city.password(HOME), tls_dir=stranger, client_cert=False
     )
     assert "certificate verify failed" in attempt.connect_code
+    # What an agent or service that cannot connect logs as the reason.
+    tls = TlsConfig(ca_file=str(stranger / "ca.crt"))
+    reason = diagnose_connect(MqttConfig(host="127.0.0.1", port=city.endpoint.port, tls=tls))
+    assert reason.startswith(f"TLS handshake with 127.0.0.1:{city.endpoint.port} failed: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in reason
 
 
 def test_a_client_id_with_wildcards_never_reaches_the_broker(city: City) -> None:
