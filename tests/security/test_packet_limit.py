@@ -13,6 +13,7 @@ from civic_iot.mqttlink import BoundedPublisher, MqttConfig, new_client
 from civic_iot.services import Mosquitto
 from provisioning.broker import BrokerFiles, mosquitto_conf
 from tests.support.mqtt import Recorder, wait_for
+from wire import topics
 from wire.payloads import MAX_PACKET_BYTES, fits_packet
 
 pytestmark = pytest.mark.services
@@ -22,8 +23,8 @@ def test_the_broker_is_given_the_limit_our_publishers_check(tmp_path: Path) -> N
     conf = mosquitto_conf(BrokerFiles(tmp_path, tmp_path / "db"), port=8883, local_port=1883,
                           client_certificates="required", user="mosquitto")  # fmt: skip
     assert f"\nmax_packet_size {MAX_PACKET_BYTES}\n" in conf
-    assert fits_packet("civic/v1/_svc/gw-1/deadletter", b"x" * (MAX_PACKET_BYTES - 1024))
-    assert not fits_packet("civic/v1/_svc/gw-1/deadletter", b"x" * MAX_PACKET_BYTES)
+    assert fits_packet(topics.dead_letter("gw-1"), b"x" * (MAX_PACKET_BYTES - 1024))
+    assert not fits_packet(topics.dead_letter("gw-1"), b"x" * MAX_PACKET_BYTES)
 
 
 def test_a_message_over_the_limit_is_refused_and_counted_and_the_link_stays_up(
