@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from alerts.schedule import Window
-from civic_iot import yamlconf
-from civic_iot.mqttlink import MqttConfig
+from common import yamlconf
+from common.mqttlink import MqttConfig
 from wire import topics
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]

@@ -23,8 +23,8 @@ from alerts.routing import Router, Signer
 from alerts.rules import DEFAULT_RULES, Event, Rule, load_rules
 from alerts.state import Transition
 from alerts.store import AlertRow, Store
-from provisioning.inventory import Inventory
-from provisioning.residents import Directory
+from common.city.inventory import Inventory
+from common.city.residents import Directory
 from wire import (
     AlertAck,
     AlertState,

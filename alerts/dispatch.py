@@ -20,7 +20,7 @@ import apprise
 from alerts.clock import Clock, SystemClock
 from alerts.errors import DeliveryError
 from alerts.store import Notification, Store
-from civic_iot.statelog import StateLog
+from common.statelog import StateLog
 
 log = logging.getLogger(__name__)
 _MAX_BACKOFF_MS = 15 * 60_000

@@ -16,7 +16,6 @@ routes inputs to every rule's behaviour and collects the transitions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.derived import with_derived
@@ -24,27 +23,10 @@ from alerts.engine_types import Observation
 from alerts.kinds import behaviour_of
 from alerts.kinds.base import STALE_AFTER_MS
 from alerts.rules import ACTIVITY, Rule, Severity
+from alerts.sites import SiteInfo, Watch
 from alerts.state import Change, Detail, EngineState, RoomState, Transition
 
 __all__ = ["STALE_AFTER_MS", "Engine", "SiteInfo", "Watch"]
-
-
-@dataclass(frozen=True)
-class Watch:
-    """A resident's own settings (residents file), replacing the rules' defaults."""
-
-    inactivity_hours: float | None = None
-    night: str | None = None  # "HH:MM-HH:MM", for the night door
-    wake_up_by: str | None = None  # "HH:MM", for the wake-up deadline
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    id: str
-    kind: str  # "home" or "facility"
-    timezone: str
-    devices: tuple[str, ...]
-    watch: Watch = field(default_factory=Watch)
 
 
 class Engine:

@@ -12,15 +12,11 @@ from typing import Any, Literal
 from alerts import schedule
 from alerts.rules import Rule
 from alerts.state import Detail
+from common.labels import SEVERITY_LABELS, Lang
 from wire import CATALOGUE, ValueType
 
-Lang = Literal["ja", "en"]
 Kind = Literal["fire", "escalate", "worse", "repeat", "resolve", "delivery-failed", "summary"]
 
-SEVERITY_LABELS = {
-    "ja": {"info": "お知らせ", "warning": "注意", "urgent": "緊急", "life-safety": "至急・緊急"},
-    "en": {"info": "Info", "warning": "Warning", "urgent": "URGENT", "life-safety": "EMERGENCY"},
-}
 _LINES = {
     "ja": {
         "resolve": "解消",

@@ -23,11 +23,12 @@ import msgspec
 from alerts import schedule
 from alerts.config import AlertsConfig
 from alerts.kinds.device_offline import NEVER_SEEN
-from alerts.messages import AlertView, Kind, Lang, compose, compose_summary, summary_line
+from alerts.messages import AlertView, Kind, compose, compose_summary, summary_line
 from alerts.routing import Recipient, Router, Signer
 from alerts.rules import SEVERITY_ORDER, Event, Rule, Threshold
 from alerts.state import Detail, Transition
 from alerts.store import AlertRow, NightEntry, Notification, Store
+from common.labels import Lang
 
 log = logging.getLogger(__name__)
 _MIN = 60_000

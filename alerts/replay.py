@@ -33,9 +33,9 @@ from alerts.clock import VirtualClock
 from alerts.core import AlertsCore
 from alerts.routing import channel_kind
 from alerts.store import Notification
-from civic_iot.yamlconf import ConfigError
-from provisioning.inventory import Inventory, load_inventory
-from provisioning.residents import Directory, load_residents
+from common.city.inventory import Inventory, load_inventory
+from common.city.residents import Directory, load_residents
+from common.yamlconf import ConfigError
 from wire.payloads import MAX_ID
 
 log = logging.getLogger(__name__)

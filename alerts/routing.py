@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alerts.config import AlertsConfig
-from alerts.messages import Lang
 from alerts.rules import Rule
-from provisioning.inventory import Inventory
-from provisioning.model import EscalationStep
-from provisioning.residents import Contact, Directory
+from common.city.inventory import Inventory
+from common.city.model import EscalationStep
+from common.city.residents import Contact, Directory
+from common.labels import Lang
 
 # apprise URL scheme -> the kind of channel, as people (and replay output) name it.
 _CHANNEL_KINDS = {

@@ -13,7 +13,7 @@ import msgspec
 
 from alerts.derived import DERIVED
 from alerts.schedule import ClockTime, Window
-from civic_iot import yamlconf
+from common import yamlconf
 from wire import CATALOGUE, ValueType
 from wire.payloads import AlertSeverity, RuleId
 

@@ -28,7 +28,9 @@ from alerts.dispatch import Dispatcher
 from alerts.health import Health
 from alerts.routing import Recipient
 from alerts.store import Notification, Store
-from civic_iot.mqttlink import (
+from common.city.inventory import Inventory
+from common.city.residents import Directory
+from common.mqttlink import (
     BoundedPublisher,
     ConnectionLog,
     new_client,
@@ -36,8 +38,6 @@ from civic_iot.mqttlink import (
     set_last_will,
     status_payload,
 )
-from provisioning.inventory import Inventory
-from provisioning.residents import Directory
 from wire import AlertState, Kind, PayloadError, WireError, encode, topics
 from wire.payloads import dead_letter
 

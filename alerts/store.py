@@ -16,7 +16,7 @@ from pathlib import Path
 import msgspec
 
 from alerts.state import EngineState
-from civic_iot import sqlitedb
+from common import sqlitedb
 
 MIGRATIONS = (
     """

@@ -29,9 +29,9 @@ from alerts.rules import SEVERITY_ORDER
 from civic_iot.catchers import SmtpCatcher
 from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
+from common.mqttlink import MqttConfig
 from wire import Message, Reading, encode, now_ms, topics
 
 HOMES = {

@@ -20,9 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from civic_iot.children import CliProcess  # noqa: E402
-from civic_iot.mqttlink import MqttConfig  # noqa: E402
 from civic_iot.services import InfluxDB, Mosquitto, Service, free_port  # noqa: E402
 from civic_iot.watch import wait_online  # noqa: E402
+from common.mqttlink import MqttConfig  # noqa: E402
 from wire import topics  # noqa: E402
 
 GATEWAY_ID = "bench-gateway"

@@ -35,9 +35,9 @@ from benchlib import REPO, start_gateway
 from civic_iot.catchers import SmtpCatcher
 from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import InfluxDB, Mosquitto
 from civic_iot.watch import wait_online
+from common.mqttlink import MqttConfig
 from edge.agent import Agent
 from edge.config import AgentConfig
 from wire import Reading, decode_message, topics

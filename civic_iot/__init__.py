@@ -1,3 +1,5 @@
-"""civic-iot: the command line, the demo, and pieces every role shares."""
+"""civic-iot: the top layer, the command line and the demo (with its stand-ins)."""
 
-__version__ = "0.1.0"
+from common import __version__
+
+__all__ = ["__version__"]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from civic_iot import cli_alerts, cli_dashboards, cli_devices, cli_reports
-from civic_iot.mqttlink import MqttConfig
-from civic_iot.yamlconf import ConfigError
+from common.mqttlink import MqttConfig
+from common.signals import stop_on_signals
+from common.yamlconf import ConfigError
 from gateway.errors import GatewayError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -162,18 +162,6 @@ def _fleet_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     command.set_defaults(handler=_fleet_command)
 
 
-def stop_on_signals() -> threading.Event:
-    """An event set by SIGTERM or SIGINT, so loops end cleanly."""
-    stop = threading.Event()
-
-    def handle(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    return stop
-
-
 def _use_stand_ins(args: argparse.Namespace) -> None:
     if args.stand_ins is not None:
         from civic_iot import standins
@@ -226,9 +214,9 @@ def _edge_collect(args: argparse.Namespace) -> int:
 
 
 def _gateway_run(args: argparse.Namespace) -> int:
+    from common.city.inventory import load_inventory
     from gateway import config
     from gateway.ingest import Ingest
-    from provisioning.inventory import load_inventory
 
     gateway_config = config.load(args.config)
     inventory = load_inventory(Path(gateway_config.inventory))
@@ -258,9 +246,10 @@ def _gateway_schema(args: argparse.Namespace) -> int:
 
 
 def _inventory_check(args: argparse.Namespace) -> int:
-    from provisioning.inventory import load_inventory
+    from common.city.inventory import load_inventory
+    from edge.collectors import collector_config
 
-    inventory = load_inventory(args.dir)
+    inventory = load_inventory(args.dir, collector_config)
     for site in inventory.sites.values():
         print(f"{site.id:<16} {site.kind:<9} {site.name.ja} / {site.name.en}")
         for device in site.devices:
@@ -270,8 +259,8 @@ def _inventory_check(args: argparse.Namespace) -> int:
 
 
 def _residents_check(args: argparse.Namespace) -> int:
-    from provisioning.inventory import load_inventory
-    from provisioning.residents import load_residents
+    from common.city.inventory import load_inventory
+    from common.city.residents import load_residents
 
     inventory = load_inventory(args.inventory)
     directory = load_residents(args.file, inventory)
@@ -290,10 +279,11 @@ def _residents_check(args: argparse.Namespace) -> int:
 
 
 def _provision(args: argparse.Namespace) -> int:
-    from provisioning.inventory import load_inventory
+    from common.city.inventory import load_inventory
+    from edge.collectors import collector_config
     from provisioning.provision import Endpoint, Provisioner, ProvisionError
 
-    inventory = load_inventory(args.inventory)
+    inventory = load_inventory(args.inventory, collector_config)
     broker = inventory.city.broker
     endpoint = Endpoint(
         args.broker_host or broker.host,
@@ -323,7 +313,7 @@ def _provision(args: argparse.Namespace) -> int:
 
 
 def _fleet_mqtt(args: argparse.Namespace) -> MqttConfig:
-    from civic_iot import yamlconf
+    from common import yamlconf
 
     if args.mqtt is None:
         return MqttConfig(host=args.host, port=args.port)
@@ -341,8 +331,8 @@ def _fleet_show(args: argparse.Namespace) -> int:
 
 
 def _fleet_push(args: argparse.Namespace) -> int:
-    from civic_iot import yamlconf
     from civic_iot.terminal import printable
+    from common import yamlconf
     from gateway.fleet import Fleet, FleetError
 
     config = yamlconf.read(args.file).data

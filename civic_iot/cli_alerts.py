@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from civic_iot.yamlconf import ConfigError
+from common.yamlconf import ConfigError
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,9 +68,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run(args: argparse.Namespace) -> int:
     from alerts import config
     from alerts.service import AlertsService
-    from civic_iot.cli import stop_on_signals
-    from provisioning.inventory import load_inventory
-    from provisioning.residents import load_residents
+    from common.city.inventory import load_inventory
+    from common.city.residents import load_residents
+    from common.signals import stop_on_signals
 
     alerts_config = config.load(args.config)
     inventory = load_inventory(Path(alerts_config.inventory))
@@ -100,9 +100,9 @@ def _stream_from_influx(args: argparse.Namespace) -> Path:
     from datetime import date, timedelta
 
     from alerts.history import local_day_ms, write_stream
+    from common.city.inventory import load_inventory
     from gateway import config
     from gateway.writers.v1 import V1Writer
-    from provisioning.inventory import load_inventory
 
     if not (args.site and args.start and args.end):
         raise ConfigError("--influx-config", "also needs --site, --from and --to")
@@ -203,7 +203,7 @@ def _local_ms(text: str, zone: str) -> int:
 def _away(args: argparse.Namespace) -> int:
     from alerts import config
     from alerts.store import Store
-    from provisioning.inventory import load_inventory
+    from common.city.inventory import load_inventory
 
     alerts_config = config.load(args.config)
     inventory = load_inventory(Path(alerts_config.inventory))
@@ -220,7 +220,7 @@ def _away(args: argparse.Namespace) -> int:
 def _silence(args: argparse.Namespace) -> int:
     from alerts import config
     from alerts.store import Store
-    from provisioning.inventory import load_inventory
+    from common.city.inventory import load_inventory
     from wire import now_ms
 
     alerts_config = config.load(args.config)

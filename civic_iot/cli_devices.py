@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 from civic_iot.devicetable import render
-from civic_iot.yamlconf import ConfigError
+from common.yamlconf import ConfigError
 from gateway.fleetstate import state_of
 from wire import now_ms
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from civic_iot.yamlconf import ConfigError
+from common.yamlconf import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,44 +29,52 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _opendata(args: argparse.Namespace) -> int:
-    from dashboards.opendata import access_points_csv
-    from provisioning.inventory import load_inventory
-
-    text = access_points_csv(load_inventory(args.dir))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8", newline="")
-    print(f"{args.out}: {text.count(chr(10)) - 1} access point site(s)")
+    write_opendata(args.dir, args.out)
     return 0
 
 
 def _wifi_usage(args: argparse.Namespace) -> int:
+    write_wifi_usage(args.config, args.start, args.end, args.out)
+    return 0
+
+
+def write_opendata(inventory_dir: Path, out: Path) -> None:
+    """The public Wi-Fi access point list (CSV) from firmware-config."""
+    from common.city.inventory import load_inventory
+    from dashboards.opendata import access_points_csv
+
+    text = access_points_csv(load_inventory(inventory_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8", newline="")
+    print(f"{out}: {text.count(chr(10)) - 1} access point site(s)")
+
+
+def write_wifi_usage(config_path: Path, start: str, end: str, out: Path) -> None:
+    """Users per facility per day and month, [start, end), as CSV files and a chart."""
+    from common.city.inventory import load_inventory
     from dashboards import chart, usage
     from gateway import config
     from gateway.writers.v1 import V1Writer
-    from provisioning.inventory import load_inventory
 
-    gateway = config.load(args.config)
+    gateway = config.load(config_path)
     if gateway.influx.dialect != "v1":
-        raise ConfigError(str(args.config), "wifi-usage reads with InfluxQL: influx.dialect v1")
+        raise ConfigError(str(config_path), "wifi-usage reads with InfluxQL: influx.dialect v1")
     inventory = load_inventory(Path(gateway.inventory))
     names = {site.id: site.name.ja for site in inventory.sites.values()}
     reader = V1Writer(gateway.influx.url, username=gateway.influx.username,
                       password=config.read_secret(gateway.influx.password_file))  # fmt: skip
     try:
         days = usage.daily(reader.query, gateway.influx.databases.facility,
-                           (args.start, args.end), names, inventory.city.timezone)  # fmt: skip
+                           (start, end), names, inventory.city.timezone)  # fmt: skip
     except ValueError as exc:
-        raise ConfigError(
-            f"{args.start}..{args.end}", f"expected YYYY-MM-DD dates: {exc}"
-        ) from None
+        raise ConfigError(f"{start}..{end}", f"expected YYYY-MM-DD dates: {exc}") from None
     finally:
         reader.close()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "wifi-usage-daily.csv").write_text(usage.to_csv(days, "日付 / day"),
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "wifi-usage-daily.csv").write_text(usage.to_csv(days, "日付 / day"),
                                                    encoding="utf-8", newline="")  # fmt: skip
     months = usage.monthly(days)
-    (args.out / "wifi-usage-monthly.csv").write_text(usage.to_csv(months, "月 / month"),
+    (out / "wifi-usage-monthly.csv").write_text(usage.to_csv(months, "月 / month"),
                                                      encoding="utf-8", newline="")  # fmt: skip
-    chart.users_chart(days, args.out / "wifi-usage-daily.png")
-    print(f"{args.out}: {len(days)} facility-days, {len(months)} facility-months, a chart")
-    return 0
+    chart.users_chart(days, out / "wifi-usage-daily.png")
+    print(f"{out}: {len(days)} facility-days, {len(months)} facility-months, a chart")

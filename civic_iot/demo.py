@@ -24,13 +24,11 @@ import yaml
 
 from civic_iot import demo_report
 from civic_iot.children import CliProcess
-from civic_iot.cli import stop_on_signals
 from civic_iot.demo_alerts import PANIC_DEVICE, DemoAlerts, panic_press
 from civic_iot.demo_devices import DemoPeers, demo_collectors
 from civic_iot.demo_replay import show_replay
 from civic_iot.demo_report import query_influx
 from civic_iot.demo_scenario import Scenario, ScenarioPlan
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.outage import CuttableLink
 from civic_iot.services import (
     InfluxDB,
@@ -42,8 +40,10 @@ from civic_iot.services import (
 )
 from civic_iot.standins.facility import ConnectivityCheck, FacilityMeters
 from civic_iot.watch import wait_online
+from common.city.inventory import Inventory, load_inventory
+from common.mqttlink import MqttConfig
+from common.signals import stop_on_signals
 from gateway.schema import Databases
-from provisioning.inventory import Inventory, load_inventory
 from provisioning.provision import Endpoint, Provisioner
 from wire import topics
 

@@ -22,10 +22,10 @@ import msgspec
 from civic_iot.catchers import SmtpCatcher, WebhookReceiver
 from civic_iot.children import CliProcess
 from civic_iot.demo_scenario import say
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import free_port
 from civic_iot.standins.facility import ConnectivityCheck
 from civic_iot.watch import wait_online
+from common.mqttlink import MqttConfig
 from wire import topics
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from provisioning.inventory import DevicePlacement
+from common.city.inventory import DevicePlacement
 
 HOME_BLE_DEVICES = [
     {"name": "living-room", "format": "atc", "address": "A4:C1:38:8D:18:B2"},

@@ -7,9 +7,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.outage import CuttableLink
 from civic_iot.seqwatch import SequenceWatch
+from common.mqttlink import MqttConfig
 from gateway.fleet import Fleet, FleetError
 
 CONFIG_AT_S = 2.0

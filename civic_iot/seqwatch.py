@@ -8,7 +8,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from civic_iot.mqttlink import MqttConfig, new_client
+from common.mqttlink import MqttConfig, new_client
 from wire import Kind, WireError, decode_message, topics
 
 

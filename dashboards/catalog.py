@@ -10,7 +10,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.models import dashboard as model
 
-from alerts.messages import SEVERITY_LABELS
+from common.labels import SEVERITY_LABELS
 from dashboards.influxql import InfluxQL, Zone, datasource, tag_variable
 
 SITE = '"site" =~ /^$site$/'

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from provisioning.inventory import Inventory
+from common.city.inventory import Inventory
 
 # The template's header row, from github.com/NII-CPS-Center/tablelinker-lib
 # templates/xxxxxx_public_wireless_lan.csv @ edf0b9435f0dce0ec93ace7a55b107277f59fe98

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civic_iot import __version__
+from common import __version__
 
 AGENT_VERSION = __version__
 AGENT_NAME = f"civic-iot-edge/{AGENT_VERSION}"

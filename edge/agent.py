@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from civic_iot.statelog import StateLog
-from civic_iot.yamlconf import ConfigError
+from common.statelog import StateLog
+from common.yamlconf import ConfigError
 from edge import AGENT_NAME, remote, systemd
 from edge.collectors import Collector, build_collectors, close_collectors
 from edge.commands import CommandError, Commands

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from civic_iot import yamlconf
-from civic_iot.mqttlink import MqttConfig
+from common import yamlconf
+from common.mqttlink import MqttConfig
 from edge.collectors import Collector, build_collectors
 from edge.outbox import Limits
 from wire import topics

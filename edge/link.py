@@ -20,7 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from civic_iot.mqttlink import MqttConfig, new_client, say_offline, set_last_will, status_payload
+from common.mqttlink import MqttConfig, new_client, say_offline, set_last_will, status_payload
 from wire import topics
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
-from civic_iot import yamlconf
-from civic_iot.atomicfile import write_secret
+from common import yamlconf
+from common.atomicfile import write_secret
 from edge.collectors import collector_config
 
 

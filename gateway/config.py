@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from civic_iot import yamlconf
-from civic_iot.mqttlink import MqttConfig
+from common import yamlconf
+from common.mqttlink import MqttConfig
 from gateway.retention import Retention
 from gateway.schema import Databases, Identifier
 from gateway.writers import Writer

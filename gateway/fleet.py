@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from civic_iot.mqttlink import MqttConfig, new_client
+from common.mqttlink import MqttConfig, new_client
 from wire import (
     CommandRequest,
     CommandResponse,

@@ -26,7 +26,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from civic_iot.mqttlink import (
+from common.city.inventory import Inventory
+from common.mqttlink import (
     BoundedPublisher,
     ConnectionLog,
     new_client,
@@ -34,7 +35,7 @@ from civic_iot.mqttlink import (
     set_last_will,
     status_payload,
 )
-from civic_iot.statelog import StateLog
+from common.statelog import StateLog
 from gateway import retention
 from gateway.config import GatewayConfig, tracks_sequences
 from gateway.errors import GatewayError, WriteError
@@ -48,7 +49,6 @@ from gateway.schema import alert_line, message_lines
 from gateway.spool import Spool
 from gateway.stats import IngestStats
 from gateway.writers import Writer
-from provisioning.inventory import Inventory
 from wire import (
     AlertState,
     ConfigDesired,

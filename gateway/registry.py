@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from common.city.inventory import Inventory
 from gateway import registry_db
 from gateway.registry_db import DeviceRecord
-from provisioning.inventory import Inventory
 from wire import CATALOGUE, ConfigDesired, ConfigReported, Message, Status, Zone
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from civic_iot import sqlitedb
+from common import sqlitedb
 from gateway.errors import RegistryError
 from gateway.sequence import SequenceState
 

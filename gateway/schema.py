@@ -12,8 +12,8 @@ from typing import Annotated
 
 import msgspec
 
+from common.city.inventory import DevicePlacement
 from gateway.lineprotocol import FieldValue, field_set, line, series_key
-from provisioning.inventory import DevicePlacement
 from wire import CATALOGUE, AlertState, Message, ValueType, Zone
 
 TAGS = ("device", "site", "sensor")

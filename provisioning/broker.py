@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioning.model import ServiceAccount
+from common.city.model import ServiceAccount
 from wire import Kind, topics
 from wire.payloads import MAX_PACKET_BYTES
 

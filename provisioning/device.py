@@ -11,7 +11,7 @@ import string
 import tarfile
 from pathlib import Path
 
-from provisioning.inventory import DevicePlacement
+from common.city.inventory import DevicePlacement
 
 CONFIG_DIR = "/etc/civic-iot"
 INSTALL_DIR = "/opt/civic-iot"

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from civic_iot.atomicfile import write, write_secret
+from common.atomicfile import write, write_secret
 
 CA_DAYS = 3650
 LEAF_DAYS = 825

@@ -14,12 +14,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from civic_iot.atomicfile import write, write_secret
-from edge import AGENT_VERSION
+from common import __version__
+from common.atomicfile import write, write_secret
+from common.city.inventory import Inventory
 from provisioning import passwords
 from provisioning.broker import BrokerFiles, acl_text, mosquitto_conf
 from provisioning.device import agent_config, bundle, render_template
-from provisioning.inventory import Inventory
 from provisioning.pki import CertificateAuthority, ensure_leaf, revoke_file
 
 
@@ -175,7 +175,7 @@ class Provisioner:
             directory / "agent.yaml",
             agent_config(placement, self.endpoint.host, self.endpoint.port),
         )
-        values = {"device_id": device_id, "agent_package": f"civic-iot[edge]=={AGENT_VERSION}"}
+        values = {"device_id": device_id, "agent_package": f"civic-iot[edge]=={__version__}"}
         unit = render_template(self.templates, "civic-iot-agent.service", **values)
         self._write(directory / "civic-iot-agent.service", unit)
         self._write(

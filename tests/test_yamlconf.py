@@ -3,8 +3,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from civic_iot import yamlconf
-from civic_iot.yamlconf import ConfigError
+from common import yamlconf
+from common.yamlconf import ConfigError
 
 
 class Inner(msgspec.Struct, forbid_unknown_fields=True):

@@ -4,20 +4,65 @@ calls every rule's behaviour the same way, so adding a kind is one module here."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from alerts.engine_types import Observation
+from alerts.rules import Rule, Severity
+from alerts.sites import SiteInfo
+from alerts.state import Change, Detail, EngineState
 
-if TYPE_CHECKING:
-    from alerts.engine import Engine, SiteInfo
-    from alerts.rules import Rule
-
-R = TypeVar("R", bound="Rule")
+R = TypeVar("R", bound=Rule)
 MIN = 60_000
 HOUR = 3_600_000
 # Readings older than this on arrival are the backlog of an outage: they rebuild the
 # picture but do not fire (a panic press does, marked late).
 STALE_AFTER_MS = 15 * MIN
+
+
+class Engine(Protocol):
+    """What a kind may see and do of the engine (alerts/engine.py implements it)."""
+
+    now: int
+    state: EngineState
+    city: SiteInfo
+    sites: dict[str, SiteInfo]
+
+    def fire(
+        self,
+        key: str,
+        rule: Rule,
+        site: SiteInfo,
+        at: int,
+        *,
+        device: str = "",
+        sensor: str = "",
+        severity: Severity | None = None,
+        value: float | bool | None = None,
+        detail: Detail | None = None,
+        late: bool = False,
+    ) -> None: ...
+
+    def resolve(
+        self, key: str, rule: Rule, site: SiteInfo, at: int, detail: Detail | None = None
+    ) -> None: ...
+
+    def change(
+        self,
+        change: Change,
+        key: str,
+        rule: Rule,
+        site: SiteInfo,
+        at: int,
+        *,
+        severity: Severity | None = None,
+        detail: Detail | None = None,
+        device: str = "",
+        sensor: str = "",
+    ) -> None: ...
+
+    def expects_activity(self, site: SiteInfo) -> bool: ...
+
+    def fresh(self, ts: int) -> bool: ...
 
 
 class Behaviour(Generic[R]):

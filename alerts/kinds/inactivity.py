@@ -11,7 +11,8 @@ from alerts.rules import Inactivity
 from alerts.state import Detail, alert_key
 
 if TYPE_CHECKING:
-    from alerts.engine import Engine, SiteInfo
+    from alerts.kinds.base import Engine
+    from alerts.sites import SiteInfo
 
 
 class InactivityBehaviour(Behaviour[Inactivity]):

@@ -16,7 +16,8 @@ from alerts.rules import LongStay
 from alerts.state import Detail, alert_key
 
 if TYPE_CHECKING:
-    from alerts.engine import Engine, SiteInfo
+    from alerts.kinds.base import Engine
+    from alerts.sites import SiteInfo
 
 # Longer than this, the room is stale news (a sensor that stopped, not a person).
 _GIVE_UP_MS = 12 * HOUR

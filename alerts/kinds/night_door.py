@@ -19,7 +19,8 @@ from alerts.rules import NightDoor, Severity
 from alerts.state import Detail, NightDoorState, alert_key
 
 if TYPE_CHECKING:
-    from alerts.engine import Engine, SiteInfo
+    from alerts.kinds.base import Engine
+    from alerts.sites import SiteInfo
 
 # Motion this soon after the door opened may be the resident on their way out.
 _LEAVING_MS = 30_000

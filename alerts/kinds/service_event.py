@@ -11,7 +11,7 @@ from alerts.rules import ServiceEvent
 from alerts.state import Detail, alert_key
 
 if TYPE_CHECKING:
-    from alerts.engine import Engine
+    from alerts.kinds.base import Engine
 
 
 class ServiceEventBehaviour(Behaviour[ServiceEvent]):

@@ -21,7 +21,8 @@ from alerts.rules import Threshold
 from alerts.state import Detail, ThresholdState, alert_key
 
 if TYPE_CHECKING:
-    from alerts.engine import Engine, SiteInfo
+    from alerts.kinds.base import Engine
+    from alerts.sites import SiteInfo
 
 _SHARE_TO_FIRE = 1 / 3
 _KEEP_FIRING_MIN = 10.0

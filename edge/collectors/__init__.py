@@ -10,7 +10,7 @@ import importlib
 import logging
 from typing import Any
 
-from civic_iot import yamlconf
+from common import yamlconf
 from edge.collectors.base import Collector
 
 # type name -> (module, config struct, collector class)

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
 
-from civic_iot.statelog import StateLog
+from common.statelog import StateLog
 from edge.collectors.base import IntervalS
 from edge.collectors.ble_formats import (
     BUTTON_EVENTS,

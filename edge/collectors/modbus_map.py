@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from civic_iot import yamlconf
+from common import yamlconf
 from wire import CATALOGUE
 
 SHIPPED = Path(__file__).parent / "modbus_maps"

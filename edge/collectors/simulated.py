@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from common.city.model import SimKind
 from edge.collectors.base import IntervalS
 from wire import Reading
 from wire.payloads import SensorId
 
-SimKind = Literal["wifi", "climate", "door", "motion", "energy"]
 ALL_KINDS: tuple[SimKind, ...] = ("wifi", "climate", "door", "motion", "energy")
 
 

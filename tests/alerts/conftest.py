@@ -12,8 +12,8 @@ from alerts.notifier import Notifier
 from alerts.routing import Router, Signer
 from alerts.rules import DEFAULT_RULES, load_rules
 from alerts.store import Store
-from provisioning.inventory import load_inventory
-from provisioning.residents import load_residents
+from common.city.inventory import load_inventory
+from common.city.residents import load_residents
 
 
 @pytest.fixture

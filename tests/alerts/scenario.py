@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.replay import replay_to_file
 from civic_iot.demo_alerts import write_local_config
-from civic_iot.mqttlink import MqttConfig
+from common.mqttlink import MqttConfig
 from wire import topics
 
 JST = ZoneInfo("Asia/Tokyo")

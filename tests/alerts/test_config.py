@@ -6,7 +6,7 @@ import pytest
 
 from alerts import config
 from alerts.rules import DEFAULT_RULES, load_rules
-from civic_iot.yamlconf import ConfigError
+from common.yamlconf import ConfigError
 
 
 def test_the_example_config_and_the_default_rules_load(repo_root: Path) -> None:

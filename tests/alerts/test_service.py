@@ -20,9 +20,9 @@ from alerts.rules import DEFAULT_RULES
 from civic_iot.catchers import SmtpCatcher, WebhookReceiver
 from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
+from common.mqttlink import MqttConfig
 from tests.support.mqtt import Recorder, publish, wait_for
 from wire import (
     AlertAck,

@@ -5,8 +5,8 @@ import io
 from pathlib import Path
 
 from civic_iot.cli import main
+from common.city.inventory import load_inventory
 from dashboards.opendata import HEADER, access_points_csv
-from provisioning.inventory import load_inventory
 
 TEMPLATE = (
     Path(__file__).parent / "fixtures" / "18_opendata-template_public_wireless_lan_header.csv"

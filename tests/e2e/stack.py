@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from civic_iot.children import CliProcess
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
 from civic_iot.watch import wait_online
+from common.mqttlink import MqttConfig
 from tests.support.mqtt import Recorder, wait_for
 from wire import Message, decode_message, topics
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
+from common.mqttlink import MqttConfig
 from edge.agent import Agent
 from edge.collectors.simulated import SimulatedCollector, SimulatedConfig
 from edge.config import AgentConfig

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from civic_iot.yamlconf import ConfigError
+from common.yamlconf import ConfigError
 from edge import config
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
+from common.mqttlink import MqttConfig
 from edge.agent import Agent
 from edge.collectors.gpio import GpioCollector, GpioConfig, GpioInput
 from edge.config import AgentConfig

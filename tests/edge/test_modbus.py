@@ -11,7 +11,7 @@ import pytest
 from pymodbus.framer import FramerType
 
 from civic_iot.standins.modbus_meter import MeterServer
-from civic_iot.yamlconf import ConfigError
+from common.yamlconf import ConfigError
 from edge.collectors.modbus import ModbusCollector, ModbusConfig, Unit
 from edge.collectors.modbus_map import Register, decode, encode, load_map
 

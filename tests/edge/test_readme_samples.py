@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from civic_iot import yamlconf
+from common import yamlconf
 from edge.collectors import REGISTRY, collector_config
 
 README = Path(__file__).resolve().parents[2] / "README.md"

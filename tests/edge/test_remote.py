@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from civic_iot.children import CliProcess
-from civic_iot.mqttlink import MqttConfig
 from civic_iot.services import Mosquitto
+from common.mqttlink import MqttConfig
 from gateway.fleet import Fleet, FleetError
 from tests.edge.agent_process import DEVICE, start_agent, write_config
 from tests.support.mqtt import Recorder, publish, wait_for

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.city.inventory import load_inventory
 from gateway.config import GatewayConfig
 from gateway.ingest import Ingest
 from gateway.writers.v1 import V1Writer
-from provisioning.inventory import load_inventory
 from wire import CATALOGUE, PayloadError, decode_message, encode, now_ms, topics
 from wire.payloads import Message, Reading
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from common.city.inventory import DevicePlacement, load_inventory
 from gateway.schema import Databases, markdown_table, message_lines
-from provisioning.inventory import DevicePlacement, load_inventory
 from wire import Message, Reading, Zone
 
 TS = 1_763_856_000_000

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from civic_iot.yamlconf import ConfigError
-from provisioning.inventory import load_inventory
+from common.city.inventory import load_inventory
+from common.yamlconf import ConfigError
+from edge.collectors import collector_config
 from wire import Zone
 
 
@@ -46,7 +47,7 @@ def home(
 
 def failure(city: Path) -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        load_inventory(city)
+        load_inventory(city, collector_config)  # as `civic-iot provision` does
     return info.value
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from civic_iot.services import in_ci
+from common.city.inventory import load_inventory
 from edge import config as edge_config
 from provisioning import passwords
-from provisioning.inventory import load_inventory
 from provisioning.provision import Endpoint, Provisioner, ProvisionError
 
 DEVICE = "home-a001-hub"

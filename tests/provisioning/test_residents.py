@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from civic_iot.yamlconf import ConfigError
-from provisioning.inventory import Inventory, load_inventory
-from provisioning.residents import load_residents
+from common.city.inventory import Inventory, load_inventory
+from common.city.residents import load_residents
+from common.yamlconf import ConfigError
 
 EXAMPLE = "examples/residents.fictitious.yaml"
 

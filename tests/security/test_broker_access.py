@@ -14,9 +14,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from civic_iot.mqttlink import MqttConfig, TlsConfig, diagnose_connect
 from civic_iot.services import ProvisionedMosquitto, free_port
-from provisioning.inventory import load_inventory
+from common.city.inventory import load_inventory
+from common.mqttlink import MqttConfig, TlsConfig, diagnose_connect
 from provisioning.provision import Endpoint, Provisioner
 from tests.conftest import start_or_skip
 from tests.provisioning.broker_client import Session, connect

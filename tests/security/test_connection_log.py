@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from civic_iot.children import CliProcess
-from civic_iot.mqttlink import MqttConfig, diagnose_connect
 from civic_iot.services import Mosquitto, free_port
+from common.mqttlink import MqttConfig, diagnose_connect
 from provisioning.passwords import mosquitto_hash
 from tests.edge.agent_process import start_agent, write_config
 from tests.support.mqtt import wait_for

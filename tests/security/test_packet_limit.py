@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from civic_iot.mqttlink import BoundedPublisher, MqttConfig, new_client
 from civic_iot.services import Mosquitto
+from common.mqttlink import BoundedPublisher, MqttConfig, new_client
 from provisioning.broker import BrokerFiles, mosquitto_conf
 from tests.support.mqtt import Recorder, wait_for
 from wire import topics

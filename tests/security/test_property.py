@@ -9,7 +9,7 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civic_iot import yamlconf
+from common import yamlconf
 from edge.collectors import wifi_parsers
 from wire import PayloadError, decode_message
 from wire.payloads import decode_plausible

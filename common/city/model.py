@@ -2,7 +2,7 @@
 
 Everything here is checked strictly at load (unknown keys refused) and holds no
 personal data: homes are pseudonymous IDs; residents and contacts live in the
-residents file outside the repository (provisioning/residents.py).
+residents file outside the repository (common/city/residents.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from edge.collectors.simulated import SimKind
 from wire import Zone, topics
 
 Id = Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 Role = Literal["family", "neighbour", "care-manager", "facility-staff", "municipal-staff", "it"]
 SiteKind = Literal["facility", "home"]
+# What `civic-iot demo` can simulate; the edge's simulated collector takes the same.
+SimKind = Literal["wifi", "climate", "door", "motion", "energy"]
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,15 +7,14 @@ does not exist) name both places.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from civic_iot import yamlconf
-from edge.collectors import collector_config
-from provisioning.model import (
+from common import yamlconf
+from common.city.model import (
     City,
     Device,
     DeviceProfile,
@@ -25,6 +24,9 @@ from provisioning.model import (
 )
 
 T = TypeVar("T", Site, DeviceProfile)
+# Checks the collector config at a path of a document (the edge's schemas; given by the
+# caller, so that reading the city never imports the Pi's libraries).
+CollectorCheck = Callable[[yamlconf.Document, str], object]
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,18 @@ class Inventory:
         return next((s for s in self.city.services if s.id == service_id), None)
 
 
-def load_inventory(root: Path) -> Inventory:
-    """Read all of firmware-config under ``root``; ConfigError on the first mistake."""
+def _no_check(document: yamlconf.Document, at: str) -> None:
+    """Collectors are the edge's business; a role that does not run them skips them."""
+
+
+def load_inventory(root: Path, check_collector: CollectorCheck = _no_check) -> Inventory:
+    """Read all of firmware-config under ``root``; ConfigError on the first mistake.
+    ``check_collector`` validates each collector config (provisioning passes the edge's
+    schemas, `edge.collectors.collector_config`)."""
     city_document = yamlconf.read(root / "city.yaml")
     city = yamlconf.convert(city_document, City)
     _check_city(city_document, city)
-    profiles = dict(_load_each(root / "profiles", DeviceProfile, _check_profile))
+    profiles = dict(_load_each(root / "profiles", DeviceProfile, _check_profile(check_collector)))
     sites: dict[str, Site] = {}
     devices: dict[str, DevicePlacement] = {}
     for document, site in _documents(root / "sites", Site):
@@ -85,7 +93,7 @@ def load_inventory(root: Path) -> Inventory:
                     f"{where}.profile", f"no profile {device.profile!r}; profiles: {known}"
                 )
             for item in range(len(device.collectors)):
-                collector_config(document, f"{where}.collectors[{item}]")
+                check_collector(document, f"{where}.collectors[{item}]")
             devices[device.id] = DevicePlacement(device, site, profile)
         sites[site.id] = site
     _check_services_are_not_devices(city_document, city, devices)
@@ -123,9 +131,14 @@ def _check_city(document: yamlconf.Document, city: City) -> None:
         seen.add(service.id)
 
 
-def _check_profile(document: yamlconf.Document, profile: DeviceProfile) -> None:
-    for index in range(len(profile.collectors)):
-        collector_config(document, f"$.collectors[{index}]")
+def _check_profile(
+    check_collector: CollectorCheck,
+) -> Callable[[yamlconf.Document, DeviceProfile], None]:
+    def check(document: yamlconf.Document, profile: DeviceProfile) -> None:
+        for index in range(len(profile.collectors)):
+            check_collector(document, f"$.collectors[{index}]")
+
+    return check
 
 
 def _check_site(document: yamlconf.Document, site: Site) -> None:

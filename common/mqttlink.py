@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from civic_iot.statelog import StateLog
+from common.statelog import StateLog
 from wire import Status, encode, now_ms
 from wire.payloads import MAX_PACKET_BYTES, fits_packet
 

@@ -15,10 +15,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from civic_iot import yamlconf
-from civic_iot.yamlconf import ConfigError
-from provisioning.inventory import Inventory
-from provisioning.model import Id, Role
+from common import yamlconf
+from common.city.inventory import Inventory
+from common.city.model import Id, Role
+from common.yamlconf import ConfigError
 
 DEFAULT_PATH = Path("/etc/civic-iot/residents.yaml")
 ResidentId = Annotated[str, msgspec.Meta(pattern=r"^r-[a-z0-9-]{1,32}$")]
