@@ -39,6 +39,7 @@ from civic_iot.services import InfluxDB, Mosquitto
 from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
 from edge.agent import Agent
+from edge.collectors.base import PolledCollector
 from edge.config import AgentConfig
 from wire import Reading, decode_message, topics
 
@@ -50,7 +51,7 @@ HARNESS = (LOAD_DEVICE, PRESS_DEVICE)
 Key = tuple[str, str, str, int]
 
 
-class LoadCollector:
+class LoadCollector(PolledCollector):
     """20 readings a second, each at its own millisecond; remembers each one."""
 
     name, interval_s = "chaos-load", 0.05
@@ -66,7 +67,7 @@ class LoadCollector:
         return [Reading("climate.temperature", 20.0, "Cel", sensor="chaos")]
 
 
-class PressCollector:
+class PressCollector(PolledCollector):
     """A call-button press every 15 s, each on its own button."""
 
     name, interval_s = "chaos-presses", 15.0

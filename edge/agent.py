@@ -3,6 +3,7 @@ remote config and commands IT sends."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -291,10 +292,8 @@ class Agent:
     def _reschedule(self) -> None:
         now = time.monotonic()
         self._due = {c.name: self._due.get(c.name, now) for c in self.collectors}
-        for collector in self.collectors:
-            set_waker = getattr(collector, "set_waker", None)
-            if set_waker is not None:  # event-driven: collect as soon as it has something
-                set_waker(lambda name=collector.name: self.events.put(CollectNow(name)))
+        for collector in self.collectors:  # event-driven ones collect as soon as they hear
+            collector.set_waker(functools.partial(self.events.put, CollectNow(collector.name)))
 
     def _desired(self, payload: bytes) -> None:
         topic = topics.config_desired(self.device_id)

@@ -12,10 +12,14 @@ from civic_iot.standins import RECORDINGS
 from civic_iot.standins.ble_replay import RecordingError, ReplaySource, load_recording
 from civic_iot.standins.facility import ENERGY_UNIT, ConnectivityCheck, FacilityMeters
 from civic_iot.standins.wifi_recorded import RecordedWifi
-from edge.collectors.ble import BleCollector, BleConfig, BleDevice
-from edge.collectors.modbus import ModbusCollector, ModbusConfig, Unit
-from edge.collectors.probe import HttpProbe, ProbeCollector, ProbeConfig
-from edge.collectors.wifi import WifiCollector, WifiConfig
+from edge.collectors.ble.collector import BleCollector
+from edge.collectors.ble.config import BleConfig, BleDevice
+from edge.collectors.modbus.collector import ModbusCollector
+from edge.collectors.modbus.config import ModbusConfig, Unit
+from edge.collectors.probe.collector import ProbeCollector
+from edge.collectors.probe.config import HttpProbe, ProbeConfig
+from edge.collectors.wifi.collector import WifiCollector
+from edge.collectors.wifi.config import WifiConfig
 from tests.support.mqtt import wait_for
 from wire import now_ms
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from edge.collectors.ble_formats import Advertisement
+from edge.collectors.ble.advertisement import Advertisement
 
 
 class RecordingError(ValueError):

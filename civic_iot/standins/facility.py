@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from civic_iot.services import free_port
 from civic_iot.standins.modbus_meter import MeterServer, Values
-from edge.collectors.modbus_map import load_map
+from edge.collectors.modbus.registers import load_map
 
 ENERGY_UNIT, CLIMATE_UNIT = 1, 2
 

@@ -14,7 +14,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusTcpServer
 
 from civic_iot.services import free_port
-from edge.collectors.modbus_map import RegisterMap, encode
+from edge.collectors.modbus.registers import RegisterMap, encode
 
 Values = dict[str, float]
 _TABLE_BY_FUNCTION = {3: "holding", 4: "input"}

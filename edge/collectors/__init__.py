@@ -1,27 +1,39 @@
-"""Collector registry: one line per collector type, each a module of its own.
+"""Collector registry: one line per collector type, each a folder of its own
+(Telegraf's model): ``edge/collectors/<type>/`` holds ``collector.py``, ``config.py``
+(its schema, with no hardware library, so any machine can check a config) and
+``sample.yaml``.
 
 Modules are imported only when a config uses them, so a Pi that runs no BLE collector
-never loads a BLE library (the agent's memory budget counts every import).
+never loads a BLE library (the agent's memory budget counts every import), and checking
+a config imports only its schema.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from common import yamlconf
 from edge.collectors.base import Collector
 
-# type name -> (module, config struct, collector class)
-REGISTRY: dict[str, tuple[str, str, str]] = {
-    "system": ("edge.collectors.system", "SystemConfig", "SystemCollector"),
-    "simulated": ("edge.collectors.simulated", "SimulatedConfig", "SimulatedCollector"),
-    "wifi": ("edge.collectors.wifi", "WifiConfig", "WifiCollector"),
-    "probe": ("edge.collectors.probe", "ProbeConfig", "ProbeCollector"),
-    "modbus": ("edge.collectors.modbus", "ModbusConfig", "ModbusCollector"),
-    "gpio": ("edge.collectors.gpio", "GpioConfig", "GpioCollector"),
-    "ble": ("edge.collectors.ble", "BleConfig", "BleCollector"),
+
+class Plugin(NamedTuple):
+    package: str  # holds config.py and collector.py
+    config: str  # the config struct in config.py
+    collector: str  # the collector class in collector.py
+
+
+# type name -> where it lives: registering a collector is one line here.
+REGISTRY: dict[str, Plugin] = {
+    "system": Plugin("edge.collectors.system", "SystemConfig", "SystemCollector"),
+    "simulated": Plugin("edge.collectors.simulated", "SimulatedConfig", "SimulatedCollector"),
+    "wifi": Plugin("edge.collectors.wifi", "WifiConfig", "WifiCollector"),
+    "probe": Plugin("edge.collectors.probe", "ProbeConfig", "ProbeCollector"),
+    "modbus": Plugin("edge.collectors.modbus", "ModbusConfig", "ModbusCollector"),
+    "gpio": Plugin("edge.collectors.gpio", "GpioConfig", "GpioCollector"),
+    "ble": Plugin("edge.collectors.ble", "BleConfig", "BleCollector"),
 }
 
 
@@ -40,10 +52,24 @@ def use_stand_ins(by_type: dict[str, dict[str, Any]]) -> None:
     _STAND_INS.update(by_type)
 
 
-def _load(kind: str) -> tuple[type[Any], type[Any]]:
-    module_name, config_name, collector_name = REGISTRY[kind]
-    module = importlib.import_module(module_name)
-    return getattr(module, config_name), getattr(module, collector_name)
+def _config_type(kind: str) -> type[Any]:
+    plugin = REGISTRY[kind]
+    config_type: type[Any] = getattr(
+        importlib.import_module(f"{plugin.package}.config"), plugin.config
+    )
+    return config_type
+
+
+def _collector_type(kind: str) -> type[Any]:
+    plugin = REGISTRY[kind]
+    module = importlib.import_module(f"{plugin.package}.collector")
+    collector_type: type[Any] = getattr(module, plugin.collector)
+    return collector_type
+
+
+def sample_path(kind: str) -> Path:
+    """The collector's sample config (the README shows it; a test loads it)."""
+    return Path(__file__).parent / kind / "sample.yaml"
 
 
 def collector_config(document: yamlconf.Document, at: str) -> Any:
@@ -53,13 +79,13 @@ def collector_config(document: yamlconf.Document, at: str) -> Any:
     if kind not in REGISTRY:
         known = ", ".join(sorted(REGISTRY))
         raise document.error(f"{at}.type", f"expected one of {known}, found {kind!r}")
-    return yamlconf.convert(document, _load(kind)[0], at=at)
+    return yamlconf.convert(document, _config_type(kind), at=at)
 
 
 def build_collector(document: yamlconf.Document, at: str, device_id: str) -> Collector:
     """Validate the collector config at path ``at`` of ``document`` and build it."""
     config = collector_config(document, at)
-    collector: Collector = _load(config.type)[1](
+    collector: Collector = _collector_type(config.type)(
         config, device_id, **_STAND_INS.get(config.type, {})
     )
     return collector
@@ -86,11 +112,8 @@ def build_collectors(document: yamlconf.Document, device_id: str) -> list[Collec
 def close_collectors(collectors: list[Collector]) -> None:
     """Release what collectors hold (pins, radios, serial ports) before others claim it."""
     for collector in collectors:
-        close = getattr(collector, "close", None)
-        if close is None:
-            continue
         try:
-            close()
+            collector.close()
         except Exception as exc:  # noqa: BLE001 - closing one must not keep others open
             log.warning("closing collector %r: %s: %s", collector.name, type(exc).__name__, exc)
 
@@ -98,9 +121,11 @@ def close_collectors(collectors: list[Collector]) -> None:
 __all__ = [
     "REGISTRY",
     "Collector",
+    "Plugin",
     "build_collector",
     "build_collectors",
     "close_collectors",
     "collector_config",
+    "sample_path",
     "use_stand_ins",
 ]

@@ -1,7 +1,10 @@
-"""What every collector is: a named source of readings, polled on an interval."""
+"""What every collector is: a named source of readings, polled on an interval; one
+that hears events between polls wakes the agent; one that holds a pin, a radio or a
+port lets it go on close."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Protocol
 
 import msgspec
@@ -9,6 +12,7 @@ import msgspec
 from wire import Reading
 
 IntervalS = Annotated[float, msgspec.Meta(ge=0.05, le=86_400)]
+Waker = Callable[[], None]
 
 
 class Collector(Protocol):
@@ -18,3 +22,21 @@ class Collector(Protocol):
     def collect(self, now_ms: int) -> list[Reading]:
         """Readings for this instant; raises CollectorError when the source fails."""
         ...
+
+    def set_waker(self, waker: Waker) -> None:
+        """The agent's hook: call it when there is something to send at once."""
+        ...
+
+    def close(self) -> None:
+        """Release what it holds before another collector claims it."""
+        ...
+
+
+class PolledCollector:
+    """For collectors that are only polled and hold nothing between polls."""
+
+    def set_waker(self, waker: Waker) -> None:
+        """Only polled: nothing to wake the agent for."""
+
+    def close(self) -> None:
+        """Holds nothing."""

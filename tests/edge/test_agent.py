@@ -11,7 +11,9 @@ import pytest
 from civic_iot.services import Mosquitto
 from common.mqttlink import MqttConfig
 from edge.agent import Agent
-from edge.collectors.simulated import SimulatedCollector, SimulatedConfig
+from edge.collectors.base import PolledCollector
+from edge.collectors.simulated.collector import SimulatedCollector
+from edge.collectors.simulated.config import SimulatedConfig
 from edge.config import AgentConfig
 from tests.support.mqtt import Recorder, wait_for
 from wire import Reading, decode_message, topics
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.services
 DEVICE = "home-a001-hub"
 
 
-class BrokenSensor:
+class BrokenSensor(PolledCollector):
     """Fails for its first calls, then recovers: a sensor unplugged and plugged back."""
 
     name = "broken"

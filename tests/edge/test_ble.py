@@ -21,28 +21,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.collectors.ble import (
+from edge.collectors.ble.advertisement import Advertisement, DecodeError
+from edge.collectors.ble.collector import (
     BleakSource,
     BleCollector,
-    BleConfig,
-    BleDevice,
     from_bleak,
     passive_patterns,
 )
-from edge.collectors.ble_formats import (
-    APPLE,
-    BTHOME_UUID,
-    EDDYSTONE_UUID,
-    ENVIRONMENTAL_UUID,
-    Advertisement,
-    DecodeError,
-    decode_atc,
-    decode_bthome,
-    eddystone,
-    ibeacon_id,
-)
-from edge.collectors.ble_mibeacon import MIBEACON_UUID, decode_mibeacon
-from edge.collectors.ble_switchbot import decode_switchbot
+from edge.collectors.ble.config import BleConfig, BleDevice
+from edge.collectors.ble.formats.atc import ENVIRONMENTAL_UUID, decode_atc
+from edge.collectors.ble.formats.bthome import BTHOME_UUID, decode_bthome
+from edge.collectors.ble.formats.eddystone import EDDYSTONE_UUID, eddystone
+from edge.collectors.ble.formats.ibeacon import APPLE, ibeacon_id
+from edge.collectors.ble.formats.mibeacon import MIBEACON_UUID, decode_mibeacon
+from edge.collectors.ble.formats.switchbot import decode_switchbot
 from wire import Message, decode_message, encode
 
 SHELLY = "54:48:E6:8F:80:A5"

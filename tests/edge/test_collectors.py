@@ -4,16 +4,17 @@ from collections import Counter
 import psutil
 import pytest
 
-from edge.collectors.simulated import ALL_KINDS, SimulatedCollector, SimulatedConfig
-from edge.collectors.system import (
+from edge.collectors.simulated.collector import SimulatedCollector
+from edge.collectors.simulated.config import ALL_KINDS, SimulatedConfig
+from edge.collectors.system.collector import (
     SystemCollector,
-    SystemConfig,
     clock_synchronised,
     disk_used_percent,
     memory_used_percent,
     parse_get_throttled,
     throttling_readings,
 )
+from edge.collectors.system.config import SystemConfig
 from wire import CATALOGUE, Message, decode_message, encode
 
 # 2026-01-15 14:00 and 03:00 in Asia/Tokyo

@@ -13,7 +13,8 @@ from gpiozero.pins.mock import MockFactory
 from civic_iot.services import Mosquitto
 from common.mqttlink import MqttConfig
 from edge.agent import Agent
-from edge.collectors.gpio import GpioCollector, GpioConfig, GpioInput
+from edge.collectors.gpio.collector import GpioCollector
+from edge.collectors.gpio.config import GpioConfig, GpioInput
 from edge.config import AgentConfig
 from tests.support.mqtt import Recorder, wait_for
 from wire import decode_message, now_ms, topics

@@ -12,8 +12,9 @@ from pymodbus.framer import FramerType
 
 from civic_iot.standins.modbus_meter import MeterServer
 from common.yamlconf import ConfigError
-from edge.collectors.modbus import ModbusCollector, ModbusConfig, Unit
-from edge.collectors.modbus_map import Register, decode, encode, load_map
+from edge.collectors.modbus.collector import ModbusCollector
+from edge.collectors.modbus.config import ModbusConfig, Unit
+from edge.collectors.modbus.registers import Register, decode, encode, load_map
 
 METER = {
     "energy.voltage": 101.5,

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from civic_iot.services import free_port
-from edge.collectors.probe import DnsProbe, HttpProbe, ProbeCollector, ProbeConfig, TcpProbe
+from edge.collectors.probe.collector import ProbeCollector
+from edge.collectors.probe.config import DnsProbe, HttpProbe, ProbeConfig, TcpProbe
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

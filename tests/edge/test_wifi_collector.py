@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.collectors.wifi import WifiCollector, WifiConfig
-from edge.collectors.wifi_parsers import Survey
-from edge.collectors.wifi_usage import ChannelBusy, DailyUniqueClients, randomized_share
+from edge.collectors.wifi.collector import WifiCollector
+from edge.collectors.wifi.config import WifiConfig
+from edge.collectors.wifi.parsers import Survey
+from edge.collectors.wifi.usage import ChannelBusy, DailyUniqueClients, randomized_share
 from edge.errors import CollectorError
 from tests.edge.test_wifi_parsers import sample
 from wire import Message, decode_message, encode

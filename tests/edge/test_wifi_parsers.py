@@ -1,8 +1,8 @@
 """The Wi-Fi parsers on real outputs captured by other projects (see each file's first line)."""
 
 from civic_iot.standins import RECORDINGS
-from edge.collectors.wifi import run_command
-from edge.collectors.wifi_parsers import (
+from edge.collectors.wifi.collector import run_command
+from edge.collectors.wifi.parsers import (
     parse_hostapd_all_sta,
     parse_hostapd_status,
     parse_iw_link,

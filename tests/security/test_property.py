@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common import yamlconf
-from edge.collectors import wifi_parsers
+from edge.collectors.wifi import parsers as wifi_parsers
 from wire import PayloadError, decode_message
 from wire.payloads import decode_plausible
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from edge.collectors.wifi_parsers import Bss, Survey
+from edge.collectors.wifi.parsers import Bss, Survey
 
 
 class DailyUniqueClients:

@@ -8,43 +8,23 @@ which reconnects by itself. Failed reads are counted per unit and reported.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.framer import FramerType
 
-from edge.collectors.base import IntervalS
-from edge.collectors.modbus_map import Register, RegisterMap, decode, load_map
+from edge.collectors.base import PolledCollector
+from edge.collectors.modbus.config import ModbusConfig, Unit
+from edge.collectors.modbus.registers import Register, RegisterMap, decode, load_map
 from wire import Reading
-from wire.payloads import SensorId
-
-
-class Unit(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    name: SensorId
-    map: str  # a shipped map id (eastron-sdm120) or the path of a map file
-    transport: Literal["tcp", "rtu", "rtu-over-tcp"] = "tcp"
-    host: str = "127.0.0.1"  # tcp and rtu-over-tcp
-    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 502
-    serial_port: str = "/dev/ttyUSB0"  # rtu
-    baudrate: int = 9600
-    device_id: Annotated[int, msgspec.Meta(ge=0, le=247)] = 1
-    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=30)] = 1.0
-
-
-class ModbusConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    type: Literal["modbus"]
-    units: Annotated[list[Unit], msgspec.Meta(min_length=1)]
-    name: str = "modbus"
-    interval_s: IntervalS = 30.0
 
 
 class _ReadError(Exception):
     pass
 
 
-class ModbusCollector:
+class ModbusCollector(PolledCollector):
     def __init__(self, config: ModbusConfig, device_id: str) -> None:
         self.name = config.name
         self.interval_s = config.interval_s

@@ -9,11 +9,9 @@ from __future__ import annotations
 import ctypes
 import os
 from pathlib import Path
-from typing import Literal
 
-import msgspec
-
-from edge.collectors.base import IntervalS
+from edge.collectors.base import PolledCollector
+from edge.collectors.system.config import SystemConfig
 from wire import Reading
 
 # adjtimex(2) returns TIME_ERROR while the kernel clock is not synchronised; this is
@@ -28,14 +26,7 @@ _FREQ_CAPPED_NOW = 1 << 1
 _THROTTLED_NOW = 1 << 2
 
 
-class SystemConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    type: Literal["system"]
-    name: str = "system"
-    interval_s: IntervalS = 60.0
-    disk_path: str = "/"
-
-
-class SystemCollector:
+class SystemCollector(PolledCollector):
     def __init__(self, config: SystemConfig, device_id: str) -> None:
         self.name = config.name
         self.interval_s = config.interval_s

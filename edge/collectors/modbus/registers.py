@@ -1,6 +1,6 @@
 """Modbus register maps: which register holds which quantity, and how to decode it.
 
-Maps are YAML (shipped ones in modbus_maps/, or a path), validated at load: every
+Maps are YAML (shipped ones in maps/, or a path), validated at load: every
 quantity must be in the catalogue with the catalogue's unit, so a meter's map cannot
 publish volts as kilovolts.
 """
@@ -16,7 +16,7 @@ import msgspec
 from common import yamlconf
 from wire import CATALOGUE
 
-SHIPPED = Path(__file__).parent / "modbus_maps"
+SHIPPED = Path(__file__).parent / "maps"
 Table = Literal["holding", "input", "coil", "discrete"]
 DataType = Literal["bool", "int16", "uint16", "int32", "uint32", "float32", "float64"]
 Order = Literal["big", "little"]

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.collectors.ble_formats import Advertisement, DecodeError, only_decode_errors
+from edge.collectors.ble.advertisement import (
+    Advertisement,
+    BleFormat,
+    DecodeError,
+    only_decode_errors,
+)
 
 # pySwitchbot's names -> the names ble.py maps to quantities
 _NAMES = {
@@ -24,7 +29,9 @@ _NAMES = {
 
 
 @only_decode_errors
-def decode_switchbot(advertisement: Advertisement) -> dict[str, float]:
+def decode_switchbot(
+    advertisement: Advertisement, bindkey: bytes | None = None
+) -> dict[str, float]:
     """SwitchBot service or manufacturer data -> {name: value}."""
     from bleak.backends.device import BLEDevice  # noqa: PLC0415 - see the module docstring
     from bleak.backends.scanner import AdvertisementData  # noqa: PLC0415
@@ -52,3 +59,13 @@ def _renamed(values: dict[str, Any]) -> dict[str, float]:
         for key, value in values.items()
         if key in _NAMES and value is not None
     }
+
+
+# Service data 0xFD3D (and 0x0D00 of older models); manufacturer data under Woan's
+# company id 0x0969, and 0x02E5 and 0x0059 for some models (pySwitchbot's adv_parser).
+FORMAT = BleFormat(
+    "switchbot",
+    decode=decode_switchbot,
+    service_uuids=(0xFD3D, 0x0D00),
+    manufacturers=(0x0969, 0x02E5, 0x0059),
+)

@@ -13,20 +13,18 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-import msgspec
-
-from edge.collectors.base import IntervalS
-from edge.collectors.wifi_parsers import (
+from edge.collectors.base import PolledCollector
+from edge.collectors.wifi.config import WifiConfig
+from edge.collectors.wifi.parsers import (
     parse_hostapd_all_sta,
     parse_hostapd_status,
     parse_iw_link,
     parse_iw_scan,
     parse_survey_dump,
 )
-from edge.collectors.wifi_usage import (
+from edge.collectors.wifi.usage import (
     ChannelBusy,
     DailyUniqueClients,
     randomized_share,
@@ -36,22 +34,6 @@ from edge.errors import CollectorError
 from wire import Reading
 
 Runner = Callable[[list[str]], str]
-Mac = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")]
-
-
-class WifiConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    type: Literal["wifi"]
-    name: str = "wifi"
-    interval_s: IntervalS = 60.0
-    interface: str = "wlan0"
-    mode: Literal["probe", "ap"] = "probe"
-    # The site's own network: its SSIDs and its access points' BSSIDs (lower case).
-    site_ssids: list[str] = msgspec.field(default_factory=list)
-    known_bssids: list[Mac] = msgspec.field(default_factory=list)
-    scan_every_s: Annotated[float, msgspec.Meta(ge=30)] = 300.0
-    timezone: str = "Asia/Tokyo"
-    iw: str = "iw"
-    hostapd_cli: str = "hostapd_cli"
 
 
 def run_command(args: list[str]) -> str:
@@ -67,7 +49,7 @@ def run_command(args: list[str]) -> str:
     return done.stdout
 
 
-class WifiCollector:
+class WifiCollector(PolledCollector):
     def __init__(self, config: WifiConfig, device_id: str, runner: Runner = run_command) -> None:
         self.name = config.name
         self.interval_s = config.interval_s

@@ -17,30 +17,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Protocol
-
-import msgspec
+from typing import Any, Protocol
 
 from common.statelog import StateLog
-from edge.collectors.base import IntervalS
-from edge.collectors.ble_formats import (
+from edge.collectors.ble.advertisement import (
     BUTTON_EVENTS,
     COUNTER,
     PACKET,
     Advertisement,
     DecodeError,
-    decode_atc,
-    decode_bthome,
-    eddystone,
-    ibeacon_id,
 )
-from edge.collectors.ble_mibeacon import decode_mibeacon
+from edge.collectors.ble.config import BleConfig, BleDevice
+from edge.collectors.ble.formats import FORMATS, TAG_FORMATS
 from wire import Reading, now_ms
-from wire.payloads import SensorId
 
 log = logging.getLogger(__name__)
-Mac = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")]
-BindKey = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{32}$")]
 # decoded names -> (quantity, unit)
 _QUANTITIES = {
     "temperature": ("climate.temperature", "Cel"),
@@ -54,41 +45,9 @@ _QUANTITIES = {
     "motion": ("motion.detected", "1"),
     "occupancy": ("motion.detected", "1"),
 }
+_BATTERY_READERS = tuple(f.battery_v for f in FORMATS.values() if f.battery_v)
 # states whose change is an event of its own, timestamped when heard
 _EVENT_STATES = ("door.open", "motion.detected")
-_TAG_FORMATS = ("ibeacon", "eddystone")
-_KEYED_FORMATS = ("bthome", "xiaomi")
-
-
-class BleDevice(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    name: SensorId
-    format: Literal["bthome", "xiaomi", "atc", "switchbot", "ibeacon", "eddystone"]
-    address: Mac | None = None  # sensors: their MAC (kept on the Pi only)
-    bindkey: BindKey | None = None  # encrypted BTHome or MiBeacon
-    beacon_id: str | None = None  # tags: iBeacon uuid-major-minor or Eddystone namespace-instance
-
-    def __post_init__(self) -> None:
-        if self.format in _TAG_FORMATS and not self.beacon_id:
-            raise ValueError(
-                f"BLE device {self.name!r}: format {self.format} is a tag: it needs beacon_id"
-            )
-        if self.format not in _TAG_FORMATS and not self.address:
-            raise ValueError(
-                f"BLE device {self.name!r}: format {self.format} is a sensor: it needs address"
-            )
-        if self.bindkey and self.format not in _KEYED_FORMATS:
-            raise ValueError(f"BLE device {self.name!r}: {self.format} has no bind key")
-
-
-class BleConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    type: Literal["ble"]
-    devices: Annotated[list[BleDevice], msgspec.Meta(min_length=1)]
-    name: str = "ble"
-    interval_s: IntervalS = 30.0
-    absence_after_s: Annotated[float, msgspec.Meta(ge=10)] = 300.0
-    stall_after_s: Annotated[float, msgspec.Meta(ge=10)] = 120.0
-    rssi_smoothing: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.3
-    adapter: str = "hci0"
 
 
 class AdvertisementSource(Protocol):
@@ -121,7 +80,7 @@ class BleCollector:
         self._packets: dict[str, float] = {}
         self.replays = 0
         self._events: list[Reading] = []
-        self._tags = {d.name: _Tag() for d in config.devices if d.format in _TAG_FORMATS}
+        self._tags = {d.name: _Tag() for d in config.devices if FORMATS[d.format].is_tag}
         self._last_advertisement = time.monotonic()
         self._log = StateLog(log)
         self._waker: Callable[[], None] | None = None
@@ -175,8 +134,11 @@ class BleCollector:
         device = self._by_address.get(advertisement.address.upper())
         if device is not None:
             return device
-        beacon = ibeacon_id(advertisement) or eddystone(advertisement)[0]
-        return self._by_beacon.get(beacon.lower()) if beacon else None
+        for tag_format in TAG_FORMATS:
+            beacon = tag_format.beacon_id(advertisement) if tag_format.beacon_id else None
+            if beacon:
+                return self._by_beacon.get(beacon.lower())
+        return None
 
     def _sensor(self, device: BleDevice, advertisement: Advertisement) -> None:
         source = f"BLE sensor {device.name!r}"
@@ -246,7 +208,9 @@ class BleCollector:
             else alpha * advertisement.rssi + (1 - alpha) * tag.rssi
         )
         tag.last_heard = time.monotonic()
-        battery = eddystone(advertisement)[1]
+        # A tag may send its battery in frames of another format (iBeacon + Eddystone TLM).
+        readings = (read(advertisement) for read in _BATTERY_READERS)
+        battery = next((volts for volts in readings if volts is not None), None)
         if battery is not None:
             tag.battery_v = battery
 
@@ -281,33 +245,14 @@ class BleCollector:
 
 
 def _decode(device: BleDevice, advertisement: Advertisement) -> dict[str, float]:
-    key = bytes.fromhex(device.bindkey) if device.bindkey else None
-    if device.format == "bthome":
-        return decode_bthome(advertisement, key)
-    if device.format == "xiaomi":
-        return decode_mibeacon(advertisement, key)
-    if device.format == "switchbot":
-        from edge.collectors.ble_switchbot import decode_switchbot  # noqa: PLC0415 - heavy
-
-        return decode_switchbot(advertisement)
-    return decode_atc(advertisement)
+    decode = FORMATS[device.format].decode
+    if decode is None:
+        raise DecodeError(f"format {device.format} is a tag's, not a sensor's")
+    return decode(advertisement, bytes.fromhex(device.bindkey) if device.bindkey else None)
 
 
 def _typed(key: str, value: float) -> float | bool:
     return bool(value) if _QUANTITIES[key][1] == "1" else float(value)
-
-
-# What passive scanning on BlueZ lets through: the AD structures our formats use
-# (16-bit service data UUIDs and manufacturer ids, little-endian as on the air).
-_PASSIVE_SERVICE_DATA = (
-    b"\xd2\xfc",
-    b"\x95\xfe",
-    b"\x1a\x18",
-    b"\xaa\xfe",
-    b"\x3d\xfd",
-    b"\x00\x0d",
-)
-_PASSIVE_MANUFACTURERS = (b"\x4c\x00", b"\x69\x09", b"\x59\x00")
 
 
 def from_bleak(device: Any, data: Any) -> Advertisement:
@@ -325,8 +270,16 @@ def passive_patterns() -> list[Any]:
     from bleak.args.bluez import OrPattern  # noqa: PLC0415 - only a Pi with a radio
     from bleak.assigned_numbers import AdvertisementDataType as Ad  # noqa: PLC0415
 
-    return [OrPattern(0, Ad.SERVICE_DATA_UUID16, uuid) for uuid in _PASSIVE_SERVICE_DATA] + [
-        OrPattern(0, Ad.MANUFACTURER_SPECIFIC_DATA, company) for company in _PASSIVE_MANUFACTURERS
+    # What passive scanning on BlueZ lets through: the AD structures our formats use
+    # (16-bit service data UUIDs and company ids, little-endian as on the air).
+    formats = FORMATS.values()
+    services = sorted({uuid for f in formats for uuid in f.service_uuids})
+    companies = sorted({company for f in formats for company in f.manufacturers})
+    return [
+        OrPattern(0, Ad.SERVICE_DATA_UUID16, uuid.to_bytes(2, "little")) for uuid in services
+    ] + [
+        OrPattern(0, Ad.MANUFACTURER_SPECIFIC_DATA, company.to_bytes(2, "little"))
+        for company in companies
     ]
 
 

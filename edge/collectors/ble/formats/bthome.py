@@ -1,41 +1,26 @@
-"""Decoders of BLE advertisements: bytes in, typed values out, driven by tables.
+"""BTHome v2 (service data 0xFCD2), clear or AES-CCM encrypted with a bind key
+(https://bthome.io/format/, https://bthome.io/encryption/): bytes in, typed values out,
+driven by a table.
 
-- BTHome v2 (service data 0xFCD2), clear or AES-CCM encrypted with a bind key
-  (https://bthome.io/format/, https://bthome.io/encryption/).
-- ATC1441 and pvvx custom formats of the LYWSD03MMC custom firmware (service 0x181A).
-- iBeacon (Apple manufacturer data) and Eddystone UID and TLM (service 0xFEAA), which
-  residents' tags send.
-
-These are written here rather than taken from bthome-ble / xiaomi-ble because those
-packages now depend, through habluetooth, on PyRIC (GPL-3.0); see docs/decisions.md.
+Written here rather than taken from bthome-ble because that package now depends,
+through habluetooth, on PyRIC (GPL-3.0); see docs/decisions.md.
 """
 
 from __future__ import annotations
 
-import functools
-import struct
-from collections.abc import Callable
-from typing import Any, NamedTuple
-
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
+from edge.collectors.ble.advertisement import (
+    COUNTER,
+    PACKET,
+    Advertisement,
+    BleFormat,
+    DecodeError,
+    only_decode_errors,
+)
+
 BTHOME_UUID = "0000fcd2-0000-1000-8000-00805f9b34fb"
-ENVIRONMENTAL_UUID = "0000181a-0000-1000-8000-00805f9b34fb"
-EDDYSTONE_UUID = "0000feaa-0000-1000-8000-00805f9b34fb"
-APPLE = 0x004C
-
-
-class Advertisement(NamedTuple):
-    address: str  # upper-case MAC as the radio reports it; never leaves the device
-    rssi: int
-    service_data: dict[str, bytes]
-    manufacturer_data: dict[int, bytes]
-    local_name: str | None = None
-
-
-class DecodeError(Exception):
-    """An advertisement that claims a format but does not follow it."""
 
 
 # BTHome v2 object id -> (name, byte length, signed, factor). Names we publish map to
@@ -111,35 +96,6 @@ _BTHOME: dict[int, tuple[str, int, bool, float]] = {
     0xF2: ("firmware", 3, False, 1),
 }
 _VARIABLE_LENGTH = {0x53, 0x54}  # text, raw: a length byte, then the bytes
-BUTTON_EVENTS = {
-    1: "press",
-    2: "double_press",
-    3: "triple_press",
-    4: "long_press",
-    0x80: "hold_press",
-}
-
-
-# Keys a decoder adds beside the measurements, for the collector's replay check.
-COUNTER = "_counter"  # an encryption counter: must increase from one packet to the next
-PACKET = "_packet"  # a packet or frame id: the same one again is the same packet repeated
-
-
-def only_decode_errors(
-    decoder: Callable[..., dict[str, float]],
-) -> Callable[..., dict[str, float]]:
-    """A decoder raises DecodeError and nothing else, whatever bytes arrive."""
-
-    @functools.wraps(decoder)
-    def guarded(*args: Any) -> dict[str, float]:
-        try:
-            return decoder(*args)
-        except DecodeError:
-            raise
-        except (IndexError, ValueError, KeyError, struct.error, OverflowError) as exc:
-            raise DecodeError(f"malformed frame ({type(exc).__name__})") from None
-
-    return guarded
 
 
 @only_decode_errors
@@ -197,44 +153,4 @@ def _bthome_objects(payload: bytes) -> dict[str, float]:
     return values
 
 
-@only_decode_errors
-def decode_atc(advertisement: Advertisement) -> dict[str, float]:
-    """ATC1441 (13 bytes, big-endian) or pvvx (15 bytes, little-endian) custom format."""
-    data = advertisement.service_data.get(ENVIRONMENTAL_UUID, b"")
-    if len(data) == 13:
-        temperature, humidity, battery, millivolts = struct.unpack(">hBBH", data[6:12])
-        return {
-            "temperature": temperature / 10,
-            "humidity": float(humidity),
-            "battery": float(battery),
-            "voltage": millivolts / 1000,
-        }
-    if len(data) == 15:
-        temperature, humidity, millivolts, battery = struct.unpack("<hHHB", data[6:13])
-        return {
-            "temperature": temperature / 100,
-            "humidity": humidity / 100,
-            "battery": float(battery),
-            "voltage": millivolts / 1000,
-        }
-    raise DecodeError(f"custom-format service data of {len(data)} bytes, expected 13 or 15")
-
-
-def ibeacon_id(advertisement: Advertisement) -> str | None:
-    """``<uuid>-<major>-<minor>`` of an iBeacon, or None."""
-    data = advertisement.manufacturer_data.get(APPLE, b"")
-    if len(data) < 23 or data[:2] != b"\x02\x15":
-        return None
-    major, minor = struct.unpack(">HH", data[18:22])
-    return f"{data[2:18].hex()}-{major}-{minor}"
-
-
-def eddystone(advertisement: Advertisement) -> tuple[str | None, float | None]:
-    """(UID ``<namespace>-<instance>``, TLM battery volts) of an Eddystone frame."""
-    data = advertisement.service_data.get(EDDYSTONE_UUID, b"")
-    if len(data) >= 18 and data[0] == 0x00:
-        return f"{data[2:12].hex()}-{data[12:18].hex()}", None
-    if len(data) >= 14 and data[0] == 0x20 and data[1] == 0x00:
-        (millivolts,) = struct.unpack(">H", data[2:4])
-        return None, millivolts / 1000 if millivolts else None
-    return None, None
+FORMAT = BleFormat("bthome", decode=decode_bthome, keyed=True, service_uuids=(0xFCD2,))

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-from edge.collectors.ble_formats import (
+from edge.collectors.ble.advertisement import (
     COUNTER,
     PACKET,
     Advertisement,
+    BleFormat,
     DecodeError,
     only_decode_errors,
 )
@@ -133,3 +134,6 @@ def _objects(payload: bytes) -> dict[str, float]:
             except (struct.error, IndexError):
                 raise DecodeError(f"MiBeacon object 0x{object_id:04x} of {length} bytes") from None
     return values
+
+
+FORMAT = BleFormat("xiaomi", decode=decode_mibeacon, keyed=True, service_uuids=(0xFE95,))
