@@ -13,12 +13,6 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from alerts.ackserver import AckRequest, AckServer
 from alerts.clock import Clock, SystemClock
@@ -30,27 +24,13 @@ from alerts.routing import Recipient
 from alerts.store import Notification, Store
 from common.city.inventory import Inventory
 from common.city.residents import Directory
-from common.mqttlink import (
-    BoundedPublisher,
-    ConnectionLog,
-    new_client,
-    say_offline,
-    set_last_will,
-    status_payload,
-)
+from common.serviceclient import Inbound, ServiceClient, ServiceStatus
 from wire import AlertState, Kind, PayloadError, WireError, encode, topics
 from wire.payloads import dead_letter
 
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-alerts"
 _SAVE_EVERY_S = 1.0
-
-
-class Inbound(NamedTuple):
-    topic: str
-    payload: bytes
-    mid: int = 0
-    qos: int = 0
 
 
 class AlertsService:
@@ -67,16 +47,19 @@ class AlertsService:
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._alert_topic = topics.service_alert(config.alerts_id)
         self._dead_letter_topic = topics.dead_letter(config.alerts_id)
-        self._link_log = ConnectionLog(log, config.mqtt)
-        self.client = self._make_client()
-        self.publish = BoundedPublisher(self.client)
+        self.inbox: queue.Queue[Inbound | AckRequest] = queue.Queue(maxsize=50_000)
+        self.mqtt = ServiceClient(
+            config.alerts_id, config.mqtt, log, deliver=self.inbox.put,
+            subscriptions=self._subscriptions, manual_ack=True,
+            status=ServiceStatus(self._status_topic, AGENT),
+        )  # fmt: skip
+        self.publish = self.mqtt.publish
+        self.connected = self.mqtt.connected
         self.core = AlertsCore(config, inventory, directory, self.clock,
                                self._publish_state, self._publish_dead_letter)  # fmt: skip
         state_dir = Path(config.state_dir)
         self.dispatcher = Dispatcher(state_dir / "alerts.sqlite3", config.delivery_attempts,
                                      self._delivery_failed, self.clock)  # fmt: skip
-        self.inbox: queue.Queue[Inbound | AckRequest] = queue.Queue(maxsize=50_000)
-        self.connected = threading.Event()
         self.health = Health(self.core, self.connected, self.inbox)
         host, _, port = config.http_listen.rpartition(":")
         self.http = AckServer(host or "127.0.0.1", int(port), self.core.signer, self.inbox.put,
@@ -86,13 +69,7 @@ class AlertsService:
     # -- lifecycle -----------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = 86_400
-        self.client.connect_async(
-            self.config.mqtt.host, self.config.mqtt.port, self.config.mqtt.keepalive_s,
-            clean_start=False, properties=properties,
-        )  # fmt: skip
-        self.client.loop_start()
+        self.mqtt.start(session_expiry_s=86_400)
         self.http.start()
         self.dispatcher.poke(self.core.store.channels_pending())
         next_tick = 0.0
@@ -110,9 +87,7 @@ class AlertsService:
             self._close()
 
     def _close(self) -> None:
-        say_offline(self.client, self._status_topic, AGENT)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.mqtt.close()
         self.http.close()
         self.dispatcher.stop()
         self.core.close()
@@ -128,7 +103,7 @@ class AlertsService:
         if item.qos > 0:
             # Only now: what the message changed is committed, so a crash before this
             # line has the broker deliver it again (a press is never lost in between).
-            self.client.ack(item.mid, item.qos)
+            self.mqtt.ack(item.mid, item.qos)
         if time.monotonic() - self._saved >= _SAVE_EVERY_S:
             self.core.save()
             self._saved = time.monotonic()
@@ -224,30 +199,7 @@ class AlertsService:
         letter = dead_letter(topic, payload, reason, where, self.clock.now_ms())
         self.publish(self._dead_letter_topic, encode(letter))
 
-    def _make_client(self) -> mqtt.Client:
-        client = new_client(self.config.alerts_id, self.config.mqtt)
-        client.manual_ack_set(True)
-        set_last_will(client, self._status_topic, AGENT)
-        client.on_connect = self._on_connect
-        client.on_connect_fail = lambda client, userdata: self._link_log.connect_failed()
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
-
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
-    ) -> None:
-        if not self._link_log.connected(reason):
-            return
+    def _subscriptions(self) -> list[str]:
         kinds = (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH, Kind.STATUS)
         filters = [topics.all_devices(kind) for kind in kinds]
-        filters += [topics.all_service_events(), self._ack_topic]
-        client.subscribe([(f, 1) for f in filters])
-        client.publish(self._status_topic, status_payload("online", AGENT), qos=1, retain=True)
-        self.connected.set()
-
-    def _on_disconnect(self, client: mqtt.Client, *args: Any) -> None:
-        self.connected.clear()
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Inbound(message.topic, bytes(message.payload), message.mid, message.qos))
+        return [*filters, topics.all_service_events(), self._ack_topic]

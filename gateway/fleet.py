@@ -3,6 +3,7 @@ wait for the version it reports, send it a command and wait for the answer."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -13,7 +14,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from common.mqttlink import MqttConfig, new_client
+from common.mqttlink import MqttConfig
+from common.serviceclient import Inbound, ServiceClient
 from wire import (
     CommandRequest,
     CommandResponse,
@@ -28,6 +30,7 @@ from wire import (
 )
 
 QOS = 1
+log = logging.getLogger(__name__)
 
 
 class FleetError(Exception):
@@ -51,20 +54,17 @@ class Fleet:
         self._messages: list[tuple[str, bytes, Any]] = []
         self._changed = threading.Condition()
         self._subscribed: set[int] = set()
-        self.client = new_client(
-            client_id or config.username or f"it-{secrets.token_hex(4)}", config
-        )
-        self.client.on_message = self._on_message
+        client = client_id or config.username or f"it-{secrets.token_hex(4)}"
+        self.mqtt = ServiceClient(client, config, log, deliver=self._on_message)
+        self.client = self.mqtt.client
         self.client.on_subscribe = self._on_subscribe
 
     def __enter__(self) -> Fleet:
-        self.client.connect(self._config.host, self._config.port, self._config.keepalive_s)
-        self.client.loop_start()
+        self.mqtt.connect_now()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.mqtt.close()
 
     # -- requests ------------------------------------------------------------------------
 
@@ -168,9 +168,9 @@ class Fleet:
                     return matching[:1] if first_only else matching
                 self._changed.wait(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, message: Inbound) -> None:
         with self._changed:
-            self._messages.append((message.topic, bytes(message.payload), message.properties))
+            self._messages.append((message.topic, message.payload, message.properties))
             self._changed.notify_all()
 
     def _on_subscribe(

@@ -65,7 +65,7 @@ def ingest(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Any:
     gateway = Ingest(config, inventory, V1Writer("http://127.0.0.1:9"))
     yield gateway
     gateway.registry.close()
-    gateway.spool.close()
+    gateway.durable.spool.close()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -91,9 +91,9 @@ def test_no_message_stops_the_gateway_and_a_good_one_still_gets_in(
     messages = ingest.stats.messages
     ingest.handle(topic, payload)
     assert ingest.stats.messages == messages + 1  # taken and counted, whatever it was
-    before, letters = ingest._batch.size, ingest.stats.dead_letters
+    before, letters = ingest.batch.size, ingest.stats.dead_letters
     good = Message(1, 1, now_ms(), [Reading("climate.temperature", 20.5, "Cel", "kitchen")])
     ingest.handle(topics.telemetry(KNOWN), encode(good))
-    assert ingest._batch.size == before + 1
+    assert ingest.batch.size == before + 1
     assert ingest.stats.dead_letters == letters  # the good one is not refused
-    ingest._batch.take()
+    ingest.batch.take()

@@ -1,0 +1,185 @@
+"""The durable core: nothing is acknowledged before it is durable.
+
+Points wait in a batch; ``flush`` writes each database's lines to InfluxDB, or commits
+them to the spool (SQLite, full fsync) when InfluxDB cannot take them, and only then
+acknowledges the messages they came from. The spool drains, oldest first, when
+InfluxDB is back; while it holds anything, new batches queue behind it so order is
+kept. InfluxDB's databases, retention and roll-ups are set up once it answers; until
+then everything is spooled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from common.statelog import StateLog
+from gateway import retention
+from gateway.config import InfluxConfig
+from gateway.errors import WriteError
+from gateway.spool import Spool
+from gateway.stats import IngestStats
+from gateway.writers import Writer
+
+log = logging.getLogger(__name__)
+_MAX_BACKOFF_S = 30.0
+
+
+class Batch:
+    """Lines waiting to be written, per database, with the age of the oldest."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, list[str]] = defaultdict(list)
+        self.size = 0
+        self.started: float | None = None
+
+    def add(self, database: str, lines: list[str]) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
+        self.lines[database].extend(lines)
+        self.size += len(lines)
+
+    def take(self) -> dict[str, list[str]]:
+        taken = dict(self.lines)
+        self.lines.clear()
+        self.size = 0
+        self.started = None
+        return taken
+
+
+class DurableCore:
+    def __init__(
+        self,
+        influx: InfluxConfig,
+        writer: Writer,
+        spool: Spool,
+        stats: IngestStats,
+        *,
+        on_spool_full: Callable[[str], None],
+    ) -> None:
+        self.batch = Batch()
+        self.spool = spool
+        self.influx_problem = ""
+        self.storage_ready = not influx.create_databases
+        self._influx = influx
+        self._writer = writer
+        self._stats = stats
+        self._on_spool_full = on_spool_full
+        self._unacked: list[tuple[int, int]] = []  # (mid, qos) in arrival order
+        self._states = StateLog(log)
+        self._next_drain = 0.0
+        self._drain_delay = 0.5
+        self._next_set_up = 0.0
+        self._set_up_delay = 0.5
+
+    @property
+    def unacked(self) -> int:
+        return len(self._unacked)
+
+    @property
+    def spool_full(self) -> bool:
+        return self._states.is_failing("spool")
+
+    def received(self, mid: int, qos: int) -> None:
+        """A message whose points (if any) are in the batch; acknowledged at the flush."""
+        if qos > 0:
+            self._unacked.append((mid, qos))
+
+    def next_wake(self, max_delay_s: float) -> float:
+        """Seconds the loop may wait for the next message before there is work here."""
+        timeout = max_delay_s
+        if self.batch.started is not None:
+            timeout = max(0.0, self.batch.started + max_delay_s - time.monotonic())
+        if not self.storage_ready:  # wake for the next try at the set-up, no sooner
+            timeout = min(timeout, max(0.0, self._next_set_up - time.monotonic()))
+        elif self.spool.batches:
+            timeout = min(timeout, max(0.0, self._next_drain - time.monotonic()))
+        return timeout
+
+    def flush(self, acknowledge: Callable[[int, int], None], before_ack: Callable[[], None],
+              *, final: bool = False) -> None:  # fmt: skip
+        """Make the batch durable (InfluxDB, else the spool), then acknowledge it."""
+        for database, lines in self.batch.take().items():
+            if (
+                not self.storage_ready
+                or self.spool.batches
+                or not self._write_once(database, lines)
+            ):
+                self._to_spool(database, lines)
+        before_ack()
+        for mid, qos in self._unacked:
+            acknowledge(mid, qos)
+        self._unacked.clear()
+        self._drain(final=final)
+
+    def try_set_up(self) -> None:
+        """Create databases, retention and roll-ups once InfluxDB answers; until then
+        (and with backoff between tries) everything goes to the spool."""
+        if self.storage_ready or time.monotonic() < self._next_set_up:
+            return
+        try:
+            for line in self._writer.set_up(
+                retention.plan(self._influx.databases, self._influx.retention)
+            ):
+                log.info("storage: %s", line)
+        except WriteError as exc:
+            # Even a refusal (wrong password) is retried: someone may fix it while the
+            # spool keeps every reading.
+            self._states.failed("storage set-up", exc.reason)
+            self.influx_problem = f"storage set-up: {exc.reason}"
+            self._next_set_up = time.monotonic() + self._set_up_delay
+            self._set_up_delay = min(self._set_up_delay * 2, _MAX_BACKOFF_S)
+            return
+        self._states.ok("storage set-up")
+        self.influx_problem = ""
+        self.storage_ready = True
+
+    def close(self) -> None:
+        self._writer.close()
+        self.spool.close()
+
+    def _write_once(self, database: str, lines: list[str]) -> bool:
+        """True when the lines are done with: written, or refused for good (counted)."""
+        source = f"InfluxDB {self._influx.url} database {database!r}"
+        try:
+            self._writer.write(database, lines)
+        except WriteError as exc:
+            self._states.failed(source, exc.reason)
+            if exc.retryable:
+                self.influx_problem = exc.reason
+                return False
+            self._stats.points_dropped += len(lines)
+            log.error("dropped %d points for %s: %s", len(lines), database, exc.reason)
+            return True
+        self._states.ok(source)
+        self.influx_problem = ""
+        self._stats.points_written += len(lines)
+        return True
+
+    def _to_spool(self, database: str, lines: list[str]) -> None:
+        if self.spool.add(database, lines):
+            self._stats.points_spooled += len(lines)
+            self._states.ok("spool")
+            return
+        self._stats.spool_overflow_points += len(lines)
+        problem = f"full ({self.spool.bytes} bytes); points are being dropped"
+        if self._states.failed("spool", problem):
+            self._on_spool_full(problem)
+
+    def _drain(self, *, final: bool = False) -> None:
+        """Write spooled batches, oldest first, until InfluxDB refuses again."""
+        if not self.storage_ready or not self.spool.batches:
+            return
+        if time.monotonic() < self._next_drain and not final:
+            return
+        while (batch := self.spool.oldest()) is not None:
+            if not self._write_once(batch.database, batch.lines):
+                self._stats.write_retries += 1
+                self._next_drain = time.monotonic() + self._drain_delay
+                self._drain_delay = min(self._drain_delay * 2, _MAX_BACKOFF_S)
+                return
+            self.spool.remove(batch)
+        self._drain_delay = 0.5
+        log.warning("the spool is empty again: InfluxDB has every point")

@@ -1,0 +1,146 @@
+"""One message in: which topic it came on, what it says, and what becomes of it.
+
+Readings from a device listed in firmware-config become points in its site's zone
+(after plausibility, the clock, the sensor-name guard and its sequence number); the
+city's alerts service's alert states become points for the dashboards; retained status
+and config topics update the registry. Anything else is a dead letter with the reason.
+Nothing here writes or acknowledges: the durable core does (gateway/durable.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+from common.city.inventory import Inventory
+from gateway.announce import Announcer
+from gateway.durable import Batch
+from gateway.gaps import GapRepair
+from gateway.opsreport import OpsReport
+from gateway.registry import Registry
+from gateway.registry_db import DeviceRecord
+from gateway.schema import Databases, alert_line, message_lines
+from gateway.stats import IngestStats
+from wire import (
+    AlertState,
+    ConfigDesired,
+    ConfigReported,
+    Kind,
+    PayloadError,
+    Status,
+    TopicError,
+    decode,
+    now_ms,
+)
+from wire import topics as wire_topics
+from wire.payloads import clock_problem, decode_plausible, guard_sensor_names
+
+log = logging.getLogger(__name__)
+_UNKNOWN_EVENT_EVERY_MS = 3_600_000
+
+
+class Router:
+    def __init__(
+        self,
+        inventory: Inventory,
+        databases: Databases,
+        registry: Registry,
+        batch: Batch,
+        announce: Announcer,
+        *,
+        stats: IngestStats,
+        ops: OpsReport,
+        gaps: GapRepair,
+    ) -> None:
+        self.inventory = inventory
+        self._databases = databases
+        self._registry = registry
+        self._batch = batch
+        self._announce = announce
+        self._stats = stats
+        self._ops = ops
+        self._gaps = gaps
+        self._alerts_services = {s.id for s in inventory.city.services if s.role == "alerts"}
+        self._sensors: dict[str, set[str]] = defaultdict(set)
+        self._unknown_told: dict[str, int] = {}
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        self._stats.messages += 1
+        service = wire_topics.parse_service(topic)
+        if service is not None and service.kind is wire_topics.ServiceKind.ALERT:
+            if service.service_id in self._alerts_services:
+                self._alert_state(topic, payload)
+            else:  # only the city's alerts service says what is open on the dashboards
+                reason = f"{service.service_id!r} is not an alerts service in firmware-config"
+                self._announce.dead_letter(topic, payload, reason, "$")
+            return
+        try:
+            device = wire_topics.parse(topic)
+        except TopicError as exc:
+            self._announce.dead_letter(topic, payload, str(exc), "$")
+            return
+        try:
+            if device.kind in wire_topics.READING_KINDS:
+                self._readings(device.device_id, topic, payload)
+            else:
+                self._retained(device, topic, payload)
+        except PayloadError as exc:
+            self._announce.dead_letter(topic, payload, exc.reason, exc.where)
+
+    def _readings(self, device_id: str, topic: str, payload: bytes) -> None:
+        received = now_ms()
+        record = self._registry.seen(device_id, received)
+        placement = self.inventory.placement(device_id)
+        if placement is None or not record.listed:
+            self._unknown_device(record, topic, received)
+            return
+        message, implausible = decode_plausible(payload, topic=topic)
+        for problem in implausible:  # the reading is refused, the others are stored
+            self._announce.dead_letter(topic, payload, problem.reason, problem.where)
+        clock_problem(message, received, topic=topic)
+        guard_sensor_names(self._sensors[device_id], device_id, message, topic)
+        verdict = self._registry.message(record, message, received)
+        if record.sequence.missing:
+            self._gaps.note(record, time.monotonic())
+        self._ops.message(device_id, len(message.readings), received - message.ts, verdict)
+        self._stats.readings += len(message.readings)
+        for zone, lines in message_lines(message, device_id, placement).items():
+            self._batch.add(self._databases.of(zone), lines)
+
+    def _alert_state(self, topic: str, payload: bytes) -> None:
+        """The alerts service's view of an alert, stored in its site's zone for the
+        dashboards' open-alerts panels."""
+        try:
+            state = decode(payload, AlertState, topic=topic)
+            site = self.inventory.sites.get(state.site)
+            if site is None:
+                raise PayloadError(
+                    f"site {state.site!r} is not in firmware-config", where="$.site", topic=topic
+                )
+        except PayloadError as exc:
+            self._announce.dead_letter(topic, payload, exc.reason, exc.where)
+            return
+        self._batch.add(self._databases.of(site.zone), [alert_line(state)])
+
+    def _unknown_device(self, record: DeviceRecord, topic: str, received: int) -> None:
+        self._stats.unknown_device_messages += 1
+        told = self._unknown_told.get(record.device_id)
+        if told is None or received - told >= _UNKNOWN_EVENT_EVERY_MS:
+            self._unknown_told[record.device_id] = received
+            log.warning("unknown device %s publishes on %s; not stored", record.device_id, topic)
+            detail = f"publishes on {topic} but is not listed in firmware-config; not stored"
+            self._announce.event("unknown-device", record, detail)
+
+    def _retained(self, device: wire_topics.DeviceTopic, topic: str, payload: bytes) -> None:
+        """Status and config topics: the registry's view of the device."""
+        device_id = device.device_id
+        if device.kind is Kind.STATUS:
+            status = decode(payload, Status, topic=topic) if payload else None
+            self._registry.status(device_id, status)
+        elif device.kind is Kind.CONFIG_DESIRED:
+            desired = decode(payload, ConfigDesired, topic=topic) if payload else None
+            self._registry.desired(device_id, desired)
+        elif device.kind is Kind.CONFIG_REPORTED:
+            reported = decode(payload, ConfigReported, topic=topic) if payload else None
+            self._registry.reported(device_id, reported)
