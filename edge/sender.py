@@ -13,10 +13,10 @@ the PUBACK arrives.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.outbox import EVENT, ROUTINE, Outbox, Row
 
 Publish = Callable[[str, bytes], int]  # returns the MQTT message id
@@ -29,14 +29,15 @@ class SenderSettings(NamedTuple):
 
 
 class TokenBucket:
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         self.rate = rate
         self.capacity = max(1.0, rate / 10)
         self.tokens = self.capacity
-        self.updated = time.monotonic()
+        self.updated = clock.monotonic()
 
     def available(self) -> int:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         return int(self.tokens)
@@ -49,12 +50,18 @@ class TokenBucket:
 
 
 class Sender:
-    def __init__(self, outbox: Outbox, publish: Publish, settings: SenderSettings) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        publish: Publish,
+        settings: SenderSettings,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.outbox = outbox
         self.publish = publish
         self.settings = settings
         self.connected = False
-        self._bucket = TokenBucket(settings.backlog_rate)
+        self._bucket = TokenBucket(settings.backlog_rate, clock)
         self._in_flight: dict[int, int] = {}  # message id -> row id
         self._handed: set[int] = set()  # row ids in paho's session
         self._event_cursor = 0

@@ -35,6 +35,8 @@ from edge.collectors.ble.formats.eddystone import EDDYSTONE_UUID, eddystone
 from edge.collectors.ble.formats.ibeacon import APPLE, ibeacon_id
 from edge.collectors.ble.formats.mibeacon import MIBEACON_UUID, decode_mibeacon
 from edge.collectors.ble.formats.switchbot import decode_switchbot
+from tests.support.clock import FakeClock
+from tests.support.mqtt import wait_for
 from wire import Message, decode_message, encode
 
 SHELLY = "54:48:E6:8F:80:A5"
@@ -148,7 +150,7 @@ class Replay:
         self.callback(advertisement)
 
 
-def home(radio: Replay, **overrides: object) -> BleCollector:
+def home(radio: Replay, clock: FakeClock | None = None, **overrides: object) -> BleCollector:
     config = BleConfig(
         type="ble",
         devices=[
@@ -159,7 +161,7 @@ def home(radio: Replay, **overrides: object) -> BleCollector:
         ],
         **overrides,  # type: ignore[arg-type]
     )
-    return BleCollector(config, "home-a001-hub", radio)
+    return BleCollector(config, "home-a001-hub", radio, clock or FakeClock())
 
 
 def values(readings: list) -> dict[tuple[str, str], object]:
@@ -190,19 +192,19 @@ def test_only_registered_devices_are_published_collapsed_and_without_macs() -> N
 
 
 def test_tag_rssi_is_smoothed_and_absence_detected() -> None:
-    radio = Replay()
-    ble = home(radio, absence_after_s=10, rssi_smoothing=0.5)
+    radio, clock = Replay(), FakeClock()
+    ble = home(radio, clock, absence_after_s=10, rssi_smoothing=0.5)
     radio.hear(ibeacon(100, 7, rssi=-60))
     radio.hear(ibeacon(100, 7, rssi=-80))
     assert values(ble.collect(0))[("resident-tag", "tag.rssi")] == -70.0
-    ble._tags["resident-tag"].last_heard -= 11  # not heard for 11 s
+    clock.advance(11)  # not heard for 11 s
     assert values(ble.collect(0)) == {("resident-tag", "tag.present"): False}
 
 
 def test_a_stalled_scanner_is_restarted() -> None:
-    radio = Replay()
-    ble = home(radio, stall_after_s=10)
-    ble._last_advertisement -= 11
+    radio, clock = Replay(), FakeClock()
+    ble = home(radio, clock, stall_after_s=10)
+    clock.advance(11)
     ble.collect(0)
     assert (ble.restarts, radio.starts) == (1, 2)
     radio.hear(ibeacon(100, 7))  # it hears again
@@ -390,12 +392,12 @@ def test_a_bad_sensor_is_logged_once_and_again_when_it_recovers(
 def test_scanner_health_is_published_and_a_stall_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    radio = Replay()
-    ble = home(radio, stall_after_s=10)
+    radio, clock = Replay(), FakeClock()
+    ble = home(radio, clock, stall_after_s=10)
     health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
     assert health == {"ble.scanner_ok": True, "ble.scanner_restarts": 0, "ble.replays_refused": 0}
     for restarts in (1, 2):
-        ble._last_advertisement -= 11
+        clock.advance(11)
         health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
         assert health == {
             "ble.scanner_ok": False,
@@ -448,12 +450,10 @@ def test_a_missing_adapter_is_reported_not_fatal(caplog: pytest.LogCaptureFixtur
         devices=[BleDevice(name="bedroom", format="atc", address="A4:C1:38:8D:18:B2")],
         stall_after_s=10,
     )
-    source = BleakSource("hci97")
-    ble = BleCollector(config, "home-a001-hub", source)
-    assert source._thread is not None
-    source._thread.join(timeout=30)
-    assert source.error
-    ble._last_advertisement -= 11
+    source, clock = BleakSource("hci97"), FakeClock()
+    ble = BleCollector(config, "home-a001-hub", source, clock)
+    wait_for(lambda: source.error, timeout_s=30, what="bleak's error for a missing adapter")
+    clock.advance(11)
     health = {r.quantity: r.value for r in ble.collect(0) if not r.sensor}
     assert health == {"ble.scanner_ok": False, "ble.scanner_restarts": 1, "ble.replays_refused": 0}
     assert any(source.error.split(":")[0] in r.getMessage() for r in caplog.records)

@@ -4,7 +4,6 @@ boundary), and a panic button through a real agent and broker."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,16 @@ from edge.agent import Agent
 from edge.collectors.gpio.collector import GpioCollector
 from edge.collectors.gpio.config import GpioConfig, GpioInput
 from edge.config import AgentConfig
+from tests.support.clock import FakeClock
 from tests.support.mqtt import Recorder, wait_for
 from wire import decode_message, now_ms, topics
 
 
-def collector(factory: MockFactory, *inputs: GpioInput) -> GpioCollector:
-    return GpioCollector(GpioConfig(type="gpio", inputs=list(inputs)), "home-a001-hub", factory)
+def collector(
+    factory: MockFactory, *inputs: GpioInput, clock: FakeClock | None = None
+) -> GpioCollector:
+    config = GpioConfig(type="gpio", inputs=list(inputs))
+    return GpioCollector(config, "home-a001-hub", factory, clock or FakeClock())
 
 
 def events(gpio: GpioCollector) -> list[tuple[str, str, object]]:
@@ -42,15 +45,17 @@ def test_a_door_opens_and_closes_with_edge_timestamps() -> None:
 
 
 def test_contact_bounce_gives_one_event_and_the_settled_state() -> None:
-    factory = MockFactory()
-    gpio = collector(factory, GpioInput(name="entrance", kind="door", pin=17, debounce_s=0.2))
+    factory, clock = MockFactory(), FakeClock()
+    gpio = collector(
+        factory, GpioInput(name="entrance", kind="door", pin=17, debounce_s=0.2), clock=clock
+    )
     gpio.collect(0)
     pin = factory.pin(17)
     for _ in range(5):  # a bouncing contact, ending closed
         pin.drive_low()
         pin.drive_high()
     pin.drive_low()
-    time.sleep(0.35)
+    clock.advance(0.35)
     # The first edge is reported at once (door shut), the bounce is not; when the
     # contact settles the state equals the last report, so nothing more is sent.
     assert events(gpio) == [("door.open", "entrance", False)]
@@ -68,37 +73,43 @@ def test_motion_sensor() -> None:
 
 
 def test_a_short_press_and_a_long_press_for_help() -> None:
-    factory = MockFactory()
-    gpio = collector(factory, GpioInput(name="call", kind="button", pin=27, long_press_s=0.2))
+    factory, clock = MockFactory(), FakeClock()
+    gpio = collector(
+        factory, GpioInput(name="call", kind="button", pin=27, long_press_s=0.2), clock=clock
+    )
     pin = factory.pin(27)
     pin.drive_low()
+    clock.advance(0.05)
     pin.drive_high()
-    time.sleep(0.05)
     assert events(gpio) == [("button.pressed", "call", True)]
+    clock.advance(1)  # the short press's timer runs out: it was not held
+    assert events(gpio) == []
     pin.drive_low()
-    time.sleep(0.35)
+    clock.advance(0.35)
+    assert events(gpio) == [("button.long_press", "call", True)]  # before it is let go
     pin.drive_high()
-    time.sleep(0.05)
-    assert events(gpio) == [("button.long_press", "call", True)]
+    assert events(gpio) == []
 
 
 @pytest.mark.services
 def test_a_panic_button_reaches_the_broker_at_once(tmp_path: Path, mosquitto: Mosquitto) -> None:
     factory = MockFactory()
     panic = GpioInput(name="call", kind="button", pin=27, long_press_s=0.2)
-    gpio = collector(factory, panic)  # polled only every 300 s
+    gpio = GpioCollector(GpioConfig(type="gpio", inputs=[panic]), "home-a001-hub", factory)
     config = AgentConfig(
         device_id="home-a001-hub",
         mqtt=MqttConfig(host=mosquitto.host, port=mosquitto.port),
         state_dir=str(tmp_path / "state"),
     )
     recorder = Recorder(mosquitto, topics.event("home-a001-hub"))
+    status = Recorder(mosquitto, topics.status("home-a001-hub"), client_id="status")
     agent = Agent(config, [gpio])
     stop = threading.Event()
     thread = threading.Thread(target=agent.run, args=(stop,))
     thread.start()
     try:
-        time.sleep(1.0)  # connected, first poll done
+        wait_for(lambda: any(b'"online"' in p for _, p, _ in status.snapshot()),
+                 what="the agent online")  # fmt: skip
         factory.pin(27).drive_low()
         # Within seconds although the collector is polled every 300 s: the event woke
         # the agent. (Its latency is a benchmark figure: bench/bench_agent.py.)
@@ -110,3 +121,4 @@ def test_a_panic_button_reaches_the_broker_at_once(tmp_path: Path, mosquitto: Mo
         agent.wake()
         thread.join(10)
         recorder.close()
+        status.close()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 from edge.link import jittered
 from edge.outbox import EVENT, ROUTINE, Limits, Outbox
 from edge.sender import Sender, SenderSettings
+from tests.support.clock import FakeClock
 
 NOW = 1_763_856_000_000
 
@@ -115,7 +115,8 @@ def test_events_then_live_then_a_rate_limited_backlog(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "o.db")
     fill(outbox, 50)  # stored during an outage: the backlog
     broker = Broker()
-    sender = Sender(outbox, broker.publish, SenderSettings(window=20, backlog_rate=100))
+    clock = FakeClock()
+    sender = Sender(outbox, broker.publish, SenderSettings(window=20, backlog_rate=100), clock)
     sender.link_up()
     fill(outbox, 3)  # live routine readings
     fill(outbox, 2, priority=EVENT)  # a door opened, a panic button
@@ -130,7 +131,8 @@ def test_backlog_keeps_room_for_live_messages(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "o.db")
     fill(outbox, 500)
     broker = Broker()
-    sender = Sender(outbox, broker.publish, SenderSettings(window=20, backlog_rate=1e6))
+    clock = FakeClock()
+    sender = Sender(outbox, broker.publish, SenderSettings(window=20, backlog_rate=1e6), clock)
     sender.link_up()
     sender.pump()
     assert sender.in_flight == 15  # 3/4 of the window, unacknowledged
@@ -142,7 +144,8 @@ def test_backlog_keeps_room_for_live_messages(tmp_path: Path) -> None:
 def test_acknowledged_messages_leave_the_outbox_and_free_the_window(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "o.db")
     broker = Broker()
-    sender = Sender(outbox, broker.publish, SenderSettings(window=4, backlog_rate=1e6))
+    clock = FakeClock()
+    sender = Sender(outbox, broker.publish, SenderSettings(window=4, backlog_rate=1e6), clock)
     sender.link_up()
     fill(outbox, 6)
     sender.pump()
@@ -156,7 +159,8 @@ def test_acknowledged_messages_leave_the_outbox_and_free_the_window(tmp_path: Pa
 def test_nothing_is_handed_twice_across_reconnects(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "o.db")
     broker = Broker()
-    sender = Sender(outbox, broker.publish, SenderSettings(window=10, backlog_rate=1e6))
+    clock = FakeClock()
+    sender = Sender(outbox, broker.publish, SenderSettings(window=10, backlog_rate=1e6), clock)
     sender.link_up()
     fill(outbox, 5)
     sender.pump()
@@ -166,7 +170,7 @@ def test_nothing_is_handed_twice_across_reconnects(tmp_path: Path) -> None:
     sender.pump()  # the backlog skips what paho still holds; the window allows 2 more
     assert broker.handed == [f"t/{n}" for n in range(1, 8)]
     sender.acknowledged([1, 2, 3, 4, 5])  # paho resent them after the reconnect
-    time.sleep(0.01)
+    clock.advance(0.01)
     sender.pump()
     assert broker.handed == [f"t/{n}" for n in range(1, 11)]
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from common.statelog import StateLog
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.collectors.ble.advertisement import (
     BUTTON_EVENTS,
     COUNTER,
@@ -65,8 +65,13 @@ class _Tag:
 
 class BleCollector:
     def __init__(
-        self, config: BleConfig, device_id: str, source: AdvertisementSource | None = None
+        self,
+        config: BleConfig,
+        device_id: str,
+        source: AdvertisementSource | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self.name = config.name
         self.interval_s = config.interval_s
         self._config = config
@@ -81,7 +86,7 @@ class BleCollector:
         self.replays = 0
         self._events: list[Reading] = []
         self._tags = {d.name: _Tag() for d in config.devices if FORMATS[d.format].is_tag}
-        self._last_advertisement = time.monotonic()
+        self._last_advertisement = self._clock.monotonic()
         self._log = StateLog(log)
         self._waker: Callable[[], None] | None = None
         self.restarts = 0
@@ -94,7 +99,7 @@ class BleCollector:
 
     def on_advertisement(self, advertisement: Advertisement) -> None:
         """Called on the scanner's thread for every advertisement heard."""
-        self._last_advertisement = time.monotonic()
+        self._last_advertisement = self._clock.monotonic()
         device = self._registered(advertisement)
         if device is None:
             return  # a passer-by
@@ -207,7 +212,7 @@ class BleCollector:
             if tag.rssi is None
             else alpha * advertisement.rssi + (1 - alpha) * tag.rssi
         )
-        tag.last_heard = time.monotonic()
+        tag.last_heard = self._clock.monotonic()
         # A tag may send its battery in frames of another format (iBeacon + Eddystone TLM).
         readings = (read(advertisement) for read in _BATTERY_READERS)
         battery = next((volts for volts in readings if volts is not None), None)
@@ -219,7 +224,7 @@ class BleCollector:
         for name, tag in self._tags.items():
             present = (
                 tag.last_heard > 0
-                and time.monotonic() - tag.last_heard < self._config.absence_after_s
+                and self._clock.monotonic() - tag.last_heard < self._config.absence_after_s
             )
             readings.append(Reading("tag.present", present, "1", sensor=name))
             if present and tag.rssi is not None:
@@ -230,7 +235,7 @@ class BleCollector:
 
     def _check_stall(self) -> bool:
         """True while the scanner hears; a silent one is restarted (no reboot needed)."""
-        silent_s = time.monotonic() - self._last_advertisement
+        silent_s = self._clock.monotonic() - self._last_advertisement
         if silent_s < self._config.stall_after_s:
             self._log.ok("BLE scanner")
             return True
@@ -239,7 +244,7 @@ class BleCollector:
         self._log.failed("BLE scanner", f"{reason}; restarting it")
         self.restarts += 1
         self._source.stop()
-        self._last_advertisement = time.monotonic()
+        self._last_advertisement = self._clock.monotonic()
         self._source.start(self.on_advertisement)
         return False
 

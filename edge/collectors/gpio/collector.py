@@ -13,18 +13,25 @@ in tests.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from gpiozero import Button, DigitalInputDevice
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.collectors.gpio.config import GpioConfig, GpioInput
 from wire import Reading, now_ms
 
 
 class GpioCollector:
-    def __init__(self, config: GpioConfig, device_id: str, pin_factory: Any = None) -> None:
+    def __init__(
+        self,
+        config: GpioConfig,
+        device_id: str,
+        pin_factory: Any = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self._clock = clock
         self.name = config.name
         self.interval_s = config.interval_s
         self._lock = threading.Lock()
@@ -32,8 +39,10 @@ class GpioCollector:
         self._last_change: dict[str, float] = {}
         self._reported: dict[str, bool] = {}
         self._settling: set[str] = set()
-        # Edges arrive on gpiozero's threads and settle on timer threads.
+        # Edges arrive on gpiozero's threads and settle on the clock's timers.
         self._debounce = threading.Lock()
+        self._presses: dict[str, int] = {}  # button -> the current press's number
+        self._held: set[str] = set()  # buttons whose current press became a long one
         self._next_snapshot = 0.0
         self._waker: Callable[[], None] | None = None
         self._devices: list[tuple[GpioInput, Any]] = []
@@ -51,8 +60,8 @@ class GpioCollector:
     def collect(self, now_ms_: int) -> list[Reading]:
         with self._lock:
             events, self._pending = self._pending, []
-        if time.monotonic() >= self._next_snapshot:
-            self._next_snapshot = time.monotonic() + self.interval_s
+        if self._clock.monotonic() >= self._next_snapshot:
+            self._next_snapshot = self._clock.monotonic() + self.interval_s
             events += self.states()
         return events
 
@@ -72,39 +81,46 @@ class GpioCollector:
 
     def _attach(self, spec: GpioInput, factory: Any) -> Any:
         if spec.kind == "button":
-            button = Button(
-                spec.pin, pull_up=spec.pull_up, hold_time=spec.long_press_s, pin_factory=factory
-            )
-            held = {"now": False}
-            button.when_pressed = lambda: held.update(now=False)
-
-            def on_held() -> None:
-                held["now"] = True
-                self._emit(Reading("button.long_press", True, "1", sensor=spec.name, ts=now_ms()))
-
-            def on_released() -> None:
-                if not held["now"]:
-                    self._emit(Reading("button.pressed", True, "1", sensor=spec.name, ts=now_ms()))
-
-            button.when_held = on_held
-            button.when_released = on_released
+            button = Button(spec.pin, pull_up=spec.pull_up, pin_factory=factory)
+            button.when_pressed = lambda: self._pressed(spec)
+            button.when_released = lambda: self._released(spec)
             return button
         device = DigitalInputDevice(spec.pin, pull_up=spec.pull_up, pin_factory=factory)
         device.when_activated = lambda: self._changed(spec, device)
         device.when_deactivated = lambda: self._changed(spec, device)
         return device
 
+    def _pressed(self, spec: GpioInput) -> None:
+        """A press starts; held for ``long_press_s`` it is a call for help."""
+        with self._debounce:
+            press = self._presses[spec.name] = self._presses.get(spec.name, 0) + 1
+            self._held.discard(spec.name)
+        self._clock.call_later(spec.long_press_s, lambda: self._still_held(spec, press))
+
+    def _still_held(self, spec: GpioInput, press: int) -> None:
+        with self._debounce:
+            if self._presses.get(spec.name) != press:  # released (and maybe pressed again)
+                return
+            self._held.add(spec.name)
+        self._emit(Reading("button.long_press", True, "1", sensor=spec.name, ts=now_ms()))
+
+    def _released(self, spec: GpioInput) -> None:
+        with self._debounce:
+            self._presses[spec.name] = self._presses.get(spec.name, 0) + 1  # ends the press
+            long = spec.name in self._held
+            self._held.discard(spec.name)
+        if not long:
+            self._emit(Reading("button.pressed", True, "1", sensor=spec.name, ts=now_ms()))
+
     def _changed(self, spec: GpioInput, device: Any) -> None:
         """An edge: report at once, then look again when the contact has settled."""
         with self._debounce:
-            moment = time.monotonic()
+            moment = self._clock.monotonic()
             settles_in = spec.debounce_s - (moment - self._last_change.get(spec.name, -1e9))
             if settles_in > 0:
                 if spec.name not in self._settling:  # bouncing: decide when it settles
                     self._settling.add(spec.name)
-                    timer = threading.Timer(settles_in, self._settled, (spec, device))
-                    timer.daemon = True
-                    timer.start()
+                    self._clock.call_later(settles_in, lambda: self._settled(spec, device))
                 return
             self._last_change[spec.name] = moment
         self._report(spec, device)
@@ -112,7 +128,7 @@ class GpioCollector:
     def _settled(self, spec: GpioInput, device: Any) -> None:
         with self._debounce:
             self._settling.discard(spec.name)
-            self._last_change[spec.name] = time.monotonic()
+            self._last_change[spec.name] = self._clock.monotonic()
         self._report(spec, device)
 
     def _report(self, spec: GpioInput, device: Any) -> None:
