@@ -10,16 +10,13 @@ import msgspec
 from alerts.schedule import Window
 from common import yamlconf
 from common.mqttlink import MqttConfig
+from common.strict import Strict
 from wire import topics
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class EmailConfig(_Strict):
+class EmailConfig(Strict):
     """An apprise ``mailto://`` URL without ``to=``; each contact's address is added.
     Example: ``mailto://alerts:PASSWORD@city.example?smtp=smtp.city.example&mode=starttls``
     (put the password in ``url_file`` to keep it out of this file)."""
@@ -28,13 +25,13 @@ class EmailConfig(_Strict):
     url_file: str | None = None
 
 
-class LineConfig(_Strict):
+class LineConfig(Strict):
     """LINE Messaging API: the channel access token, in a file."""
 
     token_file: str
 
 
-class AlertsConfig(_Strict):
+class AlertsConfig(Strict):
     alerts_id: Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
     inventory: str = "firmware-config"
     # The residents file: residents, their contacts and staff (personal data).

@@ -9,6 +9,7 @@ import msgspec
 
 from common import yamlconf
 from common.mqttlink import MqttConfig
+from common.strict import Strict
 from edge.collectors import Collector, build_collectors
 from edge.outbox import Limits
 from wire import topics
@@ -16,11 +17,7 @@ from wire import topics
 DeviceId = Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class OutboxConfig(_Strict):
+class OutboxConfig(Strict):
     # full: fsync at every commit (survives a power cut); normal: survives a crash only.
     sync: Literal["full", "normal"] = "full"
     max_messages: Annotated[int, msgspec.Meta(ge=100)] = 500_000
@@ -44,7 +41,7 @@ class OutboxConfig(_Strict):
         )
 
 
-class AgentConfig(_Strict):
+class AgentConfig(Strict):
     device_id: DeviceId
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
     # The outbox and the applied remote config live here (systemd's StateDirectory).

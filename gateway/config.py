@@ -9,6 +9,7 @@ import msgspec
 
 from common import yamlconf
 from common.mqttlink import MqttConfig
+from common.strict import Strict
 from gateway.retention import Retention
 from gateway.schema import Databases, Identifier
 from gateway.writers import Writer
@@ -19,11 +20,7 @@ from wire import topics
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class InfluxConfig(_Strict):
+class InfluxConfig(Strict):
     dialect: Literal["v1", "v2"] = "v1"
     url: str = "http://127.0.0.1:8086"
     timeout_s: Positive = 10.0
@@ -40,12 +37,12 @@ class InfluxConfig(_Strict):
     token_file: str | None = None
 
 
-class BatchConfig(_Strict):
+class BatchConfig(Strict):
     max_points: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 5000
     max_delay_s: Positive = 1.0
 
 
-class ResendConfig(_Strict):
+class ResendConfig(Strict):
     # Seconds a sequence gap may fill by itself (an agent's backlog after an outage)
     # before the agent is asked to send those messages again.
     after_s: Positive = 15.0
@@ -53,7 +50,7 @@ class ResendConfig(_Strict):
     tries: Annotated[int, msgspec.Meta(ge=0, le=20)] = 6
 
 
-class GatewayConfig(_Strict):
+class GatewayConfig(Strict):
     gateway_id: Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
     inventory: str = "firmware-config"
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)

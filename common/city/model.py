@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from common.strict import Strict
 from wire import Zone, topics
 
 Id = Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
@@ -21,35 +22,31 @@ SiteKind = Literal["facility", "home"]
 SimKind = Literal["wifi", "climate", "door", "motion", "energy"]
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class Name(_Strict):
+class Name(Strict):
     ja: str
     en: str
 
 
-class Location(_Strict):
+class Location(Strict):
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
 
 
-class EscalationStep(_Strict):
+class EscalationStep(Strict):
     """Who is told, and how many minutes after the alert fired if nobody acknowledged."""
 
     role: Role
     after_min: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 0
 
 
-class Broker(_Strict):
+class Broker(Strict):
     host: str  # the name devices connect to; it is in the server certificate
     port: Port = 8883  # TLS listener for devices
     local_port: Port = 1883  # loopback listener for services on the broker host
     client_certificates: Literal["required", "optional"] = "required"
 
 
-class ServiceAccount(_Strict):
+class ServiceAccount(Strict):
     """A broker account for a server-side service; its ACL follows from its role."""
 
     id: Id
@@ -58,7 +55,7 @@ class ServiceAccount(_Strict):
     role: Literal["gateway", "alerts", "it", "monitor"]
 
 
-class City(_Strict):
+class City(Strict):
     name: Name
     broker: Broker
     services: list[ServiceAccount]
@@ -69,7 +66,7 @@ class City(_Strict):
     prefecture: str | None = None
 
 
-class PublicWifi(_Strict):
+class PublicWifi(Strict):
     """A facility's public Wi-Fi as published in the open-data AP list."""
 
     ssid: str
@@ -80,7 +77,7 @@ class PublicWifi(_Strict):
     note: str = ""
 
 
-class DeviceProfile(_Strict):
+class DeviceProfile(Strict):
     """What a kind of device runs; devices inherit it and may add or replace collectors."""
 
     id: Id
@@ -90,7 +87,7 @@ class DeviceProfile(_Strict):
     simulate: list[SimKind] = msgspec.field(default_factory=list)
 
 
-class Device(_Strict):
+class Device(Strict):
     id: Id
     profile: Id
     description: str = ""
@@ -98,7 +95,7 @@ class Device(_Strict):
     collectors: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
-class Site(_Strict):
+class Site(Strict):
     id: Id
     kind: SiteKind
     name: Name

@@ -18,6 +18,7 @@ import msgspec
 from common import yamlconf
 from common.city.inventory import Inventory
 from common.city.model import Id, Role
+from common.strict import Strict
 from common.yamlconf import ConfigError
 
 DEFAULT_PATH = Path("/etc/civic-iot/residents.yaml")
@@ -30,11 +31,7 @@ Language = Literal["ja", "en"]
 RESIDENT_ROLES = frozenset({"family", "neighbour", "care-manager"})
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
-class Contact(_Strict):
+class Contact(Strict):
     role: Role
     name: str
     # A stable, pseudonymous ID for reports and replays; default "<resident>/<role>"
@@ -57,7 +54,7 @@ HhMmWindow = Annotated[
 ]
 
 
-class Watch(_Strict):
+class Watch(Strict):
     """This resident's own watch-over settings, replacing the rules' defaults."""
 
     # No sign of activity for this long is an alert (a frail resident: 6).
@@ -68,7 +65,7 @@ class Watch(_Strict):
     wake_up_by: HhMm | None = None
 
 
-class Resident(_Strict):
+class Resident(Strict):
     id: ResidentId
     site: Id
     name: str
@@ -85,7 +82,7 @@ class Staff(Contact):
     site: Id | None = None
 
 
-class ResidentsFile(_Strict):
+class ResidentsFile(Strict):
     residents: list[Resident]
     staff: list[Staff] = msgspec.field(default_factory=list)
 
