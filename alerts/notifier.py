@@ -28,6 +28,7 @@ from alerts.routing import Recipient, Router, Signer
 from alerts.rules import SEVERITY_ORDER, Event, Rule, Threshold
 from alerts.state import Detail, Transition
 from alerts.store import AlertRow, NightEntry, Notification, Store
+from common.city.model import EscalationStep
 from common.labels import Lang
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,8 @@ class Notifier:
         step_info = chain[min(step, len(chain) - 1)]
         recipients = self.router.recipients(rule, row.site, step_info)
         if not recipients:
-            log.error("alert %d: nobody to tell at step %d (%s)", row.id, step, step_info.role)
+            self._nobody_at(row, kind, step, chain, now_ms=now_ms, send_at=send_at)
+            return
         if send_at is None:
             send_at = self._not_before(rule, row.severity, row.site, now_ms)
         attempt = row.repeats if kind == "repeat" else step
@@ -255,6 +257,49 @@ class Notifier:
             ack = self.signer.link(row.id, recipient.name, now_ms)
             text = compose(recipient.language, kind, view, ack_url=ack)
             self._enqueue(row, recipient, (kind, attempt), text, send_at=send_at)
+
+    def _nobody_at(
+        self,
+        row: AlertRow,
+        kind: Kind,
+        step: int,
+        chain: list[EscalationStep],
+        *,
+        now_ms: int,
+        send_at: int | None,
+    ) -> None:
+        """A step of the chain reaches nobody on the city's channels (a contact with only
+        a phone and no phone channel, nobody in that role): the next step is told at
+        once, and IT hears of the gap (pseudonymous: site and role, no names)."""
+        role = chain[min(step, len(chain) - 1)].role
+        following = step + 1 if step + 1 < len(chain) else None
+        log.error("alert %d: nobody to tell at step %d (%s)%s", row.id, step, role,
+                  f"; told step {following} at once" if following is not None else "")  # fmt: skip
+        if role != "it":
+            self._tell_it_nobody(row, step, chain, now_ms)
+        if following is not None:
+            self.store.update_alert(row, step=following, notified_at=now_ms)
+            self._notify(row, kind, following, now_ms, send_at=send_at)
+
+    def _tell_it_nobody(
+        self, row: AlertRow, step: int, chain: list[EscalationStep], now_ms: int
+    ) -> None:
+        role = chain[min(step, len(chain) - 1)].role
+        following = step + 1 if step + 1 < len(chain) else None
+        then = (
+            f"step {following} ({chain[following].role}) was told at once"
+            if following is not None
+            else "there is no further step: nobody was told"
+        )
+        subject = f"[civic-iot] alert {row.id} at {row.site}: nobody to tell ({role})"
+        body = (
+            f"Alert {row.id} ({row.rule_id}) at {row.site}: step {step} ({role}) reaches "
+            f"nobody on the city's channels; {then}. Check the residents file "
+            "(`civic-iot residents check`) and the alerts service's channels."
+        )
+        it_step = EscalationStep(role="it", after_min=0)
+        for recipient in self.router.recipients(self.rules[row.rule_id], row.site, it_step):
+            self._enqueue(row, recipient, ("nobody", step), (subject, body), send_at=now_ms)
 
     def _tell_resolved(self, row: AlertRow, detail: Detail | None, now_ms: int) -> None:
         rule = self.rules[row.rule_id]
@@ -415,4 +460,4 @@ class Notifier:
 
 
 _OUTPUT_KINDS = {"fire": "firing", "escalate": "escalation", "worse": "escalation",
-                 "repeat": "repeat", "resolve": "resolved"}  # fmt: skip
+                 "repeat": "repeat", "resolve": "resolved", "nobody": "nobody-to-tell"}  # fmt: skip

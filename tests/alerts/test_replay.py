@@ -357,3 +357,25 @@ def test_a_frail_residents_own_hours_and_wake_up_time_apply(tmp_path: Path) -> N
     notes = caregivers(replay(tmp_path, stream, residents=str(residents)))
     assert first(notes, rule="inactivity-12h", to=FAMILY)["at"] <= jst("2026-01-11 17:05")
     assert first(notes, rule="no-wake-up", to=FAMILY)["at"] <= jst("2026-01-12 09:05")
+
+
+def test_a_step_that_reaches_nobody_passes_on_at_once_and_it_is_told(tmp_path: Path) -> None:
+    # The family has only a phone and the city has no phone channel configured.
+    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
+    text = example.read_text(encoding="utf-8").replace(
+        "name: 網走 花子, email: hanako@example.jp, line_user_id: U0123456789abcdef0123456789abcdef",
+        'name: 網走 花子, phone: "+81152000009"',
+    )
+    residents = tmp_path / "phone-only.yaml"
+    residents.write_text(text, encoding="utf-8")
+    residents.chmod(0o600)
+    stream = an_evening(Stream(), "2026-01-10")
+    pressed = jst("2026-01-11 10:00")
+    stream.press(pressed)
+    notes = replay(tmp_path, stream, residents=str(residents))
+    care = first(caregivers(notes), to=CARE)
+    assert care["at"] - pressed < 2 * MIN  # not after the chain's 15 minutes
+    assert not [n for n in caregivers(notes) if n["to"] == FAMILY]
+    it = first(notes, to="it", kind="nobody-to-tell")
+    assert "family" in it["text"] and "step 1 (care-manager)" in it["text"]
+    assert "網走" not in it["text"]  # IT hears of the gap, not of the people
