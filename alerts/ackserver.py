@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 from alerts.clock import Clock, SystemClock
+from alerts.phone import phone_answer
 from alerts.routing import Signer
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ def _handler(
             if int(expires) * 1000 <= clock.now_ms():
                 self._send(410, "<p>このリンクは期限切れです。 / This link has expired.</p>")
                 return
+            if "Digits" in params:  # a key pressed during a call (alerts/phone.py)
+                self._phone_key(AckRequest(alert_id, who, look_only), params["Digits"])
+                return
             request = AckRequest(alert_id, who, look_only)
             submit(request)
             if not request.done.wait(10):
@@ -126,6 +130,14 @@ def _handler(
             if look_only and request.found and request.open:
                 body += _form(parsed.path, who, expires, params["sig"])
             self._send(200 if request.found else 404, body)
+
+        def _phone_key(self, request: AckRequest, digits: str) -> None:
+            """Twilio posts the key pressed; only 1 acknowledges. The answer is TwiML."""
+            pressed_one = digits.strip() == "1"
+            if pressed_one:
+                submit(request)
+                pressed_one = request.done.wait(10) and request.found
+            self._send(200, phone_answer(pressed_one), "text/xml")
 
         def _send(self, status: int, body: str, content_type: str = "text/html") -> None:
             data = (_PAGE.format(body=body) if content_type == "text/html" else body).encode()

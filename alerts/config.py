@@ -31,6 +31,19 @@ class LineConfig(Strict):
     token_file: str
 
 
+class PhoneConfig(Strict):
+    """SMS and automated voice calls for contacts with a phone number, through Twilio's
+    API and its own library. The auth token lives in a file (0600)."""
+
+    account_sid: Annotated[str, msgspec.Meta(pattern=r"^AC[0-9a-f]{32}$")]
+    auth_token_file: str
+    from_number: Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$")]
+    sms: bool = True
+    # A call reads the alert in Japanese and asks the contact to press 1 to acknowledge.
+    voice: bool = True
+    api_url: str = "https://api.twilio.com"
+
+
 class AlertsConfig(Strict):
     alerts_id: Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
     inventory: str = "firmware-config"
@@ -49,6 +62,7 @@ class AlertsConfig(Strict):
     secret_file: str = "ack-secret"  # noqa: S105 - a file name, not a secret
     email: EmailConfig = msgspec.field(default_factory=EmailConfig)
     line: LineConfig | None = None
+    phone: PhoneConfig | None = None
     # Apprise URLs for IT (device offline, failed deliveries): json://, slack://, ...
     it_channels: list[str] = msgspec.field(default_factory=list)
     it_language: Literal["ja", "en"] = "ja"

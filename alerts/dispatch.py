@@ -19,6 +19,7 @@ import apprise
 
 from alerts.clock import Clock, SystemClock
 from alerts.errors import DeliveryError
+from alerts.phone import PhoneChannel
 from alerts.store import Notification, Store
 from common.statelog import StateLog
 
@@ -27,8 +28,14 @@ _MAX_BACKOFF_MS = 15 * 60_000
 Failed = Callable[[Store, Notification], None]
 
 
-def deliver(note: Notification) -> None:
-    """Hand one notification to its channel; DeliveryError with apprise's reason."""
+def deliver(note: Notification, phone: PhoneChannel | None = None) -> None:
+    """Hand one notification to its channel; DeliveryError with the channel's reason.
+    SMS and voice go through the phone provider's library, everything else apprise."""
+    if note.channel in ("sms", "voice"):
+        if phone is None:
+            raise DeliveryError(note.channel, "no phone provider configured (alerts: phone)")
+        phone.deliver(note)
+        return
     app = apprise.Apprise()
     if not app.add(note.url):
         raise DeliveryError(note.channel, "not a usable apprise URL")
@@ -43,9 +50,15 @@ def deliver(note: Notification) -> None:
 
 class Dispatcher:
     def __init__(
-        self, store_path: Path, attempts: int, on_failed: Failed, clock: Clock | None = None
+        self,
+        store_path: Path,
+        attempts: int,
+        on_failed: Failed,
+        clock: Clock | None = None,
+        phone: PhoneChannel | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
+        self.phone = phone
         self.store_path = store_path
         self.attempts = attempts
         self.on_failed = on_failed
@@ -100,7 +113,7 @@ class Dispatcher:
 
     def _attempt(self, store: Store, note: Notification) -> None:
         try:
-            deliver(note)
+            deliver(note, self.phone)
         except DeliveryError as exc:
             self._failed_once(store, note, exc)
             return

@@ -133,7 +133,20 @@ class Router:
         if contact.line_user_id and self._line_token:
             url = f"line://{self._line_token}/{contact.line_user_id}"
             found.append(Recipient(contact.name, contact.language, url, contact_id))
+        phone = self.config.phone
+        if contact.phone and phone:
+            for scheme in ("sms", "voice"):
+                if getattr(phone, scheme):
+                    url = f"{scheme}://{contact.phone}"
+                    found.append(Recipient(contact.name, contact.language, url, contact_id))
         return found
+
+    def configured_channels(self) -> set[str]:
+        """Which of a contact's ways (email, line, phone) the city can reach."""
+        phone = self.config.phone
+        present = {"email": bool(self._email), "line": bool(self._line_token),
+                   "phone": bool(phone and (phone.sms or phone.voice))}  # fmt: skip
+        return {kind for kind, ok in present.items() if ok}
 
 
 def _email_url(config: AlertsConfig) -> str:

@@ -20,6 +20,7 @@ from alerts.config import AlertsConfig
 from alerts.core import AlertsCore
 from alerts.dispatch import Dispatcher
 from alerts.health import Health
+from alerts.phone import PhoneChannel
 from alerts.routing import Recipient
 from alerts.store import Notification, Store
 from common.city.inventory import Inventory
@@ -58,8 +59,9 @@ class AlertsService:
         self.core = AlertsCore(config, inventory, directory, self.clock,
                                self._publish_state, self._publish_dead_letter)  # fmt: skip
         state_dir = Path(config.state_dir)
+        phone = PhoneChannel(config.phone) if config.phone else None
         self.dispatcher = Dispatcher(state_dir / "alerts.sqlite3", config.delivery_attempts,
-                                     self._delivery_failed, self.clock)  # fmt: skip
+                                     self._delivery_failed, self.clock, phone)  # fmt: skip
         self.health = Health(self.core, self.connected, self.inbox)
         host, _, port = config.http_listen.rpartition(":")
         self.http = AckServer(host or "127.0.0.1", int(port), self.core.signer, self.inbox.put,

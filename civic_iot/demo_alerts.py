@@ -24,6 +24,7 @@ from civic_iot.children import CliProcess
 from civic_iot.demo_scenario import say
 from civic_iot.services import free_port
 from civic_iot.standins.facility import ConnectivityCheck
+from civic_iot.standins.twilio_api import TwilioStandIn
 from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
 from wire import topics
@@ -32,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 PANIC_DEVICE, PANIC_PIN, PANIC_AT_S = "home-a004-hub", 22, 3.0
 # home-a004's chain starts with its care manager (examples/residents.fictitious.yaml)
 PANIC_FIRST_CONTACT = "care-b@example.jp"
+DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN = "AC" + "d" * 32, "demo-auth-token"
 INTERNET_DOWN_AT_S, INTERNET_DOWN_S = 4.0, 6.0
 
 
@@ -72,6 +74,13 @@ class DemoAlerts:
         running.callback(self.smtp.close)
         self.webhook = WebhookReceiver()
         running.callback(self.webhook.close)
+        # Contacts with a phone get an SMS and a call, through a stand-in of Twilio's API.
+        self.phone = TwilioStandIn(DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN)
+        running.callback(self.phone.close)
+        token = state / "config" / "twilio-auth-token"
+        token.parent.mkdir(parents=True, exist_ok=True)
+        token.write_text(DEMO_TWILIO_TOKEN, encoding="utf-8")
+        token.chmod(0o600)
         rules = state / "config" / "alert-rules"
         rules.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(__file__).parent / "demo-alert-rules.yaml", rules / "demo.yaml")
@@ -83,6 +92,12 @@ class DemoAlerts:
             secret_file=str(state / "alerts" / "ack-secret"),
             email={"url": self.smtp.url()},
             it_channels=[self.webhook.url()],
+            phone={
+                "account_sid": DEMO_TWILIO_SID,
+                "auth_token_file": str(token),
+                "from_number": "+815012345678",
+                "api_url": self.phone.url,
+            },
             tick_s=1.0,
             group_wait_s=1.0,
         )
@@ -111,6 +126,10 @@ class DemoAlerts:
         print("\nalert notifications delivered:", flush=True)
         for mail in self.smtp.mails:
             print(f"  mail to {', '.join(mail.to)}: {mail.subject}")
+        for sent in self.phone.sent:
+            first_line = sent.body.splitlines()[0] if sent.kind == "sms" else "reads the alert"
+            what = "SMS" if sent.kind == "sms" else "call (press 1 to acknowledge)"
+            print(f"  {what} to {sent.to}: {first_line[:80]}")
         for body in self.webhook.bodies:
             print(f"  IT webhook: {body.get('title', '')}")
         print(flush=True)
