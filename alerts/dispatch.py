@@ -19,6 +19,7 @@ import apprise
 
 from alerts.clock import Clock, SystemClock
 from alerts.errors import DeliveryError
+from alerts.mailhtml import mail_html
 from alerts.phone import PhoneChannel
 from alerts.store import Notification, Store
 from common.statelog import StateLog
@@ -40,9 +41,14 @@ def deliver(note: Notification, phone: PhoneChannel | None = None) -> None:
     if not app.add(note.url):
         raise DeliveryError(note.channel, "not a usable apprise URL")
     with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
-        # Plain text in: apprise keeps the line breaks in text channels and turns them
-        # into <br> for HTML ones (mail's HTML part), instead of one paragraph.
-        ok = app.notify(title=note.subject, body=note.body, body_format=apprise.NotifyFormat.TEXT)
+        if note.channel in ("mailto", "mailtos"):
+            # Mail: our HTML (headline, a large button, tel: links); apprise adds the
+            # plain-text part made from it.
+            body, body_format = mail_html(note.body, note.language), apprise.NotifyFormat.HTML
+        else:
+            # Plain text: apprise keeps the line breaks in text channels.
+            body, body_format = note.body, apprise.NotifyFormat.TEXT
+        ok = app.notify(title=note.subject, body=body, body_format=body_format)
     if not ok:
         reason = " ".join(str(captured.getvalue()).split())[:300] or "apprise reported failure"
         raise DeliveryError(note.channel, reason)

@@ -104,6 +104,11 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
     assert lines[0].startswith("見守り宅 A001") and lines[1] == "緊急ボタンが押されました"
     link = re.search(r"http://\S+/ack/\d+\?\S+", mail.body)
     assert link, mail.body
+    # The HTML part: the headline large, a button to the page, 119 as a tel: link.
+    assert '<strong style="font-size:24px">緊急ボタンが押されました</strong>' in mail.html
+    assert re.search(r'<a href="http://\S+/ack/\d+\?[^"]+" style="display:block[^"]*">対応します',
+                     mail.html), mail.html  # fmt: skip
+    assert '<a href="tel:119">119</a>' in mail.html
     with urllib.request.urlopen(link[0], timeout=10) as page:  # GET only shows it
         shown = page.read().decode()
     assert "<button>" in shown and "対応待ち" in shown
