@@ -1,3 +1,4 @@
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,12 @@ def test_the_documented_gateway_example_loads(repo_root: Path) -> None:
     loaded = config.load(repo_root / "gateway" / "examples" / "gateway.yaml")
     assert loaded.influx.databases.watch_over == "civic_watch"
     assert Path(loaded.inventory) == (repo_root / "firmware-config").resolve()
+
+
+def test_the_bootstrap_puts_civic_iot_on_path_for_pasted_commands() -> None:
+    places = [Path("/usr/local/bin/civic-iot"), Path("~/.local/bin/civic-iot").expanduser()]
+    shim = next((str(p) for p in places if p.exists()), None) or shutil.which("civic-iot")
+    assert shim, "scripts/bootstrap installs a civic-iot shim"
+    result = subprocess.run([shim, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("civic-iot ")
