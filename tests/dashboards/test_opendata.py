@@ -39,7 +39,11 @@ def test_every_facility_with_public_wifi_is_a_row_with_its_coordinates(repo_root
     assert not any("見守り" in row["名称"] for row in rows)  # homes are never published
 
 
-def test_the_command_writes_the_file(tmp_path: Path, capsys: object) -> None:
+def test_the_command_writes_the_file_with_a_bom_for_excel(tmp_path: Path, capsys: object) -> None:
     target = tmp_path / "public_wireless_lan.csv"
     assert main(["reports", "opendata", "--out", str(target)]) == 0
-    assert target.read_bytes().startswith("都道府県コード".encode())
+    # Excel on Japanese Windows reads UTF-8 only after a BOM.
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf" + "都道府県コード".encode())
+    plain = tmp_path / "plain.csv"
+    assert main(["reports", "opendata", "--out", str(plain), "--no-bom"]) == 0
+    assert plain.read_bytes().startswith("都道府県コード".encode())

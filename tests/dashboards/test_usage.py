@@ -13,6 +13,7 @@ from PIL import Image
 
 from civic_iot.cli import main
 from civic_iot.services import InfluxDB, Mosquitto
+from dashboards.chart import japanese_font
 from tests.e2e.stack import run_gateway
 from tests.support.influx import influxql
 from tests.support.mqtt import publish_many, wait_for
@@ -59,16 +60,17 @@ def test_daily_and_monthly_usage_per_facility(
     args = ["reports", "wifi-usage", "--config", str(config), "--from",
             (last - timedelta(days=1)).isoformat()]  # fmt: skip
     assert main([*args, "--to", (first + timedelta(days=1)).isoformat(), "--out", str(out)]) == 0
-    daily = list(csv.reader((out / "wifi-usage-daily.csv").open(encoding="utf-8")))
+    daily = list(csv.reader((out / "wifi-usage-daily.csv").open(encoding="utf-8-sig")))
     assert daily[1:] == [
         [day1, "lib-central", "網走市立図書館", "41", "4"],
         [day1, "welfare-centre", "網走市総合福祉センター", "17", "9"],
         [day2, "lib-central", "網走市立図書館", "30", "12"],
     ]
+    assert japanese_font() == "Noto Sans CJK JP"  # facility names drawn, not as boxes
     chart = Image.open(out / "wifi-usage-daily.png")
     assert chart.format == "PNG" and chart.size == (960, 480)
     assert len(chart.getcolors(maxcolors=10_000) or []) > 3  # bars, not a blank page
-    monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8")))
+    monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8-sig")))
     month1, month2 = day1[:7], day2[:7]
     assert monthly[1:] == [
         [month1, "lib-central", "網走市立図書館", "41", "4"],
