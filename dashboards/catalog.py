@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
 from common.labels import SEVERITY_LABELS
@@ -51,19 +53,73 @@ class _Grid:
         return position
 
 
-def _ts(title: str, zone: Zone, unit: str, *queries: str) -> timeseries.Panel:
-    panel = timeseries.Panel().title(title).datasource(datasource(zone)).unit(unit)
+Steps = tuple[tuple[float | None, str], ...]  # (from this value up, colour); None: below all
+# Where a value means something: colours a clerk reads at a glance.
+NEUTRAL: Steps = ((None, "blue"),)  # a count or a load with no good or bad in itself
+ROOM_TEMPERATURE: Steps = ((None, "red"), (10, "orange"), (16, "green"), (28, "orange"),
+                           (31, "red"))  # fmt: skip
+HUMIDITY: Steps = ((None, "orange"), (30, "green"), (70, "orange"))
+LATENCY_MS: Steps = ((None, "green"), (100, "yellow"), (300, "red"))
+LOSS_PERCENT: Steps = ((None, "green"), (1, "yellow"), (5, "red"))
+BUSY_PERCENT: Steps = ((None, "green"), (50, "yellow"), (80, "red"))
+ANY_IS_BAD: Steps = ((None, "green"), (1, "red"))
+ANY_IS_NOTABLE: Steps = ((None, "green"), (1, "yellow"))
+SOC_TEMPERATURE: Steps = ((None, "green"), (70, "yellow"), (80, "red"))
+DISK_PERCENT: Steps = ((None, "green"), (80, "yellow"), (90, "red"))
+BACKLOG: Steps = ((None, "green"), (1_000, "yellow"), (10_000, "red"))
+LAG_MS: Steps = ((None, "green"), (10_000, "yellow"), (60_000, "red"))
+BATTERY_PERCENT: Steps = ((None, "red"), (20, "yellow"), (40, "green"))
+
+
+# Legend names from the series' tags (Grafana's field labels), not "climate.mean {…}".
+BY_SITE = "${__field.labels.site}"
+BY_ROOM = "${__field.labels.site} ${__field.labels.sensor}"
+BY_SITE_AND_FIELD = "${__field.labels.site} ${__field.name}"
+BY_DEVICE = "${__field.labels.device}"
+BY_DEVICE_AND_FIELD = "${__field.labels.device} ${__field.name}"
+
+
+def _limits(steps: Steps) -> dash.ThresholdsConfig:
+    return (
+        dash.ThresholdsConfig()
+        .mode(model.ThresholdsMode.ABSOLUTE)
+        .steps([model.Threshold(value=value, color=colour) for value, colour in steps])
+    )
+
+
+def _ts(
+    title: str, zone: Zone, unit: str, *queries: str, steps: Steps, legend: str
+) -> timeseries.Panel:
+    """A time series with its unit, its colours (drawn as lines where they mean
+    something) and legend names from the series' tags (``legend``, e.g. site and room)."""
+    meaningful = steps is not NEUTRAL
+    style = (
+        common.GraphThresholdsStyleMode.LINE if meaningful else common.GraphThresholdsStyleMode.OFF
+    )
+    panel = (
+        timeseries.Panel()
+        .title(title)
+        .datasource(datasource(zone))
+        .unit(unit)
+        .thresholds(_limits(steps))
+        .thresholds_style(common_builders.GraphThresholdsStyleConfig().mode(style))
+        .display_name(legend)
+    )
     for index, query in enumerate(queries):
         panel = panel.with_target(InfluxQL(query, zone, chr(ord("A") + index)))
     return panel
 
 
-def _stat(title: str, zone: Zone, query: str, unit: str = "short") -> stat.Panel:
+def _stat(
+    title: str, zone: Zone, query: str, unit: str = "short", *, steps: Steps = NEUTRAL
+) -> stat.Panel:
     return (
         stat.Panel()
         .title(title)
         .datasource(datasource(zone))
         .unit(unit)
+        .thresholds(_limits(steps))
+        .color_mode(common.BigValueColorMode.BACKGROUND)
         .with_target(InfluxQL(query, zone))
     )
 
@@ -146,22 +202,26 @@ def watch_over() -> tuple[Board, list[tuple[Panel, int, int]]]:
     board = Board("見守り", "civic-watch-over", "見守り（ご家族・ケアマネジャー向け）", zone)
     return board, [
         (_open_alerts(zone), 24, 6),
+        # Not limited to the dashboard's time range: a home with no movement for a day is
+        # the one that matters, so it must not drop off the table.
         (_table("最後に動きがあった時刻", zone,
-                f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} AND $timeFilter '
+                f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} '
                 'GROUP BY "site"'), 8, 8),
         (_ts("室温", zone, "celsius",
-             _series('mean("temperature")', "climate", "site", per_sensor=True)), 16, 8),
+             _series('mean("temperature")', "climate", "site", per_sensor=True),
+             steps=ROOM_TEMPERATURE, legend=BY_ROOM), 16, 8),
         (_ts("動きの回数（1時間ごと）", zone, "short",
              f'SELECT count("detected") FROM "motion" WHERE {SITE} AND $timeFilter '
-             'GROUP BY time(1h), "site" fill(0)'), 12, 8),
+             'GROUP BY time(1h), "site" fill(0)', steps=NEUTRAL, legend=BY_SITE), 12, 8),
         (_states("ドアの開閉", zone,
                  _series('last("open")', "door", "site", per_sensor=True),
                  _yes_no(("開", "blue"), ("閉", "green"))), 12, 8),
         (_stat("緊急ボタン（期間内の回数）", zone,
                f'SELECT count("long_press") FROM "button" WHERE {SITE} AND $timeFilter '
-               'GROUP BY "site"'), 6, 6),
+               'GROUP BY "site"', steps=ANY_IS_BAD), 6, 6),
         (_ts("湿度", zone, "percent",
-             _series('mean("humidity")', "climate", "site", per_sensor=True)), 10, 6),
+             _series('mean("humidity")', "climate", "site", per_sensor=True),
+             steps=HUMIDITY, legend=BY_ROOM), 10, 6),
         (_table("センサーの電池", zone,
                 f'SELECT last("level") AS "残量 %" FROM "battery" WHERE {SITE} AND $timeFilter '
                 'GROUP BY "site", "sensor"'), 8, 6),
@@ -177,22 +237,26 @@ def facility_wifi() -> tuple[Board, list[tuple[Panel, int, int]]]:
                  _series('last("ap_up") AS "AP", last("internet_ok") AS "インターネット"',
                          "wifi", "site")), 24, 6),
         (_ts("接続数", zone, "short",
-             _series('max("clients")', "wifi", "site")), 12, 8),
+             _series('max("clients")', "wifi", "site"), steps=NEUTRAL, legend=BY_SITE), 12, 8),
         (_ts("応答時間（遅延・DNS・Web）", zone, "ms",
              _series('mean("latency") AS "遅延", mean("dns_time") AS "DNS", '
-                     'mean("http_time") AS "Web"', "wifi", "site")), 12, 8),
+                     'mean("http_time") AS "Web"', "wifi", "site"),
+             steps=LATENCY_MS, legend=BY_SITE_AND_FIELD), 12, 8),
         (_ts("パケットロス", zone, "percent",
-             _series('mean("loss")', "wifi", "site")), 8, 8),
+             _series('mean("loss")', "wifi", "site"), steps=LOSS_PERCENT, legend=BY_SITE), 8, 8),
         (_ts("チャネル使用率", zone, "percent",
-             _series('mean("channel_busy")', "wifi", "site")), 8, 8),
+             _series('mean("channel_busy")', "wifi", "site"),
+             steps=BUSY_PERCENT, legend=BY_SITE), 8, 8),
         (_ts("1日の利用者数", zone, "short",
              f'SELECT max("unique_clients_today") FROM "wifi" WHERE {SITE} AND $timeFilter '
-             "GROUP BY time(1d), \"site\" fill(none) tz('Asia/Tokyo')"), 8, 8),
+             "GROUP BY time(1d), \"site\" fill(none) tz('Asia/Tokyo')",
+             steps=NEUTRAL, legend=BY_SITE), 8, 8),
         (_stat("不審なアクセスポイント", zone,
                f'SELECT last("rogue_aps") FROM "wifi" WHERE {SITE} AND $timeFilter '
-               'GROUP BY "site"'), 8, 6),
+               'GROUP BY "site"', steps=ANY_IS_BAD), 8, 6),
         (_ts("電力", zone, "watt",
-             _series('mean("power")', "energy", "site", per_sensor=True)), 16, 6),
+             _series('mean("power")', "energy", "site", per_sensor=True),
+             steps=NEUTRAL, legend=BY_ROOM), 16, 6),
     ]  # fmt: skip
 
 
@@ -206,19 +270,23 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
                'FROM "gateway" WHERE $timeFilter'), 12, 5),
         (_stat("デッドレター（期間内）", zone,
                'SELECT max("dead_letters") - min("dead_letters") FROM "gateway" '
-               'WHERE $timeFilter'), 6, 5),
+               'WHERE $timeFilter', steps=ANY_IS_NOTABLE), 6, 5),
         (_stat("スプール中の点数", zone,
-               'SELECT last("spool_points") FROM "gateway" WHERE $timeFilter'), 6, 5),
+               'SELECT last("spool_points") FROM "gateway" WHERE $timeFilter',
+               steps=ANY_IS_NOTABLE), 6, 5),
         (_table("エージェントと設定の版", zone,
                 'SELECT last("config_version") AS "設定の版", last("uptime") AS "稼働秒", '
                 f'last("reconnects") AS "再接続" FROM "agent" WHERE {DEVICE} AND $timeFilter '
                 'GROUP BY "device"'), 12, 8),
         (_ts("アウトボックス（未送信メッセージ）", zone, "short",
-             _series('max("outbox_depth")', "agent", "device")), 12, 8),
+             _series('max("outbox_depth")', "agent", "device"),
+             steps=BACKLOG, legend=BY_DEVICE), 12, 8),
         (_ts("CPU温度", zone, "celsius",
-             _series('max("cpu_temperature")', "system", "device")), 8, 8),
+             _series('max("cpu_temperature")', "system", "device"),
+             steps=SOC_TEMPERATURE, legend=BY_DEVICE), 8, 8),
         (_ts("ディスク使用率", zone, "percent",
-             _series('max("disk_used_percent")', "system", "device")), 8, 8),
+             _series('max("disk_used_percent")', "system", "device"),
+             steps=DISK_PERCENT, legend=BY_DEVICE), 8, 8),
         (_states("時刻同期", zone,
                  _series('last("clock_synced")', "system", "device"),
                  _yes_no(("同期", "green"), ("未同期", "red"))), 4, 8),
@@ -227,9 +295,10 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
                  _yes_no(("低下", "red"), ("正常", "green"))), 4, 8),
         (_ts("連番の欠け・重複", zone, "short",
              _series('last("seq_missing") AS "欠け", sum("seq_duplicates") AS "重複"',
-                     "ingest", "device")), 12, 8),
+                     "ingest", "device"), steps=ANY_IS_BAD, legend=BY_DEVICE_AND_FIELD), 12, 8),
         (_ts("到着までの遅延", zone, "ms",
-             _series('max("lag_max_ms")', "ingest", "device")), 12, 8),
+             _series('max("lag_max_ms")', "ingest", "device"),
+             steps=LAG_MS, legend=BY_DEVICE), 12, 8),
         (_table("設定の未適用（指定の版と稼働中の版）", zone,
                 'SELECT last("agent") AS "エージェント", last("config_desired") AS "指定の版", '
                 'last("config_reported") AS "稼働中の版", last("config_drift") AS "未適用" '
