@@ -8,7 +8,6 @@ The handler only checks the signature and hands the request to the service's loo
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 import urllib.parse
@@ -17,9 +16,17 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
+from alerts.ackpage import (
+    PageAlert,
+    alert_page,
+    button_form,
+    choose_language,
+    message_page,
+)
 from alerts.clock import Clock, SystemClock
 from alerts.phone import phone_answer
 from alerts.routing import Signer
+from common.labels import Lang
 
 if TYPE_CHECKING:
     from alerts.health import Health
@@ -34,16 +41,20 @@ class AckRequest:
     alert_id: int
     who: str
     look_only: bool
+    lang: Lang = "ja"
     done: threading.Event = field(default_factory=threading.Event)
-    answer: str = ""  # HTML paragraph(s) for the page
+    page: PageAlert | None = None  # what the page shows of the alert, in ``lang``
     found: bool = False
     open: bool = False  # the alert still waits for someone (the button is shown)
 
 
-_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>civic-iot</title><style>body{{font-family:sans-serif;margin:1.2em;line-height:1.5}}
-button{{font-size:1.3em;padding:.6em 1.2em;width:100%}}</style></head><body>{body}</body></html>"""
+_TEXTS = {
+    "ja": {"missing": "該当する通知がありません。", "invalid": "このリンクは無効です。",
+           "expired": "このリンクは期限切れです。",
+           "busy": "混み合っています。もう一度お試しください。"},
+    "en": {"missing": "No such alert.", "invalid": "This link is not valid.",
+           "expired": "This link has expired.", "busy": "Busy; please try again."},
+}  # fmt: skip
 
 
 class AckServer:
@@ -107,29 +118,35 @@ def _handler(
                 length = min(int(self.headers.get("Content-Length") or 0), _MAX_FORM_BYTES)
                 form = self.rfile.read(length).decode("utf-8", errors="replace")
                 params |= dict(urllib.parse.parse_qsl(form))
+            lang = choose_language(params.get("lang", ""), self.headers.get("Accept-Language", ""))
+            texts = _TEXTS[lang]
             parts = parsed.path.strip("/").split("/")
             if len(parts) != 2 or parts[0] != "ack" or not parts[1].isdigit():
-                self._send(404, "<p>Not found / 見つかりません</p>")
+                self._send(404, message_page(texts["missing"], lang))
                 return
             alert_id, who, expires = int(parts[1]), params.get("who", ""), params.get("exp", "")
             if not signer.valid(alert_id, who, expires, params.get("sig", "")):
-                self._send(403, "<p>このリンクは無効です。 / This link is not valid.</p>")
+                self._send(403, message_page(texts["invalid"], lang))
                 return
             if int(expires) * 1000 <= clock.now_ms():
-                self._send(410, "<p>このリンクは期限切れです。 / This link has expired.</p>")
+                self._send(410, message_page(texts["expired"], lang))
                 return
             if "Digits" in params:  # a key pressed during a call (alerts/phone.py)
-                self._phone_key(AckRequest(alert_id, who, look_only), params["Digits"])
+                self._phone_key(AckRequest(alert_id, who, look_only, lang), params["Digits"])
                 return
-            request = AckRequest(alert_id, who, look_only)
+            request = AckRequest(alert_id, who, look_only, lang)
             submit(request)
             if not request.done.wait(10):
-                self._send(503, "<p>Busy, try again. / 混み合っています。再度お試しください。</p>")
+                self._send(503, message_page(texts["busy"], lang))
                 return
-            body = request.answer
-            if look_only and request.found and request.open:
-                body += _form(parsed.path, who, expires, params["sig"])
-            self._send(200 if request.found else 404, body)
+            if request.page is None:
+                self._send(404, message_page(texts["missing"], lang))
+                return
+            signed = {"who": who, "exp": expires, "sig": params["sig"]}
+            form = button_form(parsed.path, {**signed, "lang": lang}, lang) if request.open else ""
+            other = "en" if lang == "ja" else "ja"
+            switch = f"{parsed.path}?{urllib.parse.urlencode({**signed, 'lang': other})}"
+            self._send(200, alert_page(request.page, lang, form, switch))
 
         def _phone_key(self, request: AckRequest, digits: str) -> None:
             """Twilio posts the key pressed; only 1 acknowledges. The answer is TwiML."""
@@ -140,7 +157,7 @@ def _handler(
             self._send(200, phone_answer(pressed_one), "text/xml")
 
         def _send(self, status: int, body: str, content_type: str = "text/html") -> None:
-            data = (_PAGE.format(body=body) if content_type == "text/html" else body).encode()
+            data = body.encode()
             self.send_response(status)
             self.send_header("Content-Type", f"{content_type}; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -153,13 +170,3 @@ def _handler(
             log.debug("ack http: " + format, *args)
 
     return Handler
-
-
-def _form(path: str, who: str, expires: str, signature: str) -> str:
-    return (
-        f'<form method="post" action="{html.escape(path)}">'
-        f'<input type="hidden" name="who" value="{html.escape(who)}">'
-        f'<input type="hidden" name="exp" value="{html.escape(expires)}">'
-        f'<input type="hidden" name="sig" value="{html.escape(signature)}">'
-        "<button>対応します / I am taking care of it</button></form>"
-    )

@@ -7,24 +7,27 @@ never reads InfluxDB, so a database outage never silences an alert.
 
 from __future__ import annotations
 
-import html
 import logging
 import queue
 import threading
 import time
 from pathlib import Path
 
+from alerts.ackpage import PageAlert
 from alerts.ackserver import AckRequest, AckServer
 from alerts.clock import Clock, SystemClock
 from alerts.config import AlertsConfig
 from alerts.core import AlertsCore
 from alerts.dispatch import Dispatcher
 from alerts.health import Health
+from alerts.messages import describe
+from alerts.notifier import decode_detail
 from alerts.phone import PhoneChannel
 from alerts.routing import Recipient
-from alerts.store import Notification, Store
+from alerts.store import AlertRow, Notification, Store
 from common.city.inventory import Inventory
 from common.city.residents import Directory
+from common.labels import Lang
 from common.serviceclient import Inbound, ServiceClient, ServiceStatus
 from wire import AlertState, Kind, PayloadError, WireError, encode, topics
 from wire.payloads import dead_letter
@@ -124,50 +127,35 @@ class AlertsService:
             )
             request.found = row is not None
             request.open = row is not None and row.state == "firing"
-            if row is None:
-                request.answer = "<p>該当する通知がありません。 / No such alert.</p>"
-            elif request.look_only:
-                request.answer = self._describe(row.id)
-            else:
-                request.answer = self._thanks(row.rule_id, request.who)
+            if row is not None:
+                # The one who just tapped sees that it is theirs, even where taking it
+                # closes it at once (a call button has nothing left to resolve).
+                just_taken = not request.look_only and row.acked_by == request.who
+                request.page = self._page_alert(row, request.lang, taken=just_taken)
         finally:
             request.done.set()
         self.dispatcher.poke(self.core.store.channels_pending())
 
-    def _thanks(self, rule_id: str, who: str) -> str:
-        """The answer to the one who just acknowledged: it worked, the others stop."""
-        rule = self.core.rules.get(rule_id)
-        title = html.escape(rule.title.ja) if rule else ""
-        name = html.escape(who)
-        return (
-            f"<h1>{title}</h1><p><b>{name} さん、対応を受け付けました。"
-            "ほかの方への連絡は止まりました。</b></p>"
-            f"<p>Thank you, {name}: you are taking care of it; the others are no longer "
-            "being called.</p>"
-        )
-
-    def _describe(self, alert_id: int) -> str:
-        row = self.core.store.alert(alert_id)
-        assert row is not None
+    def _page_alert(self, row: AlertRow, lang: Lang, *, taken: bool) -> PageAlert:
         rule = self.core.rules.get(row.rule_id)
-        if row.state == "resolved":  # over: nothing personal to show any more
-            title = html.escape(rule.title.ja) if rule else ""
-            return f"<h1>{title}</h1><p><b>解消しました / resolved</b></p>"
-        place = html.escape(self.core.router.place(row.site, "ja"))
-        who = html.escape(row.acked_by)
-        state = {
-            "firing": "対応待ち / waiting for someone",
-            "acknowledged": "対応中 / being taken care of",
-            "resolved": "解消 / resolved",
-        }[row.state]
-        if who:
-            state += f"<br>{who} さんが対応 / taken by {who}"
-        if rule is None:
-            return f"<p>{place}</p><p><b>{state}</b></p>"
-        return (
-            f"<h1>{html.escape(rule.title.ja)}</h1><p>{html.escape(rule.title.en)}</p>"
-            f"<p>{place}</p><p><b>{state}</b></p>"
-            f"<p>{html.escape(rule.advice.ja)}<br>{html.escape(rule.advice.en)}</p>"
+        title = getattr(rule.title, lang) if rule else row.rule_id
+        state = "acknowledged" if taken else row.state
+        if state == "resolved":  # over: nothing personal to show any more
+            return PageAlert(title, "", row.fired_at, "UTC", state=state)
+        router = self.core.router
+        timezone = router.timezone(row.site)
+        chain = router.chain(rule, row.site) if rule else []
+        return PageAlert(
+            title=title,
+            place=router.place(row.site, lang),
+            fired_at=row.fired_at,
+            timezone=timezone,
+            lines=describe(decode_detail(row.detail), lang, timezone),
+            advice=getattr(rule.advice, lang) if rule else "",
+            state=state,
+            acked_by=row.acked_by,
+            acked_at=row.acked_at,
+            stopped_roles=[step.role for step in chain[row.step + 1 :]],
         )
 
     def _delivery_failed(self, store: Store, note: Notification) -> None:

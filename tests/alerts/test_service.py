@@ -111,11 +111,14 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
     assert '<a href="tel:119">119</a>' in mail.html
     with urllib.request.urlopen(link[0], timeout=10) as page:  # GET only shows it
         shown = page.read().decode()
-    assert "<button>" in shown and "対応待ち" in shown
+    assert "<button>対応します</button>" in shown and "まだ誰も対応していません" in shown
     form = urllib.parse.urlsplit(link[0])
     post = f"{form.scheme}://{form.netloc}{form.path}"
     with urllib.request.urlopen(post, data=form.query.encode(), timeout=10) as page:
-        assert "網走 花子 さん、対応を受け付けました" in page.read().decode()
+        taken = page.read().decode()
+        assert re.search(r"対応中 — 網走 花子さんが \d\d:\d\d に対応しました", taken), taken
+        assert "ケアマネジャー、市の担当者への連絡は止まりました" in taken
+        assert "<button>" not in taken
         assert page.headers["X-Frame-Options"] == "DENY"
         assert page.headers["Cache-Control"] == "no-store"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.ackpage import PageAlert
 from alerts.ackserver import AckRequest, AckServer
 from alerts.clock import VirtualClock
 from alerts.routing import Signer
@@ -21,7 +22,10 @@ def test_a_link_works_for_its_validity_and_then_shows_nothing(tmp_path: Path) ->
 
     def answer(request: AckRequest) -> None:
         seen.append(request)
-        request.found, request.open, request.answer = True, True, "<p>見守り宅 A001</p>"
+        request.found, request.open = True, True
+        request.page = PageAlert(
+            "緊急ボタンが押されました", "見守り宅 A001", 1_800_000_000_000, "Asia/Tokyo"
+        )
         request.done.set()
 
     server = AckServer("127.0.0.1", 0, Signer(tmp_path / "s", "http://x", 7), answer, clock=clock)
@@ -35,7 +39,7 @@ def test_a_link_works_for_its_validity_and_then_shows_nothing(tmp_path: Path) ->
         with pytest.raises(urllib.error.HTTPError) as expired:
             urllib.request.urlopen(link, timeout=10)
         assert expired.value.code == 410
-        assert "見守り" not in expired.value.read().decode()
+        assert "見守り宅" not in expired.value.read().decode()
         assert len(seen) == 1  # the expired request never reached the service
     finally:
         server.close()
