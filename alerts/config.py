@@ -26,9 +26,10 @@ class EmailConfig(Strict):
 
 
 class LineConfig(Strict):
-    """LINE Messaging API: the channel access token, in a file."""
+    """LINE Messaging API: the channel access token, in a file (0600)."""
 
     token_file: str
+    api_url: str = "https://api.line.me"
 
 
 class PhoneConfig(Strict):

@@ -19,6 +19,7 @@ import apprise
 
 from alerts.clock import Clock, SystemClock
 from alerts.errors import DeliveryError
+from alerts.line import LineChannel
 from alerts.mailhtml import mail_html
 from alerts.phone import PhoneChannel
 from alerts.store import Notification, Store
@@ -29,13 +30,21 @@ _MAX_BACKOFF_MS = 15 * 60_000
 Failed = Callable[[Store, Notification], None]
 
 
-def deliver(note: Notification, phone: PhoneChannel | None = None) -> None:
+def deliver(
+    note: Notification, phone: PhoneChannel | None = None, line: LineChannel | None = None
+) -> None:
     """Hand one notification to its channel; DeliveryError with the channel's reason.
-    SMS and voice go through the phone provider's library, everything else apprise."""
+    SMS and voice go through the phone provider's library, LINE through LINE's SDK,
+    everything else apprise."""
     if note.channel in ("sms", "voice"):
         if phone is None:
             raise DeliveryError(note.channel, "no phone provider configured (alerts: phone)")
         phone.deliver(note)
+        return
+    if note.channel == "line":
+        if line is None:
+            raise DeliveryError(note.channel, "no LINE channel configured (alerts: line)")
+        line.deliver(note)
         return
     app = apprise.Apprise()
     if not app.add(note.url):
@@ -61,10 +70,13 @@ class Dispatcher:
         attempts: int,
         on_failed: Failed,
         clock: Clock | None = None,
+        *,
         phone: PhoneChannel | None = None,
+        line: LineChannel | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self.phone = phone
+        self.line = line
         self.store_path = store_path
         self.attempts = attempts
         self.on_failed = on_failed
@@ -119,7 +131,7 @@ class Dispatcher:
 
     def _attempt(self, store: Store, note: Notification) -> None:
         try:
-            deliver(note, self.phone)
+            deliver(note, self.phone, self.line)
         except DeliveryError as exc:
             self._failed_once(store, note, exc)
             return

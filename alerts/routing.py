@@ -131,7 +131,7 @@ class Router:
                 )
             )
         if contact.line_user_id and self._line_token:
-            url = f"line://{self._line_token}/{contact.line_user_id}"
+            url = f"line://{contact.line_user_id}"  # the token stays with the channel
             found.append(Recipient(contact.name, contact.language, url, contact_id))
         phone = self.config.phone
         if contact.phone and phone:

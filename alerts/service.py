@@ -20,6 +20,7 @@ from alerts.config import AlertsConfig
 from alerts.core import AlertsCore
 from alerts.dispatch import Dispatcher
 from alerts.health import Health
+from alerts.line import LineChannel
 from alerts.messages import describe
 from alerts.notifier import decode_detail
 from alerts.phone import PhoneChannel
@@ -63,8 +64,10 @@ class AlertsService:
                                self._publish_state, self._publish_dead_letter)  # fmt: skip
         state_dir = Path(config.state_dir)
         phone = PhoneChannel(config.phone) if config.phone else None
+        line = LineChannel(config.line) if config.line else None
         self.dispatcher = Dispatcher(state_dir / "alerts.sqlite3", config.delivery_attempts,
-                                     self._delivery_failed, self.clock, phone)  # fmt: skip
+                                     self._delivery_failed, self.clock, phone=phone,
+                                     line=line)  # fmt: skip
         self.health = Health(self.core, self.connected, self.inbox)
         host, _, port = config.http_listen.rpartition(":")
         self.http = AckServer(host or "127.0.0.1", int(port), self.core.signer, self.inbox.put,

@@ -24,6 +24,7 @@ from civic_iot.children import CliProcess
 from civic_iot.demo_scenario import say
 from civic_iot.services import free_port
 from civic_iot.standins.facility import ConnectivityCheck
+from civic_iot.standins.line_api import LineStandIn
 from civic_iot.standins.twilio_api import TwilioStandIn
 from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
@@ -34,6 +35,8 @@ PANIC_DEVICE, PANIC_PIN, PANIC_AT_S = "home-a004-hub", 22, 3.0
 # home-a004's chain starts with its care manager (examples/residents.fictitious.yaml)
 PANIC_FIRST_CONTACT = "care-b@example.jp"
 DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN = "AC" + "d" * 32, "demo-auth-token"
+DEMO_LINE_TOKEN = "demo-line-channel-access-token"  # noqa: S105 - a stand-in's, not a secret
+DEMO_LINE_USER = "U" + "a004" * 8
 INTERNET_DOWN_AT_S, INTERNET_DOWN_S = 4.0, 6.0
 
 
@@ -63,6 +66,16 @@ def write_local_config(
     return path
 
 
+def _give_line_to_the_panic_contact(residents: Path) -> None:
+    """In the demo's copy of the residents file, the first contact of the home whose
+    call button is pressed is on LINE too, so the demo shows every channel at once."""
+    text = residents.read_text(encoding="utf-8")
+    contact = "email: care-b@example.jp,"
+    assert contact in text, "the example residents file changed: update the demo"
+    residents.write_text(text.replace(contact, f"{contact} line_user_id: {DEMO_LINE_USER},"),
+                         encoding="utf-8")  # fmt: skip
+
+
 def panic_press() -> dict[str, list[dict[str, float]]]:
     """Stand-ins for the panic device: its call button held down once."""
     return {"gpio_presses": [{"pin": PANIC_PIN, "after_s": PANIC_AT_S, "hold_s": 3.5}]}
@@ -77,10 +90,16 @@ class DemoAlerts:
         # Contacts with a phone get an SMS and a call, through a stand-in of Twilio's API.
         self.phone = TwilioStandIn(DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN)
         running.callback(self.phone.close)
+        # Contacts on LINE get a push with a button, through a stand-in of LINE's API.
+        self.line = LineStandIn(DEMO_LINE_TOKEN)
+        running.callback(self.line.close)
+        line_token = state / "config" / "line-token"
         token = state / "config" / "twilio-auth-token"
         token.parent.mkdir(parents=True, exist_ok=True)
         token.write_text(DEMO_TWILIO_TOKEN, encoding="utf-8")
         token.chmod(0o600)
+        line_token.write_text(DEMO_LINE_TOKEN, encoding="utf-8")
+        line_token.chmod(0o600)
         rules = state / "config" / "alert-rules"
         rules.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(__file__).parent / "demo-alert-rules.yaml", rules / "demo.yaml")
@@ -98,9 +117,11 @@ class DemoAlerts:
                 "from_number": "+815012345678",
                 "api_url": self.phone.url,
             },
+            line={"token_file": str(line_token), "api_url": self.line.url},
             tick_s=1.0,
             group_wait_s=1.0,
         )
+        _give_line_to_the_panic_contact(state / "config" / "residents.yaml")
         self.service = CliProcess(
             state / "logs" / "alerts.log", "alerts", "run", "--config", str(self.config)
         )
@@ -126,6 +147,9 @@ class DemoAlerts:
         print("\nalert notifications delivered:", flush=True)
         for mail in self.smtp.mails:
             print(f"  mail to {', '.join(mail.to)}: {mail.subject}")
+        for pushed in self.line.pushed:
+            first = pushed.messages[0].get("text", "").splitlines()[0]
+            print(f"  LINE to {pushed.to[:9]}…: {first[:80]} (with a button 対応します)")
         for sent in self.phone.sent:
             first_line = sent.body.splitlines()[0] if sent.kind == "sms" else "reads the alert"
             what = "SMS" if sent.kind == "sms" else "call (press 1 to acknowledge)"

@@ -136,6 +136,9 @@ def test_demo_with_duration_reports_points_in_every_zone(tmp_path: Path) -> None
     # The same care manager has a phone: texted and called as well.
     assert re.search(r"SMS to \+81152000003: \[至急・緊急\] 見守り宅 A004", output), output
     assert "call (press 1 to acknowledge) to +81152000003" in output
+    assert re.search(
+        r"LINE to U\S+: \[至急・緊急\] 見守り宅 A004 .*\(with a button 対応します\)", output
+    )
     assert re.search(r"mail to library@example.jp: \[緊急\] 網走市立図書館: 公衆Wi-Fi", output)
     assert re.search(r"mail to library@example.jp: \[解消\] 網走市立図書館: 公衆Wi-Fi", output)
     assert re.search(r"IT webhook: \[注意\] 見守り宅 A002 .*応答しません", output)
