@@ -89,4 +89,6 @@ def write_wifi_usage(
     (out / "wifi-usage-monthly.csv").write_text(usage.to_csv(months, "月 / month"),
                                                  encoding=_encoding(bom), newline="")  # fmt: skip
     chart.users_chart(days, out / "wifi-usage-daily.png")
-    print(f"{out}: {len(days)} facility-days, {len(months)} facility-months, a chart")
+    chart.monthly_report(days, months, out / "wifi-usage-report.pdf", inventory.city.name.ja)
+    print(f"{out}: {len(days)} facility-days, {len(months)} facility-months, a chart "
+          "and a PDF report")  # fmt: skip

@@ -6,6 +6,7 @@ the bars, whole-number ticks."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 
@@ -53,3 +54,58 @@ def users_chart(rows: list[Usage], path: Path, title: str = _TITLE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, format="png", dpi=DPI)
         plt.close(figure)
+
+
+def monthly_report(rows: list[Usage], months: list[Usage], path: Path, city: str) -> None:
+    """The monthly publication (PDF): a summary page (users per facility per month, as
+    a chart and a table), then a page per facility with its days."""
+    from matplotlib.backends.backend_pdf import PdfPages  # noqa: PLC0415 - only here
+
+    font = japanese_font()
+    style = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(style), PdfPages(path) as pdf:  # type: ignore[arg-type]
+        _summary_page(pdf, months, city)
+        for site, name in sorted({(r.site, r.name) for r in rows}):
+            _facility_page(pdf, [r for r in rows if r.site == site], name, city)
+
+
+def _summary_page(pdf: Any, months: list[Usage], city: str) -> None:
+    figure, (chart, table) = plt.subplots(2, 1, figsize=(8.27, 11.69), height_ratios=(3, 2))
+    periods = sorted({m.period for m in months})
+    sites = sorted({(m.site, m.name) for m in months})
+    width = 0.8 / max(1, len(sites))
+    for index, (site, name) in enumerate(sites):
+        counts = [next((m.users for m in months if m.site == site and m.period == p), 0)
+                  for p in periods]  # fmt: skip
+        offsets = [i + (index - (len(sites) - 1) / 2) * width for i in range(len(periods))]
+        chart.bar_label(chart.bar(offsets, counts, width, label=name), fontsize=8)
+    chart.set_xticks(range(len(periods)), periods)
+    chart.set_ylabel("利用者数（人日） / user-days")
+    chart.yaxis.set_major_locator(MaxNLocator(integer=True))
+    chart.legend(loc="upper left", frameon=False)
+    chart.set_title(f"{city} 公衆Wi-Fi 月別利用状況 / Public Wi-Fi use per month")
+    table.axis("off")
+    cells = [[m.period, m.name, f"{m.users:,}", str(m.peak)] for m in months]
+    labels = ["月 / month", "施設 / facility", "利用者数 / users", "最大同時接続 / peak"]
+    table.table(cellText=cells or [["-", "-", "-", "-"]], loc="upper center", colLabels=labels)
+    figure.tight_layout()
+    pdf.savefig(figure)
+    plt.close(figure)
+
+
+def _facility_page(pdf: Any, days: list[Usage], name: str, city: str) -> None:
+    figure, (chart, table) = plt.subplots(2, 1, figsize=(8.27, 11.69), height_ratios=(2, 3))
+    days = sorted(days, key=lambda r: r.period)
+    chart.bar([d.period[5:].replace("-", "/") for d in days], [d.users for d in days])
+    chart.set_ylabel("利用者数（人） / users")
+    chart.yaxis.set_major_locator(MaxNLocator(integer=True))
+    chart.tick_params(axis="x", labelrotation=90, labelsize=7)
+    chart.set_title(f"{city} {name} — 日別の利用者数 / users per day")
+    table.axis("off")
+    cells = [[d.period, str(d.users), str(d.peak)] for d in days[:31]]
+    table.table(cellText=cells, loc="upper center",
+                colLabels=["日付 / day", "利用者数 / users", "最大同時接続 / peak"])  # fmt: skip
+    figure.tight_layout()
+    pdf.savefig(figure)
+    plt.close(figure)

@@ -70,6 +70,12 @@ def test_daily_and_monthly_usage_per_facility(
     chart = Image.open(out / "wifi-usage-daily.png")
     assert chart.format == "PNG" and chart.size == (960, 480)
     assert len(chart.getcolors(maxcolors=10_000) or []) > 3  # bars, not a blank page
+    # The monthly publication: a summary page, then a page per facility.
+    pdf = (out / "wifi-usage-report.pdf").read_bytes()
+    assert (
+        pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 3
+    )
+    assert b"NotoSansCJK" in pdf  # the Japanese font is embedded: names are not boxes
     monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8-sig")))
     month1, month2 = day1[:7], day2[:7]
     assert monthly[1:] == [
