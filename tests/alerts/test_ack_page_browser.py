@@ -16,6 +16,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from civic_iot.catchers import SmtpCatcher
 from civic_iot.children import CliProcess
@@ -42,6 +44,12 @@ def chromium_driver(lang: str) -> webdriver.Chrome:
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_window_size(*PHONE)
     return driver
+
+
+def shows(driver: webdriver.Chrome, text: str) -> None:
+    """Wait until the page (after a navigation) shows ``text``."""
+    in_main = expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "main"), text)
+    WebDriverWait(driver, 20).until(in_main, f"the page never showed {text!r}")
 
 
 @pytest.fixture
@@ -82,8 +90,7 @@ def test_a_family_member_opens_the_link_taps_and_sees_it_is_theirs(
         images.mkdir(parents=True, exist_ok=True)
         assert browser.save_screenshot(str(images / "ack-page-before.png"))
         button.click()
-        wait_for(lambda: "対応中" in browser.find_element(By.TAG_NAME, "main").text,
-                 what="the page after the tap")  # fmt: skip
+        shows(browser, "対応中")  # the answer page, once the form's POST has loaded it
         after = browser.find_element(By.TAG_NAME, "main").text
         assert re.search(r"対応中 — 網走 花子さんが \d\d:\d\d に対応しました", after), after
         assert "ケアマネジャー、市の担当者への連絡は止まりました" in after
@@ -94,7 +101,7 @@ def test_a_family_member_opens_the_link_taps_and_sees_it_is_theirs(
         assert "解消しました" in over and "網走" not in over
         assert not browser.find_elements(By.TAG_NAME, "button")
         browser.find_element(By.LINK_TEXT, "English").click()
-        assert "This alert is over." in browser.find_element(By.TAG_NAME, "main").text
+        shows(browser, "This alert is over.")
     finally:
         assert service.terminate() == 0, service.log()
         smtp.close()
