@@ -32,6 +32,10 @@ _WORDS = {
         "over": "この通知は解消しました。",
         "over-note": "対応は不要です。ご協力ありがとうございました。",
         "other": "English",
+        "close-intro": "終わったら、閉じてください:",
+        "resolved": "解決しました",
+        "false-alarm": "誤報でした",
+        "closed": "閉じました（{reason}）。知らせた方にも伝えます。",
         "call": "電話する",
     },
     "en": {
@@ -46,6 +50,10 @@ _WORDS = {
         "over": "This alert is over.",
         "over-note": "Nothing needs to be done. Thank you.",
         "other": "日本語",
+        "close-intro": "When it is over, close it:",
+        "resolved": "It is resolved",
+        "false-alarm": "It was a false alarm",
+        "closed": "Closed ({reason}). Everyone who was told hears it.",
         "call": "Call",
     },
 }
@@ -62,7 +70,8 @@ main{max-width:34em;margin:0 auto;padding:16px}
 .over{background:#e4f3e6;color:#1e5b26}
 button{display:block;width:100%;font-size:22px;font-weight:bold;padding:18px 12px;
  border:0;border-radius:12px;background:#b3261e;color:#fff;margin:16px 0 4px}
-.note{font-size:15px;color:#555;margin:0} a{color:#0b57d0}
+.note{font-size:15px;color:#555;margin:0} button.close{background:#3d5a80;font-size:19px;
+ padding:14px 12px;margin:10px 0} a{color:#0b57d0}
 .tel{display:inline-block;padding:2px 10px;border:1px solid #0b57d0;border-radius:16px;
  text-decoration:none} footer{font-size:15px;margin:24px 0}
 """
@@ -82,6 +91,7 @@ class PageAlert:
     acked_by: str = ""
     acked_at: int | None = None
     stopped_roles: list[str] = field(default_factory=list)  # no longer called
+    closed_reason: str = ""  # "resolved" or "false-alarm" when a person closed it
 
 
 def choose_language(query_lang: str, accept_language: str) -> Lang:
@@ -97,6 +107,9 @@ def alert_page(alert: PageAlert, lang: Lang, form: str = "", other_lang_url: str
     words = _WORDS[lang]
     if alert.state == "resolved":
         over = f'<p class="state over">{words["over"]}</p><p>{words["over-note"]}</p>'
+        if alert.closed_reason in ("resolved", "false-alarm"):
+            closed = words["closed"].format(reason=words[alert.closed_reason])
+            over = f'<p class="state over">{html.escape(closed)}</p>'
         body = f"<h1>{html.escape(alert.title)}</h1>{over}"
         return _page(alert.title, lang, body, other_lang_url)
     when = schedule.local(alert.fired_at, alert.timezone).strftime("%Y-%m-%d %H:%M")
@@ -110,6 +123,8 @@ def alert_page(alert: PageAlert, lang: Lang, form: str = "", other_lang_url: str
     ]
     if form and alert.state == "firing":
         parts.append(form + f'<p class="note">{words["button-note"]}</p>')
+    elif form:  # taken by this reader: ways to close it
+        parts.append(f'<p class="note">{words["close-intro"]}</p>{form}')
     return _page(alert.title, lang, "".join(parts), other_lang_url)
 
 
@@ -122,6 +137,20 @@ def button_form(path: str, fields: dict[str, str], lang: Lang) -> str:
     return (
         f'<form method="post" action="{html.escape(path)}">{hidden}<button>{label}</button></form>'
     )
+
+
+def close_forms(path: str, fields: dict[str, str], lang: Lang) -> str:
+    """Two buttons for the one who took the alert: resolved, or a false alarm."""
+    forms = []
+    for reason in ("resolved", "false-alarm"):
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
+            for name, value in {**fields, "close": reason}.items()
+        )
+        label = _WORDS[lang][reason]
+        forms.append(f'<form method="post" action="{html.escape(path)}">{hidden}'
+                     f'<button class="close">{label}</button></form>')  # fmt: skip
+    return "".join(forms)
 
 
 def message_page(text: str, lang: Lang, title: str = "") -> str:

@@ -21,6 +21,7 @@ from alerts.ackpage import (
     alert_page,
     button_form,
     choose_language,
+    close_forms,
     message_page,
 )
 from alerts.clock import Clock, SystemClock
@@ -46,6 +47,8 @@ class AckRequest:
     page: PageAlert | None = None  # what the page shows of the alert, in ``lang``
     found: bool = False
     open: bool = False  # the alert still waits for someone (the button is shown)
+    close: str = ""  # "resolved" or "false-alarm": the one who took it closes it
+    closable: bool = False  # taken by this reader, who may close it
 
 
 _TEXTS = {
@@ -135,6 +138,8 @@ def _handler(
                 self._phone_key(AckRequest(alert_id, who, look_only, lang), params["Digits"])
                 return
             request = AckRequest(alert_id, who, look_only, lang)
+            if not look_only:
+                request.close = params.get("close", "")
             submit(request)
             if not request.done.wait(10):
                 self._send(503, message_page(texts["busy"], lang))
@@ -143,7 +148,10 @@ def _handler(
                 self._send(404, message_page(texts["missing"], lang))
                 return
             signed = {"who": who, "exp": expires, "sig": params["sig"]}
-            form = button_form(parsed.path, {**signed, "lang": lang}, lang) if request.open else ""
+            fields = {**signed, "lang": lang}
+            form = button_form(parsed.path, fields, lang) if request.open else ""
+            if request.closable:
+                form = close_forms(parsed.path, fields, lang)
             other = "en" if lang == "ja" else "ja"
             switch = f"{parsed.path}?{urllib.parse.urlencode({**signed, 'lang': other})}"
             self._send(200, alert_page(request.page, lang, form, switch))

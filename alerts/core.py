@@ -22,7 +22,7 @@ from alerts.notifier import Notifier
 from alerts.routing import Router, Signer
 from alerts.rules import DEFAULT_RULES, Event, Rule, load_rules
 from alerts.state import Transition
-from alerts.store import AlertRow, Store
+from alerts.store import CLOSE_REASONS, AlertRow, Store
 from common.city.inventory import Inventory
 from common.city.residents import Directory
 from wire import (
@@ -133,6 +133,26 @@ class AlertsCore:
                 row = self.store.alert(alert_id)
         except Exception as exc:  # noqa: BLE001 - one action must never stop the service
             self._failed(f"acknowledgement of alert {alert_id}", exc, now)
+            return None
+        return row
+
+    def close_alert(self, alert_id: int, who: str, reason: str) -> AlertRow | None:
+        """The one who took alert ``alert_id`` says it is over ("resolved") or was a
+        false alarm ("false-alarm"). Whoever was told hears it is over; the engine
+        forgets it, so a condition that persists fires again after its time."""
+        now = self.clock.now_ms()
+        try:
+            row = self.store.alert(alert_id)
+            if row is None or row.state != "acknowledged" or reason not in CLOSE_REASONS:
+                return row
+            with self.store.transaction():
+                self.notifier.close_by_hand(row, who, reason, now)
+            self.engine.closed_by_hand(row.key, row.site, now)
+            self.store.save_engine(self.engine.state)
+            self.board.update(self.store, now)
+            row = self.store.alert(alert_id)
+        except Exception as exc:  # noqa: BLE001 - one action must never stop the service
+            self._failed(f"closing alert {alert_id}", exc, now)
             return None
         return row
 

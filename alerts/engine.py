@@ -129,6 +129,18 @@ class Engine:
         self.state.groups.pop(key, None)
         self.state.night_doors.pop(key, None)
 
+    def closed_by_hand(self, key: str, site_id: str, now_ms: int) -> None:
+        """The one who took the alert closed it: it is forgotten and its causes are
+        judged afresh from now, so a cause that lasts fires again after its time (not at
+        once, and not never)."""
+        self.forget(key)
+        self.state.observable_since[site_id] = now_ms  # silence is measured from now
+        rule_and_site = "/".join(key.split("/")[:2]) + "/"
+        for member, state in self.state.thresholds.items():
+            if member.startswith(rule_and_site):
+                state.firing, state.beyond_ms = False, 0
+                state.breach_since = state.ok_since = state.clear_since = None
+
     # -- what behaviours ask ---------------------------------------------------------------
 
     def commissioned(self, site: SiteInfo) -> bool:

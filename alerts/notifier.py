@@ -124,6 +124,14 @@ class Notifier:
         self._cancel_pending(row, f"acknowledged by {who}")
         log.info("alert %d (%s at %s) acknowledged by %s", row.id, row.rule_id, row.site, who)
 
+    def close_by_hand(self, row: AlertRow, who: str, reason: str, now_ms: int) -> None:
+        """Closed on the acknowledgement page with a reason; everyone told hears it."""
+        self.store.update_alert(row, state="resolved", resolved_at=now_ms, closed_reason=reason)
+        self._cancel_pending(row, f"closed by {who}: {reason}")
+        log.info("alert %d (%s at %s) closed by %s: %s", row.id, row.rule_id, row.site, who,
+                 reason)  # fmt: skip
+        self._tell_resolved(row, None, now_ms)
+
     def close_removed(self, row: AlertRow, now_ms: int) -> None:
         """Its rule was removed or switched off: the alert closes, nobody is told."""
         self.store.update_alert(row, state="resolved", resolved_at=now_ms, acked_by="rule removed")

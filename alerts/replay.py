@@ -10,6 +10,8 @@ it would have reached the person, to NOTIFICATIONS.jsonl.
 Input lines:
   {"at": MS, "topic": TOPIC (a device topic), "payload": {...} | "text", "retain": false}
   {"at": MS, "action": "ack", "rule": RULE, "site": SITE, "by": NAME}
+  {"at": MS, "action": "close", "rule": RULE, "site": SITE, "reason": "resolved" or
+   "false-alarm"} (the one who acknowledged it closes it, as on the page)
   {"at": MS, "action": "away", "site": SITE, "until": MS}
   {"at": MS, "action": "away-clear", "site": SITE}
   {"at": MS, "action": "restart"}
@@ -55,11 +57,12 @@ class MessageInput(msgspec.Struct):
 
 class ActionInput(msgspec.Struct):
     at: Ms
-    action: Literal["ack", "away", "away-clear", "restart"]
+    action: Literal["ack", "close", "away", "away-clear", "restart"]
     rule: str = ""
     site: str = ""
     by: str = "replay"
     until: Ms | None = None
+    reason: Literal["resolved", "false-alarm"] = "resolved"
 
 
 @dataclass
@@ -165,10 +168,23 @@ class Replay:
             if not self._core.acknowledge_open(item.rule, item.site, item.by):
                 log.info("line %d: no open %s alert at %s to acknowledge", number, item.rule,
                          item.site)  # fmt: skip
+        elif item.action == "close":
+            self._close(number, item)
         elif item.action == "away":
             self._core.set_away(item.site, item.until)
         else:
             self._core.set_away(item.site, None)
+
+    def _close(self, number: int, item: ActionInput) -> None:
+        """As on the acknowledgement page: the one who took it closes it."""
+        assert self._core is not None
+        taken = [r for r in self._core.store.alerts() if r.rule_id == item.rule
+                 and r.site == item.site and r.state == "acknowledged"]  # fmt: skip
+        for row in taken:
+            self._core.close_alert(row.id, row.acked_by, item.reason)
+        if not taken:
+            log.info("line %d: no acknowledged %s alert at %s to close", number, item.rule,
+                     item.site)  # fmt: skip
 
     def _start(self) -> AlertsCore:
         if self._core is not None:

@@ -123,17 +123,22 @@ class AlertsService:
 
     def _ack(self, request: AckRequest) -> None:
         try:
-            row = (
-                self.core.store.alert(request.alert_id)
-                if request.look_only
-                else self.core.acknowledge(request.alert_id, request.who)
-            )
+            if request.look_only:
+                row = self.core.store.alert(request.alert_id)
+            elif request.close:
+                row = self.core.close_alert(request.alert_id, request.who, request.close)
+            else:
+                row = self.core.acknowledge(request.alert_id, request.who)
             request.found = row is not None
             request.open = row is not None and row.state == "firing"
+            request.closable = (
+                row is not None and row.state == "acknowledged" and (row.acked_by == request.who)
+            )
             if row is not None:
                 # The one who just tapped sees that it is theirs, even where taking it
                 # closes it at once (a call button has nothing left to resolve).
-                just_taken = not request.look_only and row.acked_by == request.who
+                just_taken = (not request.look_only and not request.close
+                              and row.acked_by == request.who)  # fmt: skip
                 request.page = self._page_alert(row, request.lang, taken=just_taken)
         finally:
             request.done.set()
@@ -144,7 +149,8 @@ class AlertsService:
         title = getattr(rule.title, lang) if rule else row.rule_id
         state = "acknowledged" if taken else row.state
         if state == "resolved":  # over: nothing personal to show any more
-            return PageAlert(title, "", row.fired_at, "UTC", state=state)
+            return PageAlert(title, "", row.fired_at, "UTC", state=state,
+                             closed_reason=row.closed_reason)  # fmt: skip
         router = self.core.router
         timezone = router.timezone(row.site)
         chain = router.chain(rule, row.site) if rule else []

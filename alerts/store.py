@@ -99,8 +99,11 @@ MIGRATIONS = (
     );
     CREATE INDEX night_log_due ON night_log (done, release_at);
     """,
+    # Closed by a person on the acknowledgement page: "resolved" or "false-alarm".
+    "ALTER TABLE alerts ADD COLUMN closed_reason TEXT NOT NULL DEFAULT '';",
 )
 OPEN = ("firing", "acknowledged")
+CLOSE_REASONS = ("resolved", "false-alarm")
 
 
 @dataclass
@@ -124,6 +127,7 @@ class AlertRow:
     opened_at: int = 0
     detail: str = ""
     repeats: int = 0
+    closed_reason: str = ""
 
 
 @dataclass

@@ -379,3 +379,25 @@ def test_a_step_that_reaches_nobody_passes_on_at_once_and_it_is_told(tmp_path: P
     it = first(notes, to="it", kind="nobody-to-tell")
     assert "family" in it["text"] and "step 1 (care-manager)" in it["text"]
     assert "網走" not in it["text"]  # IT hears of the gap, not of the people
+
+
+def test_the_one_who_took_an_alert_closes_it_everyone_hears_and_a_lasting_cause_fires_again(
+    tmp_path: Path,
+) -> None:
+    stream = an_evening(Stream(), "2026-01-10")
+    start = jst("2026-01-11 08:00")
+    for minute in range(0, 6 * 60, 5):  # the living room stays at 15 °C all day
+        stream.temperature(start + minute * MIN, "living-room", 15.0)
+        stream.motion(start + minute * MIN, "kitchen")
+    stream.action(start + 70 * MIN, "ack", rule="room-cold", site="home-a001", by="網走 花子")
+    stream.action(start + 80 * MIN, "close", rule="room-cold", site="home-a001",
+                  reason="false-alarm")  # fmt: skip
+    notes = caregivers(replay(tmp_path, stream))
+    cold = [n for n in notes if n["rule"] == "room-cold" and n["to"] == FAMILY]
+    kinds = [(n["kind"], n["at"] - start) for n in cold]
+    assert kinds[0][0] == "firing" and kinds[0][1] <= 62 * MIN
+    # Closed at 80 min: the family, who was told, hears it is over.
+    assert ("resolved", 80 * MIN) in kinds, kinds
+    # The room is still cold: after its time the alert fires again, not never.
+    again = [at for kind, at in kinds if kind == "firing" and at > 80 * MIN]
+    assert again and again[0] <= 80 * MIN + 62 * MIN, kinds
