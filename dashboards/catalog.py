@@ -307,18 +307,37 @@ def fleet() -> tuple[Board, list[tuple[Panel, int, int]]]:
 
 
 Layout = list[tuple[Panel, int, int]]  # panel, width, height
+
+
+def named_sites_variable(site_names: dict[str, str]) -> dash.CustomVariable:
+    """The site picker as "name : ID" pairs (Grafana shows the name, queries the ID)."""
+    pairs = ",".join(
+        f"{name.replace(',', '、')} : {site}"
+        for site, name in sorted(site_names.items(), key=lambda item: item[1])
+    )
+    return dash.CustomVariable("site").label("拠点").values(pairs).multi(True).include_all(True)
+
+
 BOARDS: tuple[Callable[[], tuple[Board, Layout]], ...] = (watch_over, facility_wifi, fleet)
 
 
-def build(factory: Callable[[], tuple[Board, Layout]]) -> tuple[Board, model.Dashboard]:
+def build(
+    factory: Callable[[], tuple[Board, Layout]],
+    site_names: dict[str, dict[str, str]] | None = None,
+) -> tuple[Board, model.Dashboard]:
+    """The dashboard; with ``site_names`` (per zone, ID -> name) its site picker shows
+    names and passes IDs, else it lists the IDs found in InfluxDB."""
     board, panels = factory()
-    variable = (
-        tag_variable("device", "機器", "system", board.zone)
-        if board.zone == "ops"
-        else tag_variable(
+    names = (site_names or {}).get(board.zone)
+    variable: dash.QueryVariable | dash.CustomVariable
+    if board.zone == "ops":
+        variable = tag_variable("device", "機器", "system", board.zone)
+    elif names:
+        variable = named_sites_variable(names)
+    else:
+        variable = tag_variable(
             "site", "拠点", "climate" if board.zone == "watch" else "wifi", board.zone
         )
-    )
     builder = (
         dash.Dashboard(board.title)
         .uid(board.uid)

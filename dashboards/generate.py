@@ -9,28 +9,41 @@ from typing import Any
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
+from common.city.inventory import load_inventory
 from dashboards.catalog import BOARDS, build
 from dashboards.influxql import DATASOURCE_UID
 
 GENERATED = Path(__file__).parent / "generated"
+CITY = Path(__file__).resolve().parents[1] / "firmware-config"
 DATABASES = {"watch": "civic_watch", "facility": "civic_facility", "ops": "civic_ops"}
 ZONE_NAMES = {"watch": "見守り (civic_watch)", "facility": "施設 (civic_facility)",
               "ops": "運用 (civic_ops)"}  # fmt: skip
 
 
-def dashboards_json() -> dict[str, str]:
-    """Relative path (folder/uid.json) -> JSON text, for every dashboard."""
+def site_names(inventory: Path = CITY) -> dict[str, dict[str, str]]:
+    """Per board zone, the sites it shows (ID -> Japanese name): homes on the
+    watch-over board, facilities on the Wi-Fi board."""
+    city = load_inventory(inventory)
+    kinds = {"watch": "home", "facility": "facility"}
+    return {zone: {s.id: s.name.ja for s in city.sites.values() if s.kind == kind}
+            for zone, kind in kinds.items()}  # fmt: skip
+
+
+def dashboards_json(inventory: Path = CITY) -> dict[str, str]:
+    """Relative path (folder/uid.json) -> JSON text, for every dashboard of the city in
+    ``inventory`` (its site pickers show the sites' names)."""
+    names = site_names(inventory)
     files = {}
     for factory in BOARDS:
-        board, dashboard = build(factory)
+        board, dashboard = build(factory, names)
         text = json.dumps(dashboard, cls=JSONEncoder, ensure_ascii=False, indent=2, sort_keys=True)
         files[f"{board.folder}/{board.uid}.json"] = text + "\n"
     return files
 
 
-def write_dashboards(target: Path = GENERATED) -> list[Path]:
+def write_dashboards(target: Path = GENERATED, inventory: Path = CITY) -> list[Path]:
     written = []
-    for relative, text in dashboards_json().items():
+    for relative, text in dashboards_json(inventory).items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -42,6 +42,8 @@ def queries() -> list[tuple[str, str, str, str]]:
     for path, text in dashboards_json().items():
         board = json.loads(text)
         for variable in board["templating"]["list"]:
+            if variable["type"] != "query":
+                continue  # the site pickers list the city's sites by name (no query)
             zone = ZONE_OF_UID[variable["datasource"]["uid"]]
             found.append((path, f"${variable['name']}", DATABASES[zone], variable["query"]))
         for panel in board["panels"]:
@@ -130,3 +132,14 @@ def test_the_command_writes_dashboards_and_grafana_provisioning(tmp_path: Path) 
     assert {s["jsonData"]["dbName"] for s in sources["datasources"]} == set(DATABASES.values())
     provider = json.loads((tmp_path / "provisioning/dashboards/civic-iot.yaml").read_text())
     assert provider["providers"][0]["options"]["foldersFromFilesStructure"] is True
+
+
+def test_the_site_pickers_show_names_and_pass_ids() -> None:
+    boards = {path: json.loads(text) for path, text in dashboards_json().items()}
+    pickers = {path: board["templating"]["list"][0] for path, board in boards.items()}
+    watch = pickers["見守り/civic-watch-over.json"]
+    assert watch["type"] == "custom" and watch["label"] == "拠点"
+    assert "見守り宅 A001 : home-a001" in watch["query"] and "lib-central" not in watch["query"]
+    wifi = pickers["施設Wi-Fi/civic-facility-wifi.json"]
+    assert "網走市立図書館 : lib-central" in wifi["query"] and "home-a001" not in wifi["query"]
+    assert pickers["機器管理/civic-fleet.json"]["type"] == "query"  # IT picks devices by ID
