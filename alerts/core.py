@@ -16,6 +16,7 @@ from pathlib import Path
 from alerts.board import AlertBoard
 from alerts.clock import Clock
 from alerts.config import AlertsConfig
+from alerts.daily import enqueue_daily
 from alerts.engine import Engine, SiteInfo, Watch
 from alerts.engine_types import Observation
 from alerts.notifier import Notifier
@@ -178,6 +179,7 @@ class AlertsCore:
             self._close_acknowledged_events()
             with self.store.transaction():
                 self.notifier.tick(now)
+                enqueue_daily(now, self.router, self.store, self.engine.state, self.rules)
             self.board.update(self.store, now)
         except Exception as exc:  # noqa: BLE001 - the loop must go on
             self._failed("tick", exc, now)

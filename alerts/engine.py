@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from alerts import schedule
 from alerts.derived import with_derived
 from alerts.engine_types import Observation
 from alerts.kinds import behaviour_of
@@ -69,6 +70,9 @@ class Engine:
         for reading in with_derived(readings):
             if reading.quantity in ACTIVITY and reading.value is True:
                 self._activity(site, reading)
+            elif reading.quantity == "climate.temperature" and reading.sensor:
+                rooms = self.state.temperatures.setdefault(site.id, {})
+                rooms[reading.sensor] = float(reading.value)
             for rule in rules:
                 behaviour_of(rule).reading(rule, self, site, device, reading)
         return out
@@ -245,6 +249,14 @@ class Engine:
 
     def _activity(self, site: SiteInfo, reading: Observation) -> None:
         self.state.activity[site.id] = max(self.state.activity.get(site.id, 0), reading.ts)
+        first = self.state.day_first.get(site.id)
+        day = schedule.local(reading.ts, site.timezone).date()
+        if (
+            first is None
+            or schedule.local(first, site.timezone).date() < day
+            or (reading.ts < first and schedule.local(first, site.timezone).date() == day)
+        ):
+            self.state.day_first[site.id] = reading.ts
         self._track_room(site, reading)
         for rule in self._rules_for(site):
             behaviour_of(rule).activity(rule, self, site, reading)

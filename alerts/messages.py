@@ -298,3 +298,60 @@ _DETAILS: dict[str, Callable[[dict[str, Any], Lang, Clock], list[str]]] = {
     "back": _back,
     "service-event": _service_event,
 }
+
+
+_DAILY = {
+    "ja": {"title": "今日の様子", "fine": "今日も元気に過ごしています",
+           "unusual": "いつもと違う点があります", "up": "起床: {time} ごろ（最初の動き）",
+           "not-up": "今日はまだ動きがありません（{time} 現在）", "rooms": "室温: {rooms}",
+           "no-alerts": "今日の通知: ありません", "alerts": "今日の通知: {count} 件（{titles}）",
+           "unobserved": "見守りの機器が応答していないため、様子が分かりません"},
+    "en": {"title": "Today", "fine": "All is well today", "unusual": "Something was unusual",
+           "up": "Up at about {time} (first movement)",
+           "not-up": "No movement yet today (as of {time})", "rooms": "Rooms: {rooms}",
+           "no-alerts": "Alerts today: none", "alerts": "Alerts today: {count} ({titles})",
+           "unobserved": "A device of the home does not answer: the day is not known"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DayView:
+    """How a home's day went so far, for its daily message."""
+
+    place: str
+    now_ms: int
+    timezone: str
+    first_activity: int | None  # today's, or None
+    temperatures: dict[str, float]
+    alert_titles: list[str]
+    unobserved: bool = False  # a device of the home is offline: its day is not known
+
+
+def compose_daily(lang: Lang, day: DayView) -> tuple[str, str]:
+    """The daily message: 「今日も 06:32 に起床、室温 21℃、通知はありません」, or what was
+    unusual (no movement yet, alerts today)."""
+    words = _DAILY[lang]
+    now = schedule.local(day.now_ms, day.timezone)
+    lines = [day.place, f"{words['title']} ({now.strftime('%Y-%m-%d')})"]
+    if day.unobserved:
+        lines.append(words["unobserved"])
+    elif day.first_activity is not None:
+        lines.append(words["up"].format(time=_hhmm(day.first_activity, day.timezone)))
+    else:
+        lines.append(words["not-up"].format(time=now.strftime("%H:%M")))
+    if day.temperatures:
+        separator = "、" if lang == "ja" else ", "
+        rooms = separator.join(
+            f"{room(name, lang)} {value_text('climate.temperature', round(value, 1), lang)}"
+            for name, value in sorted(day.temperatures.items())
+        )
+        lines.append(words["rooms"].format(rooms=rooms))
+    if day.alert_titles:
+        titles = "、".join(day.alert_titles) if lang == "ja" else ", ".join(day.alert_titles)
+        lines.append(words["alerts"].format(count=len(day.alert_titles), titles=titles))
+    else:
+        lines.append(words["no-alerts"])
+    unusual = day.unobserved or day.first_activity is None or bool(day.alert_titles)
+    headline = words["unusual"] if unusual else words["fine"]
+    label = SEVERITY_LABELS[lang]["info"]
+    return f"[{label}] {day.place}: {headline}", "\n".join(lines)

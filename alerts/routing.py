@@ -120,6 +120,10 @@ class Router:
         site = self.inventory.sites.get(site_id)
         return site.timezone if site else self.inventory.city.timezone
 
+    def contact_recipients(self, contact: Contact, contact_id: str) -> list[Recipient]:
+        """Every channel the city can reach this contact on."""
+        return self._channels(contact, contact_id)
+
     def _channels(self, contact: Contact, contact_id: str) -> list[Recipient]:
         found = []
         if contact.email and self._email:

@@ -72,6 +72,10 @@ class EngineState(msgspec.Struct):
     firing: dict[str, int] = msgspec.field(default_factory=dict)
     # Site -> the room of the latest activity, for long stays.
     rooms: dict[str, RoomState] = msgspec.field(default_factory=dict)
+    # Site -> event time of the first sign of activity of its local day (the daily
+    # message's "up at"), and site -> room -> its latest temperature.
+    day_first: dict[str, int] = msgspec.field(default_factory=dict)
+    temperatures: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
     # "device/sensor/quantity" -> event time of its latest reading, for silent sensors.
     last_reading: dict[str, int] = msgspec.field(default_factory=dict)
     # Site -> until when its resident is away (holiday, hospital): no activity expected.

@@ -275,6 +275,10 @@ class Store:
 
     # -- notifications -------------------------------------------------------------------
 
+    def has_notification(self, dedup_key: str) -> bool:
+        query = "SELECT 1 FROM notifications WHERE dedup_key = ? LIMIT 1"
+        return self._db.execute(query, (dedup_key,)).fetchone() is not None
+
     def enqueue(self, note: Notification) -> bool:
         """Add unless a notification with the same dedup key exists; True if added."""
         return self._insert("INSERT OR IGNORE", "notifications", note, _NOTE_COLUMNS) > 0

@@ -31,6 +31,9 @@ Language = Literal["ja", "en"]
 RESIDENT_ROLES = frozenset({"family", "neighbour", "care-manager"})
 
 
+HhMmTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
 class Contact(Strict):
     role: Role
     name: str
@@ -41,6 +44,9 @@ class Contact(Strict):
     email: Email | None = None
     line_user_id: LineUserId | None = None
     phone: Phone | None = None
+    # Opt-in: a daily message at this local time saying how the day went so far
+    # (「今日も 06:32 に起床、室温 21℃、通知はありません」), or what was unusual.
+    daily: HhMmTime | None = None
 
     @property
     def channels(self) -> list[str]:

@@ -401,3 +401,56 @@ def test_the_one_who_took_an_alert_closes_it_everyone_hears_and_a_lasting_cause_
     # The room is still cold: after its time the alert fires again, not never.
     again = [at for kind, at in kinds if kind == "firing" and at > 80 * MIN]
     assert again and again[0] <= 80 * MIN + 62 * MIN, kinds
+
+
+def test_a_family_that_asked_gets_one_daily_message_saying_all_is_well_or_what_was_not(
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
+    text = example.read_text(encoding="utf-8").replace(
+        "line_user_id: U0123456789abcdef0123456789abcdef}",
+        'line_user_id: U0123456789abcdef0123456789abcdef, daily: "09:00"}',
+    )
+    residents = tmp_path / "daily.yaml"
+    residents.write_text(text, encoding="utf-8")
+    residents.chmod(0o600)
+    stream = an_evening(Stream(), "2026-01-10").day("2026-01-11", up="06:32")
+    for hour in range(0, 24):
+        stream.temperature(jst("2026-01-11 00:00") + hour * HOUR, "living-room", 21.0)
+    # The next morning nothing moves until 10:30 (a late sleeper, or something wrong).
+    stream.motion(jst("2026-01-12 10:30"), "bedroom")
+    notes = [n for n in replay(tmp_path, stream, residents=str(residents))
+             if n["kind"] == "daily" and n["to"] == FAMILY]  # fmt: skip
+    days = {n["text"].splitlines()[1]: n for n in notes}
+    assert len(notes) == len(days) == 2, [n["subject"] for n in notes]  # one a day
+    fine = days["今日の様子 (2026-01-11)"]
+    assert (
+        fine["at"] == jst("2026-01-11 09:00") + 0 or fine["at"] - jst("2026-01-11 09:00") < 2 * MIN
+    )
+    assert "今日も元気に過ごしています" in fine["subject"]
+    assert "起床: 06:32 ごろ（最初の動き）" in fine["text"] and "居間 21℃" in fine["text"]
+    assert "今日の通知: ありません" in fine["text"]
+    unusual = days["今日の様子 (2026-01-12)"]
+    assert "いつもと違う点があります" in unusual["subject"]
+    assert "今日はまだ動きがありません（09:00 現在）" in unusual["text"]
+
+
+def test_a_daily_message_never_claims_a_quiet_day_when_the_home_was_not_watched(
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
+    text = example.read_text(encoding="utf-8").replace(
+        "line_user_id: U0123456789abcdef0123456789abcdef}",
+        'line_user_id: U0123456789abcdef0123456789abcdef, daily: "09:00"}',
+    )
+    residents = tmp_path / "daily.yaml"
+    residents.write_text(text, encoding="utf-8")
+    residents.chmod(0o600)
+    stream = an_evening(Stream(), "2026-01-10")
+    stream.online(jst("2026-01-11 05:00"), state="offline")  # the hub lost its line
+    stream.action(jst("2026-01-11 10:00"), "away-clear", site="home-a002")  # time goes on
+    notes = [n for n in replay(tmp_path, stream, residents=str(residents))
+             if n["kind"] == "daily" and n["to"] == FAMILY]  # fmt: skip
+    assert len(notes) == 1  # not for 2026-01-10: the service was not watching at 09:00
+    assert "見守りの機器が応答していないため、様子が分かりません" in notes[0]["text"]
+    assert "まだ動きがありません" not in notes[0]["text"]
