@@ -153,6 +153,40 @@ def close_forms(path: str, fields: dict[str, str], lang: Lang) -> str:
     return "".join(forms)
 
 
+@dataclass(frozen=True)
+class FamilyView:
+    """One resident's page for one of their contacts, in the contact's language."""
+
+    place: str
+    today: list[str]  # the daily message's lines about today
+    open_alerts: list[str]  # "title — state"
+    recent: list[str]  # the last 7 days: "MM-DD HH:MM title (state)"
+
+
+_FAMILY = {
+    "ja": {"title": "見守りの様子", "today": "今日", "open": "対応が必要な通知",
+           "none-open": "ありません", "recent": "この7日間の通知", "none-recent": "ありません"},
+    "en": {"title": "How things are", "today": "Today", "open": "Alerts waiting",
+           "none-open": "None", "recent": "Alerts in the last 7 days", "none-recent": "None"},
+}  # fmt: skip
+
+
+def family_page(view: FamilyView, lang: Lang, other_lang_url: str = "") -> str:
+    words = _FAMILY[lang]
+
+    def section(title: str, lines: list[str], empty: str) -> str:
+        items = "".join(f"<p>{_linked(line, lang)}</p>" for line in lines) or f"<p>{empty}</p>"
+        return f'<div class="card"><p><b>{title}</b></p>{items}</div>'
+
+    body = (
+        f'<p class="place">{html.escape(view.place)}</p><h1>{words["title"]}</h1>'
+        + section(words["today"], view.today, "")
+        + section(words["open"], view.open_alerts, words["none-open"])
+        + section(words["recent"], view.recent, words["none-recent"])
+    )
+    return _page(words["title"], lang, body, other_lang_url)
+
+
 def message_page(text: str, lang: Lang, title: str = "") -> str:
     """A page that only says something (invalid or expired link, busy)."""
     return _page(title or text, lang, f"<p>{html.escape(text)}</p>", "")

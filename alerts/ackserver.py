@@ -17,11 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 from alerts.ackpage import (
+    FamilyView,
     PageAlert,
     alert_page,
     button_form,
     choose_language,
     close_forms,
+    family_page,
     message_page,
 )
 from alerts.clock import Clock, SystemClock
@@ -51,6 +53,16 @@ class AckRequest:
     closable: bool = False  # taken by this reader, who may close it
 
 
+@dataclass
+class FamilyRequest:
+    """For the service loop: a contact's page of their resident (``/family/<id>``)."""
+
+    contact_id: str
+    lang: Lang = "ja"
+    done: threading.Event = field(default_factory=threading.Event)
+    page: FamilyView | None = None
+
+
 _TEXTS = {
     "ja": {"missing": "該当する通知がありません。", "invalid": "このリンクは無効です。",
            "expired": "このリンクは期限切れです。",
@@ -66,7 +78,7 @@ class AckServer:
         host: str,
         port: int,
         signer: Signer,
-        submit: Callable[[AckRequest], None],
+        submit: Callable[[AckRequest | FamilyRequest], None],
         *,
         health: Health | None = None,
         clock: Clock | None = None,
@@ -98,10 +110,16 @@ _SECURITY_HEADERS = (
 
 
 def _handler(
-    signer: Signer, submit: Callable[[AckRequest], None], health: Health | None, clock: Clock
+    signer: Signer,
+    submit: Callable[[AckRequest | FamilyRequest], None],
+    health: Health | None,
+    clock: Clock,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path.startswith("/family/"):
+                self._family()
+                return
             if self.path in ("/healthz", "/health"):
                 code, body = health.healthz() if health else (200, b'{"status": "ok"}')
                 self._send(code, body.decode(), "application/json")
@@ -155,6 +173,29 @@ def _handler(
             other = "en" if lang == "ja" else "ja"
             switch = f"{parsed.path}?{urllib.parse.urlencode({**signed, 'lang': other})}"
             self._send(200, alert_page(request.page, lang, form, switch))
+
+        def _family(self) -> None:
+            parsed = urllib.parse.urlsplit(self.path)
+            params = dict(urllib.parse.parse_qsl(parsed.query))
+            accepted = self.headers.get("Accept-Language", "")
+            lang = choose_language(params.get("lang", ""), accepted)
+            texts = _TEXTS[lang]
+            contact_id = urllib.parse.unquote(parsed.path.removeprefix("/family/"))
+            expires = params.get("exp", "")
+            if not signer.valid_family(contact_id, expires, params.get("sig", "")):
+                self._send(403, message_page(texts["invalid"], lang))
+                return
+            if int(expires) * 1000 <= clock.now_ms():
+                self._send(410, message_page(texts["expired"], lang))
+                return
+            request = FamilyRequest(contact_id, lang)
+            submit(request)
+            if not request.done.wait(10) or request.page is None:
+                self._send(404, message_page(texts["missing"], lang))
+                return
+            other = {**params, "lang": "en" if lang == "ja" else "ja"}
+            switch = f"{parsed.path}?{urllib.parse.urlencode(other)}"
+            self._send(200, family_page(request.page, lang, switch))
 
         def _phone_key(self, request: AckRequest, digits: str) -> None:
             """Twilio posts the key pressed; only 1 acknowledges. The answer is TwiML."""

@@ -179,7 +179,8 @@ class AlertsCore:
             self._close_acknowledged_events()
             with self.store.transaction():
                 self.notifier.tick(now)
-                enqueue_daily(now, self.router, self.store, self.engine.state, self.rules)
+                enqueue_daily(now, self.router, self.store, self.engine.state, self.rules,
+                              signer=self.signer)  # fmt: skip
             self.board.update(self.store, now)
         except Exception as exc:  # noqa: BLE001 - the loop must go on
             self._failed("tick", exc, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alerts import schedule
 from alerts.messages import DayView, compose_daily
-from alerts.routing import Router
+from alerts.routing import Router, Signer
 from alerts.rules import Rule
 from alerts.state import EngineState
 from alerts.store import Notification, Store
@@ -16,7 +16,13 @@ from common.labels import Lang
 
 
 def enqueue_daily(
-    now_ms: int, router: Router, store: Store, state: EngineState, rules: dict[str, Rule]
+    now_ms: int,
+    router: Router,
+    store: Store,
+    state: EngineState,
+    rules: dict[str, Rule],
+    *,
+    signer: Signer | None = None,
 ) -> int:
     """Queue each daily message that is due and not yet queued today; how many."""
     queued = 0
@@ -36,9 +42,10 @@ def enqueue_daily(
             if not keys or store.has_notification(keys[0]):
                 continue  # unreachable, or told today already
             lang: Lang = "en" if contact.language == "en" else "ja"
-            day = _day_view(resident.site, lang, now_ms=now_ms, router=router, store=store,
+            day = day_view(resident.site, lang, now_ms=now_ms, router=router, store=store,
                             state=state, rules=rules)  # fmt: skip
-            subject, body = compose_daily(lang, day)
+            link = signer.family_link(contact_id, now_ms) if signer else ""
+            subject, body = compose_daily(lang, day, link)
             for recipient, key in zip(recipients, keys, strict=True):
                 queued += store.enqueue(Notification(
                     0, key, 0, recipient.name, lang, recipient.channel, recipient.url,
@@ -48,7 +55,7 @@ def enqueue_daily(
     return queued
 
 
-def _day_view(site: str, lang: Lang, *, now_ms: int, router: Router, store: Store,
+def day_view(site: str, lang: Lang, *, now_ms: int, router: Router, store: Store,
               state: EngineState, rules: dict[str, Rule]) -> DayView:  # fmt: skip
     timezone = router.timezone(site)
     midnight = schedule.local(now_ms, timezone).replace(hour=0, minute=0, second=0, microsecond=0)

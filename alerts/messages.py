@@ -305,12 +305,14 @@ _DAILY = {
            "unusual": "いつもと違う点があります", "up": "起床: {time} ごろ（最初の動き）",
            "not-up": "今日はまだ動きがありません（{time} 現在）", "rooms": "室温: {rooms}",
            "no-alerts": "今日の通知: ありません", "alerts": "今日の通知: {count} 件（{titles}）",
-           "unobserved": "見守りの機器が応答していないため、様子が分かりません"},
+           "unobserved": "見守りの機器が応答していないため、様子が分かりません",
+           "more": "詳しい様子（ご家族だけのページ）:"},
     "en": {"title": "Today", "fine": "All is well today", "unusual": "Something was unusual",
            "up": "Up at about {time} (first movement)",
            "not-up": "No movement yet today (as of {time})", "rooms": "Rooms: {rooms}",
            "no-alerts": "Alerts today: none", "alerts": "Alerts today: {count} ({titles})",
-           "unobserved": "A device of the home does not answer: the day is not known"},
+           "unobserved": "A device of the home does not answer: the day is not known",
+           "more": "More (a page for you only):"},
 }  # fmt: skip
 
 
@@ -327,12 +329,25 @@ class DayView:
     unobserved: bool = False  # a device of the home is offline: its day is not known
 
 
-def compose_daily(lang: Lang, day: DayView) -> tuple[str, str]:
+def compose_daily(lang: Lang, day: DayView, link: str = "") -> tuple[str, str]:
     """The daily message: 「今日も 06:32 に起床、室温 21℃、通知はありません」, or what was
     unusual (no movement yet, alerts today)."""
     words = _DAILY[lang]
     now = schedule.local(day.now_ms, day.timezone)
-    lines = [day.place, f"{words['title']} ({now.strftime('%Y-%m-%d')})"]
+    lines = [day.place, f"{words['title']} ({now.strftime('%Y-%m-%d')})", *daily_lines(lang, day)]
+    if link:
+        lines += ["", words["more"], link]
+    unusual = day.unobserved or day.first_activity is None or bool(day.alert_titles)
+    headline = words["unusual"] if unusual else words["fine"]
+    label = SEVERITY_LABELS[lang]["info"]
+    return f"[{label}] {day.place}: {headline}", "\n".join(lines)
+
+
+def daily_lines(lang: Lang, day: DayView) -> list[str]:
+    """The day so far, line by line (the daily message and the family page)."""
+    words = _DAILY[lang]
+    now = schedule.local(day.now_ms, day.timezone)
+    lines = []
     if day.unobserved:
         lines.append(words["unobserved"])
     elif day.first_activity is not None:
@@ -351,7 +366,4 @@ def compose_daily(lang: Lang, day: DayView) -> tuple[str, str]:
         lines.append(words["alerts"].format(count=len(day.alert_titles), titles=titles))
     else:
         lines.append(words["no-alerts"])
-    unusual = day.unobserved or day.first_activity is None or bool(day.alert_titles)
-    headline = words["unusual"] if unusual else words["fine"]
-    label = SEVERITY_LABELS[lang]["info"]
-    return f"[{label}] {day.place}: {headline}", "\n".join(lines)
+    return lines

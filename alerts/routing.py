@@ -67,6 +67,18 @@ class Signer:
         )
         return f"{self.base_url}/ack/{alert_id}?{query}"
 
+    def family_link(self, contact_id: str, now_ms: int) -> str:
+        """A contact's own page of their resident's day (``/family/<contact>``), signed
+        apart from alert links (alert 0 never exists) and expiring like them."""
+        expires = now_ms // 1000 + self.valid_s
+        query = urllib.parse.urlencode(
+            {"exp": expires, "sig": self.signature(0, f"family:{contact_id}", expires)}
+        )
+        return f"{self.base_url}/family/{urllib.parse.quote(contact_id, safe='')}?{query}"
+
+    def valid_family(self, contact_id: str, expires: str, signature: str) -> bool:
+        return self.valid(0, f"family:{contact_id}", expires, signature)
+
     def valid(self, alert_id: int, who: str, expires: str, signature: str) -> bool:
         """Signed for this alert and person (whether or not it expired)."""
         if not expires.isdigit():

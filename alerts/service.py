@@ -13,12 +13,13 @@ import threading
 import time
 from pathlib import Path
 
-from alerts.ackpage import PageAlert
-from alerts.ackserver import AckRequest, AckServer
+from alerts.ackpage import FamilyView, PageAlert
+from alerts.ackserver import AckRequest, AckServer, FamilyRequest
 from alerts.clock import Clock, SystemClock
 from alerts.config import AlertsConfig
 from alerts.core import AlertsCore
 from alerts.dispatch import Dispatcher
+from alerts.family import family_view
 from alerts.health import Health
 from alerts.line import LineChannel
 from alerts.messages import describe
@@ -52,7 +53,7 @@ class AlertsService:
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._alert_topic = topics.service_alert(config.alerts_id)
         self._dead_letter_topic = topics.dead_letter(config.alerts_id)
-        self.inbox: queue.Queue[Inbound | AckRequest] = queue.Queue(maxsize=50_000)
+        self.inbox: queue.Queue[Inbound | AckRequest | FamilyRequest] = queue.Queue(maxsize=50_000)
         self.mqtt = ServiceClient(
             config.alerts_id, config.mqtt, log, deliver=self.inbox.put,
             subscriptions=self._subscriptions, manual_ack=True,
@@ -102,9 +103,15 @@ class AlertsService:
 
     # -- the loop ------------------------------------------------------------------------
 
-    def _handle(self, item: Inbound | AckRequest) -> None:
+    def _handle(self, item: Inbound | AckRequest | FamilyRequest) -> None:
         if isinstance(item, AckRequest):
             self._ack(item)
+            return
+        if isinstance(item, FamilyRequest):
+            try:
+                item.page = self._family(item.contact_id, item.lang)
+            finally:
+                item.done.set()
             return
         if self.core.message(item.topic, item.payload):
             self.dispatcher.poke(self.core.store.channels_pending())
@@ -143,6 +150,11 @@ class AlertsService:
         finally:
             request.done.set()
         self.dispatcher.poke(self.core.store.channels_pending())
+
+    def _family(self, contact_id: str, lang: Lang) -> FamilyView | None:
+        core = self.core
+        return family_view(contact_id, lang, now_ms=self.clock.now_ms(), router=core.router,
+                           store=core.store, state=core.engine.state, rules=core.rules)  # fmt: skip
 
     def _page_alert(self, row: AlertRow, lang: Lang, *, taken: bool) -> PageAlert:
         rule = self.core.rules.get(row.rule_id)

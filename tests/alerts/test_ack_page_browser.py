@@ -19,6 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from alerts.config import load as load_alerts_config
+from alerts.routing import Signer
 from civic_iot.catchers import SmtpCatcher
 from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
@@ -127,5 +129,48 @@ def test_an_english_speaking_browser_gets_english(tmp_path: Path, mosquitto: Mos
         assert driver.find_element(By.TAG_NAME, "button").text == "I am taking care of it"
     finally:
         driver.quit()
+        assert service.terminate() == 0, service.log()
+        smtp.close()
+
+
+def test_a_family_page_shows_only_that_familys_home(
+    tmp_path: Path, mosquitto: Mosquitto, browser: webdriver.Chrome
+) -> None:
+    smtp = SmtpCatcher()
+    config = write_local_config(tmp_path, "alerts-1", MqttConfig(host=mosquitto.host,
+                                port=mosquitto.port), email={"url": smtp.url()}, tick_s=0.3)  # fmt: skip
+    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    try:
+        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
+        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
+        now = now_ms()
+        readings = [Reading("motion.detected", True, "1", sensor="kitchen"),
+                    Reading("climate.temperature", 21.5, "Cel", sensor="living-room")]  # fmt: skip
+        publish(mosquitto, topics.event("home-a001-hub"), encode(Message(1, 1, now, readings[:1])))
+        publish(mosquitto, topics.telemetry("home-a001-hub"),
+                encode(Message(1, 2, now, readings[1:])))  # fmt: skip
+        settings = load_alerts_config(config)
+        signer = Signer(Path(settings.secret_file), settings.base_url, settings.link_valid_days)
+        link = signer.family_link("r-a001/family", now)
+
+        def page_text() -> str:  # reloaded until the service has taken the readings
+            browser.get(link)
+            text: str = browser.find_element(By.TAG_NAME, "main").text
+            return text if "居間 21.5℃" in text else ""
+
+        page = wait_for(page_text, what="the readings on the family page")
+        assert "見守り宅 A001" in page and "起床:" in page and "この7日間の通知" in page
+        assert "A002" not in page and "能取" not in page  # never another resident
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+        images = DOCS_IMAGES if os.environ.get("CIVIC_SAVE_SCREENSHOTS") else tmp_path
+        assert browser.save_screenshot(str(images / "family-page.png"))
+        # Another contact's ID in the same link is refused; their own link shows theirs.
+        forged = signer.family_link("r-a001/family", now).replace("r-a001", "r-a002")
+        browser.get(forged)
+        assert "このリンクは無効です" in browser.find_element(By.TAG_NAME, "main").text
+        browser.get(signer.family_link("r-a002/family", now))
+        shows(browser, "見守り宅 A002")
+        assert "A001" not in browser.find_element(By.TAG_NAME, "main").text
+    finally:
         assert service.terminate() == 0, service.log()
         smtp.close()
