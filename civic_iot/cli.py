@@ -21,6 +21,7 @@ from civic_iot import (
     cli_provision,
     cli_reports,
 )
+from civic_iot.words import default_lang
 from common.yamlconf import ConfigError
 from gateway.errors import GatewayError
 
@@ -65,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.add_argument("--version", action="version", version=f"civic-iot {__version__}")
+    parser.add_argument("--lang", choices=["ja", "en"], default=default_lang(),
+                        help="言語 / language of the output (default: the locale)")  # fmt: skip
     commands = parser.add_subparsers(title="commands")
     for group in GROUPS:
         group.add_parser(commands)

@@ -9,6 +9,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from civic_iot.terminal import table
+from civic_iot.words import word
+from common.labels import SEVERITY_LABELS
 from common.yamlconf import ConfigError
 
 
@@ -138,15 +141,19 @@ def _list(args: argparse.Namespace) -> int:
     alerts_config = config.load(args.config)
     store = Store(Path(alerts_config.state_dir) / "alerts.sqlite3")
     rows = store.alerts(open_only=not args.all)
-    header = f"{'ID':>5}  {'STATE':<13} {'SEVERITY':<11} {'RULE':<22} {'SITE':<18}"
-    print(f"{header} FIRED (Asia/Tokyo)  BY")
-    for row in rows:
-        fired = schedule.local(row.fired_at, "Asia/Tokyo").strftime("%Y-%m-%d %H:%M")
-        print(
-            f"{row.id:>5}  {row.state:<13} {row.severity:<11} {row.rule_id:<22} {row.site:<18} "
-            f"{fired}    {row.acked_by}"
-        )
-    print(f"\n{len(rows)} alert(s)")
+    lang = args.lang
+    severities = SEVERITY_LABELS[lang] if lang == "ja" else {}
+    # The ID right-aligned in five columns, as scripts that read this list expect.
+    headers = [f"{word(lang, 'id'):>5}"]
+    headers += [word(lang, k) for k in ("state", "severity", "rule", "site", "fired", "by")]
+    print(table(
+        headers,
+        [[str(row.id), word(lang, row.state), severities.get(row.severity, row.severity),
+          row.rule_id, row.site,
+          schedule.local(row.fired_at, "Asia/Tokyo").strftime("%Y-%m-%d %H:%M"), row.acked_by]
+         for row in rows], right=1,
+    ))  # fmt: skip
+    print(f"\n{word(lang, 'alerts', count=len(rows))}")
     store.close()
     return 0
 
@@ -170,7 +177,7 @@ def _ack(args: argparse.Namespace) -> int:
         raise ConfigError(url, f"the alerts service answered HTTP {exc.code}") from None
     except OSError as exc:
         raise ConfigError(url, f"the alerts service is not reachable: {exc}") from None
-    print(f"alert {args.alert_id} acknowledged by {args.by}")
+    print(word(args.lang, "acked", alert=args.alert_id, by=args.by))
     return 0
 
 
@@ -180,12 +187,14 @@ def _rules(args: argparse.Namespace) -> int:
 
     alerts_config = config.load(args.config)
     rules = load_rules([DEFAULT_RULES, *(Path(d) for d in alerts_config.rule_dirs)])
-    for rule in rules.values():
-        print(
-            f"{rule.id:<24} {type(rule).__name__:<14} {rule.severity:<11} {rule.audience:<10} "
-            f"{rule.title.en}"
-        )
-    print(f"\n{len(rules)} rules in force")
+    lang = args.lang
+    print(table(
+        [word(lang, "rule"), word(lang, "kind"), word(lang, "severity"), word(lang, "audience"),
+         ""],
+        [[rule.id, type(rule).__name__, rule.severity, rule.audience,
+          rule.title.ja if lang == "ja" else rule.title.en] for rule in rules.values()],
+    ))  # fmt: skip
+    print(f"\n{word(lang, 'rules', count=len(rules))}")
     return 0
 
 

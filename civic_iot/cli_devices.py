@@ -29,7 +29,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=["online", "silent", "offline", "never-seen", "unknown"],
         help="only devices in this state",
     )
-    devices.add_argument("--lang", choices=["en", "ja"], default="en")
+    devices.add_argument("--lang", choices=["en", "ja"], default=argparse.SUPPRESS,
+                         help="as the global --lang")  # fmt: skip
     devices.add_argument("--json", action="store_true", help="the records as JSON")
     devices.set_defaults(handler=_devices)
 

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from civic_iot.words import word
 from common.signals import stop_on_signals
 
 
@@ -64,8 +65,10 @@ def _edge_check(args: argparse.Namespace) -> int:
     from edge import config
 
     agent_config, collectors = config.load(args.config)
-    names = ", ".join(f"{c.name} every {c.interval_s:g}s" for c in collectors)
-    print(f"{args.config}: OK: device {agent_config.device_id}; collectors: {names}")
+    every = {c.name: word(args.lang, "every", seconds=f"{c.interval_s:g}") for c in collectors}
+    names = ", ".join(f"{name} ({interval})" for name, interval in every.items())
+    print(word(args.lang, "config-ok", path=args.config, device=agent_config.device_id,
+               collectors=names))  # fmt: skip
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from civic_iot.paths import DEFAULT_INVENTORY
+from civic_iot.words import word
 
 if TYPE_CHECKING:
     from common.city.inventory import Inventory
@@ -44,7 +45,8 @@ def _inventory_check(args: argparse.Namespace) -> int:
         print(f"{site.id:<16} {site.kind:<9} {site.name.ja} / {site.name.en}")
         for device in site.devices:
             print(f"  {device.id:<22} {device.profile}")
-    print(f"{len(inventory.sites)} sites, {len(inventory.devices)} devices: OK")
+    print(word(args.lang, "inventory-ok", sites=len(inventory.sites),
+               devices=len(inventory.devices)))  # fmt: skip
     return 0
 
 
@@ -70,7 +72,8 @@ def _residents_check(args: argparse.Namespace) -> int:
     if gaps:
         print(f"{len(gaps)} step(s) of the escalation chains reach nobody", file=sys.stderr)
         return 1
-    print(f"{len(directory.residents)} residents, {len(directory.staff)} staff contacts: OK")
+    print(word(args.lang, "residents-ok", residents=len(directory.residents),
+               staff=len(directory.staff)))  # fmt: skip
     return 0
 
 

@@ -36,22 +36,23 @@ def agent_version(agent: str) -> str:
     return agent.rpartition("/")[2] if "/" in agent else agent
 
 
-def health_problems(record: DeviceRecord) -> list[str]:
-    """The health readings that need someone's attention, in words."""
-    health = record.health
+_CHECKS = (  # quantity, when it needs attention, English, Japanese
+    ("system.disk_used_percent", lambda v: v >= 90, "disk {:.0f}%", "ディスク {:.0f}%"),
+    ("system.mem_used_percent", lambda v: v >= 95, "memory {:.0f}%", "メモリ {:.0f}%"),
+    ("system.cpu_temperature", lambda v: v >= 80, "CPU {:.0f}°C", "CPU {:.0f}℃"),
+    ("system.under_voltage", bool, "under-voltage", "電圧低下"),
+    ("system.throttled", bool, "throttled", "速度制限中"),
+    ("system.clock_synced", lambda v: not v, "clock not synced", "時刻が未同期"),
+    ("agent.outbox_depth", lambda v: v >= 1000, "outbox {:.0f}", "未送信 {:.0f} 件"),
+    ("ble.scanner_ok", lambda v: not v, "BLE scanner down", "BLE受信が停止"),
+)
+
+
+def health_problems(record: DeviceRecord, lang: str = "en") -> list[str]:
+    """The health readings that need someone's attention, in words (``lang``: en, ja)."""
     problems = []
-    checks = (
-        ("system.disk_used_percent", lambda v: v >= 90, "disk {:.0f}%"),
-        ("system.mem_used_percent", lambda v: v >= 95, "memory {:.0f}%"),
-        ("system.cpu_temperature", lambda v: v >= 80, "CPU {:.0f}°C"),
-        ("system.under_voltage", bool, "under-voltage"),
-        ("system.throttled", bool, "throttled"),
-        ("system.clock_synced", lambda v: not v, "clock not synced"),
-        ("agent.outbox_depth", lambda v: v >= 1000, "outbox {:.0f}"),
-        ("ble.scanner_ok", lambda v: not v, "BLE scanner down"),
-    )
-    for quantity, bad, text in checks:
-        value = health.get(quantity)
+    for quantity, bad, english, japanese in _CHECKS:
+        value = record.health.get(quantity)
         if value is not None and bad(value):
-            problems.append(text.format(value))
+            problems.append((japanese if lang == "ja" else english).format(value))
     return problems

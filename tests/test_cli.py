@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from civic_iot.demo_alerts import write_local_config
+from common.mqttlink import MqttConfig
 from gateway import config
 
 
@@ -58,3 +60,20 @@ def test_the_bootstrap_puts_civic_iot_on_path_for_pasted_commands() -> None:
     result = subprocess.run([shim, "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("civic-iot ")
+
+
+def test_japanese_output_has_no_english_words_a_clerk_would_trip_on(tmp_path: Path) -> None:
+    alerts = write_local_config(tmp_path, "alerts-1", MqttConfig())
+    outputs = [
+        run("--lang", "ja", "inventory", "check").stdout,
+        run("--lang", "ja", "alerts", "rules", "--config", str(alerts)).stdout,
+        run("--lang", "ja", "alerts", "list", "--config", str(alerts)).stdout,
+        run("--lang", "ja", "edge", "check-config",
+            str(Path(__file__).parents[1] / "edge" / "examples" / "agent.yaml")).stdout,
+    ]  # fmt: skip
+    english = ("OK", " sites", " devices", "rules in force", "alert(s)", "STATE", "SEVERITY",
+               "every ", "collectors:", "FIRED")  # fmt: skip
+    for output in outputs:
+        assert not [word for word in english if word in output], output
+    assert "拠点" in outputs[0] and "件のルールが有効" in outputs[1] and "件の通知" in outputs[2]
+    assert "秒ごと" in outputs[3]
