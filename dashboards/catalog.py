@@ -161,6 +161,16 @@ def _table(title: str, zone: Zone, query: str) -> table.Panel:
     )
 
 
+def _last_movement(zone: Zone) -> table.Panel:
+    """Every home's last movement, the longest ago first, shown as "3 hours ago"."""
+    return (
+        _table("最後に動きがあった時刻", zone,
+               f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} GROUP BY "site"')
+        .sort_by([common_builders.TableSortByFieldState().display_name("Time").desc(False)])
+        .override_by_name("Time", [model.DynamicConfigValue(id_val="unit", value="dateTimeFromNow")])
+    )  # fmt: skip
+
+
 _ALERT_STATES = {"firing": ("対応待ち", "red"), "acknowledged": ("対応中", "orange")}
 _SEVERITY_COLOURS = {"info": "blue", "warning": "yellow", "urgent": "orange", "life-safety": "red"}
 
@@ -204,9 +214,7 @@ def watch_over() -> tuple[Board, list[tuple[Panel, int, int]]]:
         (_open_alerts(zone), 24, 6),
         # Not limited to the dashboard's time range: a home with no movement for a day is
         # the one that matters, so it must not drop off the table.
-        (_table("最後に動きがあった時刻", zone,
-                f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} '
-                'GROUP BY "site"'), 8, 8),
+        (_last_movement(zone), 8, 8),
         (_ts("室温", zone, "celsius",
              _series('mean("temperature")', "climate", "site", per_sensor=True),
              steps=ROOM_TEMPERATURE, legend=BY_ROOM), 16, 8),
