@@ -161,13 +161,16 @@ def _table(title: str, zone: Zone, query: str) -> table.Panel:
     )
 
 
+_FROM_NOW = model.DynamicConfigValue(id_val="unit", value="dateTimeFromNow")
+
+
 def _last_movement(zone: Zone) -> table.Panel:
     """Every home's last movement, the longest ago first, shown as "3 hours ago"."""
     return (
         _table("最後に動きがあった時刻", zone,
                f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} GROUP BY "site"')
         .sort_by([common_builders.TableSortByFieldState().display_name("Time").desc(False)])
-        .override_by_name("Time", [model.DynamicConfigValue(id_val="unit", value="dateTimeFromNow")])
+        .override_by_name("Time", [_FROM_NOW])
     )  # fmt: skip
 
 
