@@ -6,10 +6,10 @@ and who will no longer be called. Once the alert is over, nothing personal."""
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, field
 
 from alerts import schedule
+from alerts.links import tel_linked
 from common.labels import Lang
 
 _ROLES = {
@@ -57,7 +57,6 @@ _WORDS = {
         "call": "Call",
     },
 }
-_PHONE = re.compile(r"(?<![\d+])(\+\d{8,15}|0\d{1,4}-\d{1,4}-\d{3,4}|11[09])(?!\d)")
 _STYLE = """
 body{font-family:'Hiragino Sans','Noto Sans CJK JP',Meiryo,sans-serif;margin:0;
  font-size:18px;line-height:1.6;color:#1a1a1a;background:#f6f6f4}
@@ -113,13 +112,13 @@ def alert_page(alert: PageAlert, lang: Lang, form: str = "", other_lang_url: str
         body = f"<h1>{html.escape(alert.title)}</h1>{over}"
         return _page(alert.title, lang, body, other_lang_url)
     when = schedule.local(alert.fired_at, alert.timezone).strftime("%Y-%m-%d %H:%M")
-    story = "".join(f"<p>{_linked(line, lang)}</p>" for line in alert.lines)
+    story = "".join(f"<p>{_linked(line)}</p>" for line in alert.lines)
     parts = [
         f'<p class="place">{html.escape(alert.place)}</p>',
         f"<h1>{html.escape(alert.title)}</h1>",
         _state(alert, lang),
         f'<div class="card">{story}<p>{words["when"]}: {when}</p></div>',
-        f'<div class="card"><p><b>{words["todo"]}</b>: {_linked(alert.advice, lang)}</p></div>',
+        f'<div class="card"><p><b>{words["todo"]}</b>: {_linked(alert.advice)}</p></div>',
     ]
     if form and alert.state == "firing":
         parts.append(form + f'<p class="note">{words["button-note"]}</p>')
@@ -175,7 +174,7 @@ def family_page(view: FamilyView, lang: Lang, other_lang_url: str = "") -> str:
     words = _FAMILY[lang]
 
     def section(title: str, lines: list[str], empty: str) -> str:
-        items = "".join(f"<p>{_linked(line, lang)}</p>" for line in lines) or f"<p>{empty}</p>"
+        items = "".join(f"<p>{_linked(line)}</p>" for line in lines) or f"<p>{empty}</p>"
         return f'<div class="card"><p><b>{title}</b></p>{items}</div>'
 
     body = (
@@ -205,16 +204,8 @@ def _state(alert: PageAlert, lang: Lang) -> str:
     return f'<p class="state taken">{taken}</p>' + (f"<p>{stopped}</p>" if roles else "")
 
 
-def _linked(line: str, lang: Lang) -> str:
-    """The line, escaped, with numbers to call as tel: links."""
-    out, last = [], 0
-    for match in _PHONE.finditer(line):
-        out.append(html.escape(line[last : match.start()]))
-        number = match.group()
-        out.append(f'<a class="tel" href="tel:{number.replace("-", "")}">{html.escape(number)}</a>')
-        last = match.end()
-    out.append(html.escape(line[last:]))
-    return "".join(out)
+def _linked(line: str) -> str:
+    return tel_linked(line, 'class="tel"')
 
 
 def _page(title: str, lang: Lang, body: str, other_lang_url: str) -> str:

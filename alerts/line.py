@@ -6,7 +6,6 @@ has already accepted, which counts as sent."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
@@ -24,9 +23,9 @@ from linebot.v3.messaging.exceptions import ApiException
 
 from alerts.config import LineConfig
 from alerts.errors import DeliveryError
+from alerts.links import ACK_LINK
 from alerts.store import Notification
 
-_ACK_LINK = re.compile(r"https?://\S+/ack/\d+\?\S+")
 _TEXT_MAX = 5_000  # LINE's limit for a text message
 _BUTTON = {"ja": ("対応します", "押すと、ほかの方への連絡が止まります"),
            "en": ("I'll take it", "Stops the calls to the others")}  # fmt: skip
@@ -60,8 +59,8 @@ def retry_key(note: Notification) -> str:
 
 
 def messages(note: Notification) -> list[TextMessage | TemplateMessage]:
-    link = _ACK_LINK.search(note.body)
-    text = f"{note.subject}\n{_ACK_LINK.sub('', note.body).rstrip()}"
+    link = ACK_LINK.search(note.body)
+    text = f"{note.subject}\n{ACK_LINK.sub('', note.body).rstrip()}"
     found: list[TextMessage | TemplateMessage] = [
         TextMessage(text=text if len(text) <= _TEXT_MAX else text[: _TEXT_MAX - 1] + "…")
     ]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import html
 import re
 
+from alerts.links import tel_linked
+
 _LINK = re.compile(r"^https?://\S+$")
-# 119 / 110 (emergency), and numbers as the residents file writes them (+81…, 0152-…).
-_PHONE = re.compile(r"(?<![\d+])(\+\d{8,15}|0\d{1,4}-\d{1,4}-\d{3,4}|11[09])(?![\d])")
 _BUTTON = {"ja": "対応します（ほかの方への連絡を止める）", "en": "I am taking care of it"}
 _STYLE = (
     "font-family:'Hiragino Sans','Noto Sans CJK JP',Meiryo,sans-serif;"
@@ -33,9 +33,9 @@ def mail_html(text: str, language: str = "ja") -> str:
         elif index == 0:
             shown.append(f'<span style="color:#555">{html.escape(line)}</span>')
         elif index == 1:
-            shown.append(f'<strong style="font-size:24px">{_linked(line)}</strong>')
+            shown.append(f'<strong style="font-size:24px">{tel_linked(line)}</strong>')
         elif line:
-            shown.append(_linked(line))
+            shown.append(tel_linked(line))
     parts = [f'<div style="{_STYLE}">', "<br>".join(shown)]
     label = _BUTTON["en" if language == "en" else "ja"]
     for link in links:
@@ -45,15 +45,3 @@ def mail_html(text: str, language: str = "ja") -> str:
                      f"{url}</a>")  # fmt: skip
     parts.append("</div>")
     return "".join(parts)
-
-
-def _linked(line: str) -> str:
-    """The line, escaped, with numbers to call as tel: links."""
-    out, last = [], 0
-    for match in _PHONE.finditer(line):
-        out.append(html.escape(line[last : match.start()]))
-        number = match.group()
-        out.append(f'<a href="tel:{number.replace("-", "")}">{html.escape(number)}</a>')
-        last = match.end()
-    out.append(html.escape(line[last:]))
-    return "".join(out)

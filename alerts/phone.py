@@ -6,7 +6,6 @@ acknowledges exactly like tapping the link."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -15,9 +14,9 @@ from twilio.rest import Client
 
 from alerts.config import PhoneConfig
 from alerts.errors import DeliveryError
+from alerts.links import ACK_LINK
 from alerts.store import Notification
 
-_ACK_LINK = re.compile(r"https?://\S+/ack/\d+\?\S+")
 _SMS_MAX = 1_600  # Twilio's limit for one message body
 _VOICE = {
     "ja": ("ja-JP", "対応できる場合は、1 を押してください。", "応答がありませんでした。"),
@@ -58,9 +57,9 @@ def call_twiml(note: Notification) -> str:
     """What the call says: the alert without its link, then press 1 (posted to the
     acknowledgement link) to acknowledge."""
     voice, press, no_answer = _VOICE["en" if note.language == "en" else "ja"]
-    link = _ACK_LINK.search(note.body)
+    link = ACK_LINK.search(note.body)
     spoken = " ".join(
-        line.strip() for line in [note.subject, *_ACK_LINK.sub("", note.body).splitlines()]
+        line.strip() for line in [note.subject, *ACK_LINK.sub("", note.body).splitlines()]
         if line.strip() and not line.strip().startswith("http")
     )  # fmt: skip
     say = f"<Say language={quoteattr(voice)}>{escape(spoken)}</Say>"
