@@ -22,11 +22,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from alerts.config import load as load_alerts_config
 from alerts.routing import Signer
 from civic_iot.catchers import SmtpCatcher
-from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
 from civic_iot.services import Mosquitto
-from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
+from tests.alerts.live import press_call_button, start_service
 from tests.support.mqtt import publish, wait_for
 from wire import Message, Reading, encode, now_ms, topics
 
@@ -67,12 +66,9 @@ def test_a_family_member_opens_the_link_taps_and_sees_it_is_theirs(
     smtp = SmtpCatcher()
     config = write_local_config(tmp_path, "alerts-1", MqttConfig(host=mosquitto.host,
                                 port=mosquitto.port), email={"url": smtp.url()}, tick_s=0.3)  # fmt: skip
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    service = start_service(tmp_path, mosquitto, config)
     try:
-        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
-        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
-        press = Reading("button.long_press", True, "1", sensor="bedside")
-        publish(mosquitto, topics.event("home-a001-hub"), encode(Message(1, 1, now_ms(), [press])))
+        press_call_button(mosquitto)
         mail = wait_for(lambda: smtp.to("hanako@example.jp"), what="the family's mail")[0]
         link = re.search(r"http://\S+/ack/\d+\?\S+", mail.body)
         assert link, mail.body
@@ -113,13 +109,10 @@ def test_an_english_speaking_browser_gets_english(tmp_path: Path, mosquitto: Mos
     smtp = SmtpCatcher()
     config = write_local_config(tmp_path, "alerts-1", MqttConfig(host=mosquitto.host,
                                 port=mosquitto.port), email={"url": smtp.url()}, tick_s=0.3)  # fmt: skip
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    service = start_service(tmp_path, mosquitto, config)
     driver = chromium_driver("en-US")
     try:
-        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
-        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
-        press = Reading("button.long_press", True, "1", sensor="bedside")
-        publish(mosquitto, topics.event("home-a001-hub"), encode(Message(1, 1, now_ms(), [press])))
+        press_call_button(mosquitto)
         mail = wait_for(lambda: smtp.to("hanako@example.jp"), what="the family's mail")[0]
         link = re.search(r"http://\S+/ack/\d+\?\S+", mail.body)
         assert link, mail.body
@@ -139,10 +132,8 @@ def test_a_family_page_shows_only_that_familys_home(
     smtp = SmtpCatcher()
     config = write_local_config(tmp_path, "alerts-1", MqttConfig(host=mosquitto.host,
                                 port=mosquitto.port), email={"url": smtp.url()}, tick_s=0.3)  # fmt: skip
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    service = start_service(tmp_path, mosquitto, config)
     try:
-        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
-        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
         now = now_ms()
         readings = [Reading("motion.detected", True, "1", sensor="kitchen"),
                     Reading("climate.temperature", 21.5, "Cel", sensor="living-room")]  # fmt: skip

@@ -16,14 +16,12 @@ from alerts.errors import DeliveryError
 from alerts.line import LineChannel
 from alerts.store import Notification
 from civic_iot.catchers import SmtpCatcher
-from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
 from civic_iot.services import Mosquitto
 from civic_iot.standins.line_api import LineStandIn
-from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
-from tests.support.mqtt import publish, wait_for
-from wire import Message, Reading, encode, now_ms, topics
+from tests.alerts.live import press_call_button, start_service
+from tests.support.mqtt import wait_for
 
 TOKEN = "line-channel-access-token"
 HANAKO = "U0123456789abcdef0123456789abcdef"  # the example family's LINE user ID
@@ -82,13 +80,10 @@ def test_a_press_reaches_the_family_on_line_with_a_button(
         email={"url": smtp.url()}, tick_s=0.3,
         line={"token_file": settings.token_file, "api_url": settings.api_url},
     )  # fmt: skip
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    service = start_service(tmp_path, mosquitto, config)
     try:
-        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
-        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
         line.fail_next(1)  # LINE is down for the first attempt
-        press = Reading("button.long_press", True, "1", sensor="bedside")
-        publish(mosquitto, topics.event("home-a001-hub"), encode(Message(1, 1, now_ms(), [press])))
+        press_call_button(mosquitto)
         pushed = wait_for(lambda: line.to(HANAKO), timeout_s=40, what="the LINE push")[0]
         text, buttons = pushed.messages
         assert text["type"] == "text" and "緊急ボタンが押されました" in text["text"]

@@ -12,20 +12,18 @@ from pathlib import Path
 import pytest
 
 from civic_iot.catchers import SmtpCatcher, WebhookReceiver
-from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
 from civic_iot.services import Mosquitto
 from civic_iot.standins.twilio_api import TwilioStandIn
-from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
-from tests.support.mqtt import publish, wait_for
-from wire import Message, Reading, encode, now_ms, topics
+from tests.alerts.live import HANAKO as FAMILY_CONTACT
+from tests.alerts.live import press_call_button, residents_with, start_service
+from tests.support.mqtt import wait_for
 
 pytestmark = pytest.mark.services
 SID, TOKEN = "AC" + "5" * 32, "twilio-auth-token"
 HANAKO = "+81152000009"  # 網走 花子, the family: a phone and nothing else
 CARE_MANAGER = "care-a@example.jp"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
 
 
 @pytest.fixture
@@ -36,15 +34,8 @@ def twilio() -> Iterator[TwilioStandIn]:
 
 
 def phone_only_family(directory: Path) -> Path:
-    text = EXAMPLE.read_text(encoding="utf-8").replace(
-        "name: 網走 花子, email: hanako@example.jp, line_user_id: U0123456789abcdef0123456789abcdef",
-        f'name: 網走 花子, phone: "{HANAKO}"',
-    )
-    assert HANAKO in text
-    path = directory / "phone-only.yaml"
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return residents_with(directory / "phone-only.yaml", FAMILY_CONTACT,
+                          f'name: 網走 花子, phone: "{HANAKO}"')  # fmt: skip
 
 
 def phone_settings(tmp_path: Path, twilio: TwilioStandIn) -> dict[str, object]:
@@ -64,12 +55,9 @@ def test_a_family_with_only_a_phone_is_texted_and_called_and_pressing_1_acknowle
         email={"url": smtp.url()}, it_channels=[hook.url()], tick_s=0.3,
         residents=str(phone_only_family(tmp_path)), phone=phone_settings(tmp_path, twilio),
     )  # fmt: skip
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    service = start_service(tmp_path, mosquitto, config)
     try:
-        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
-        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
-        press = Reading("button.long_press", True, "1", sensor="bedside")
-        publish(mosquitto, topics.event("home-a001-hub"), encode(Message(1, 1, now_ms(), [press])))
+        press_call_button(mosquitto)
         text = wait_for(lambda: twilio.texts(HANAKO), what="the SMS to the family")[0]
         assert "緊急ボタンが押されました" in text.body and "網走 一郎さん" in text.body
         assert "\n" in text.body and "/ack/" in text.body  # lines kept, the link to tap
@@ -97,12 +85,9 @@ def test_another_key_acknowledges_nothing(
         tmp_path, "alerts-1", MqttConfig(host=mosquitto.host, port=mosquitto.port), tick_s=0.3,
         residents=str(phone_only_family(tmp_path)), phone=phone_settings(tmp_path, twilio),
     )  # fmt: skip
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
+    service = start_service(tmp_path, mosquitto, config)
     try:
-        mqtt = MqttConfig(host=mosquitto.host, port=mosquitto.port)
-        assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
-        press = Reading("button.long_press", True, "1", sensor="bedside")
-        publish(mosquitto, topics.event("home-a001-hub"), encode(Message(1, 1, now_ms(), [press])))
+        press_call_button(mosquitto)
         call = wait_for(lambda: twilio.calls(HANAKO), what="the call")[0]
         assert "記録されませんでした" in twilio.press(call, "2")
         listed = subprocess.run(

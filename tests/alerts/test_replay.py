@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.replay import replay_to_file
+from tests.alerts.live import HANAKO, residents_with
 from tests.alerts.scenario import HOUR, MIN, Stream, alerts_config, jst, replay
 from wire import topics
 
@@ -31,15 +32,13 @@ def first(notes: list[Note], **match: Any) -> Note:
 
 def own_watch(tmp_path: Path, watch: str) -> Path:
     """The example residents file with 網走 一郎's own watch-over settings."""
-    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
-    text = example.read_text(encoding="utf-8").replace(
-        "    birth_year: 1938\n", f"    birth_year: 1938\n    watch: {watch}\n"
-    )
-    assert watch in text
-    path = tmp_path / "own-residents.yaml"
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return residents_with(tmp_path / "own-residents.yaml", "    birth_year: 1938\n",
+                          f"    birth_year: 1938\n    watch: {watch}\n")  # fmt: skip
+
+
+def asks_for_a_daily_message(tmp_path: Path) -> Path:
+    """The example residents file where 網走 花子 asked for a daily message at 09:00."""
+    return residents_with(tmp_path / "daily.yaml", HANAKO, HANAKO + ', daily: "09:00"')
 
 
 def an_evening(stream: Stream, day: str) -> Stream:
@@ -361,14 +360,8 @@ def test_a_frail_residents_own_hours_and_wake_up_time_apply(tmp_path: Path) -> N
 
 def test_a_step_that_reaches_nobody_passes_on_at_once_and_it_is_told(tmp_path: Path) -> None:
     # The family has only a phone and the city has no phone channel configured.
-    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
-    text = example.read_text(encoding="utf-8").replace(
-        "name: 網走 花子, email: hanako@example.jp, line_user_id: U0123456789abcdef0123456789abcdef",
-        'name: 網走 花子, phone: "+81152000009"',
-    )
-    residents = tmp_path / "phone-only.yaml"
-    residents.write_text(text, encoding="utf-8")
-    residents.chmod(0o600)
+    residents = residents_with(tmp_path / "phone-only.yaml", HANAKO,
+                               'name: 網走 花子, phone: "+81152000009"')  # fmt: skip
     stream = an_evening(Stream(), "2026-01-10")
     pressed = jst("2026-01-11 10:00")
     stream.press(pressed)
@@ -406,14 +399,7 @@ def test_the_one_who_took_an_alert_closes_it_everyone_hears_and_a_lasting_cause_
 def test_a_family_that_asked_gets_one_daily_message_saying_all_is_well_or_what_was_not(
     tmp_path: Path,
 ) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
-    text = example.read_text(encoding="utf-8").replace(
-        "line_user_id: U0123456789abcdef0123456789abcdef}",
-        'line_user_id: U0123456789abcdef0123456789abcdef, daily: "09:00"}',
-    )
-    residents = tmp_path / "daily.yaml"
-    residents.write_text(text, encoding="utf-8")
-    residents.chmod(0o600)
+    residents = asks_for_a_daily_message(tmp_path)
     stream = an_evening(Stream(), "2026-01-10").day("2026-01-11", up="06:32")
     for hour in range(0, 24):
         stream.temperature(jst("2026-01-11 00:00") + hour * HOUR, "living-room", 21.0)
@@ -438,14 +424,7 @@ def test_a_family_that_asked_gets_one_daily_message_saying_all_is_well_or_what_w
 def test_a_daily_message_never_claims_a_quiet_day_when_the_home_was_not_watched(
     tmp_path: Path,
 ) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "residents.fictitious.yaml"
-    text = example.read_text(encoding="utf-8").replace(
-        "line_user_id: U0123456789abcdef0123456789abcdef}",
-        'line_user_id: U0123456789abcdef0123456789abcdef, daily: "09:00"}',
-    )
-    residents = tmp_path / "daily.yaml"
-    residents.write_text(text, encoding="utf-8")
-    residents.chmod(0o600)
+    residents = asks_for_a_daily_message(tmp_path)
     stream = an_evening(Stream(), "2026-01-10")
     stream.online(jst("2026-01-11 05:00"), state="offline")  # the hub lost its line
     stream.action(jst("2026-01-11 10:00"), "away-clear", site="home-a002")  # time goes on

@@ -18,11 +18,10 @@ import pytest
 from alerts.config import load as load_alerts_config
 from alerts.rules import DEFAULT_RULES
 from civic_iot.catchers import SmtpCatcher, WebhookReceiver
-from civic_iot.children import CliProcess
 from civic_iot.demo_alerts import write_local_config
 from civic_iot.services import Mosquitto
-from civic_iot.watch import wait_online
 from common.mqttlink import MqttConfig
+from tests.alerts.live import start_service
 from tests.support.mqtt import Recorder, publish, wait_for
 from wire import (
     AlertAck,
@@ -69,13 +68,6 @@ def write_config(
     )
 
 
-def start(tmp_path: Path, broker: Mosquitto, config: Path) -> CliProcess:
-    service = CliProcess(tmp_path / "alerts.log", "alerts", "run", "--config", str(config))
-    mqtt = MqttConfig(host=broker.host, port=broker.port)
-    assert wait_online(mqtt, topics.service_status("alerts-1")), service.log()
-    return service
-
-
 def press(device: str, ts: int | None = None) -> bytes:
     reading = Reading("button.long_press", True, "1", sensor="bedside")
     return encode(Message(schema=1, seq=1, ts=ts or now_ms(), readings=[reading]))
@@ -94,7 +86,7 @@ def test_a_panic_press_reaches_the_family_and_the_link_acknowledges_it(
     webhook: WebhookReceiver,
 ) -> None:  # fmt: skip
     config = write_config(tmp_path, mosquitto, smtp, webhook)
-    service = start(tmp_path, mosquitto, config)
+    service = start_service(tmp_path, mosquitto, config)
     board = Recorder(mosquitto, topics.service_alert("alerts-1"))
     publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
     mail = wait_for(lambda: smtp.to(FAMILY_A001), what="the family's e-mail")[0]
@@ -153,11 +145,11 @@ def test_a_restart_neither_forgets_nor_notifies_again(
     webhook: WebhookReceiver,
 ) -> None:  # fmt: skip
     config = write_config(tmp_path, mosquitto, smtp, webhook)
-    service = start(tmp_path, mosquitto, config)
+    service = start_service(tmp_path, mosquitto, config)
     publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))
     wait_for(lambda: smtp.to(FAMILY_A001), what="the first e-mail")
     assert service.terminate() == 0
-    service = start(tmp_path, mosquitto, config)
+    service = start_service(tmp_path, mosquitto, config)
     publish(mosquitto, topics.event("home-a001-hub"), press("home-a001-hub"))  # still open
     listed = cli("alerts", "list", "--config", str(config))
     assert "firing" in listed and "1 alert(s)" in listed
@@ -187,7 +179,7 @@ def test_a_failed_delivery_and_an_offline_device_reach_it(
         email={"url": smtp.url()}, it_channels=[webhook.url()], delivery_attempts=2,
         tick_s=0.3, rule_dirs=[str(rules)],
     )  # fmt: skip
-    service = start(tmp_path, mosquitto, config)
+    service = start_service(tmp_path, mosquitto, config)
     publish(mosquitto, topics.event("home-a003-hub"), press("home-a003-hub"))
     failed = wait_for(
         lambda: [b for b in webhook.bodies if "delivery failed" in b.get("title", "")],
@@ -229,7 +221,7 @@ def test_refused_messages_are_counted_dead_lettered_and_shown_on_metrics_and_hea
     webhook: WebhookReceiver,
 ) -> None:  # fmt: skip
     config = write_config(tmp_path, mosquitto, smtp, webhook)
-    service = start(tmp_path, mosquitto, config)
+    service = start_service(tmp_path, mosquitto, config)
     letters = Recorder(mosquitto, topics.dead_letter("alerts-1"))
     future = Message(schema=1, seq=1, ts=now_ms() + 3_600_000,
                      readings=[Reading("motion.detected", True, "1", sensor="bedroom")])  # fmt: skip
