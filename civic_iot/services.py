@@ -86,14 +86,20 @@ class Service:
     def start(self, timeout_s: float = 30.0) -> None:
         binary = self.find_binary()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
         deadline = time.monotonic() + timeout_s
+        self._launch(binary)
         while time.monotonic() < deadline:
+            assert self.process is not None
             if self.process.poll() is not None:
+                # Started again on its own port, it may find the port briefly held as
+                # some client's ephemeral source port: try again until the deadline.
+                if (
+                    "address already in use" in self.log_tail(3).lower()
+                    and time.monotonic() + 1 < deadline
+                ):
+                    time.sleep(0.5)
+                    self._launch(binary)
+                    continue
                 raise ServiceError(
                     f"{self.name} exited with {self.process.returncode} at start: {self.log_tail()}"
                 )
@@ -102,6 +108,13 @@ class Service:
             time.sleep(0.05)
         self.kill()
         raise ServiceError(f"{self.name} did not answer on port {self.port} within {timeout_s}s")
+
+    def _launch(self, binary: str) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(binary), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
 
     def stop(self, timeout_s: float = 15.0) -> None:
         """Stop cleanly (SIGTERM), as a service manager would."""
