@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import random
 import shutil
 import signal
 import socket
@@ -36,11 +37,44 @@ class MissingBinaryError(ServiceError):
         )
 
 
-def free_port() -> int:
+_EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PORT = 10_000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = (int(part) for part in _EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        return 32_768, 60_999
+    return low, high
+
+
+def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, outside the kernel's ephemeral range.
+
+    A port from the ephemeral range can be taken between a server's stop and restart as
+    some client's source port, and a client retrying a connection to a stopped server
+    can even connect to itself on it (TCP simultaneous open) and hold it for minutes.
+    Ports below the range are never chosen by the kernel for outgoing connections.
+    """
+    low, high = _ephemeral_range()
+    candidates = [port for port in range(_LOWEST_PORT, 65_535) if not low <= port <= high]
+    for _ in range(200):
+        port = random.choice(candidates)  # noqa: S311 - not security relevant
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
+    raise ServiceError(f"no free loopback port outside the ephemeral range {low}-{high}")
 
 
 def _port_open(port: int) -> bool:
