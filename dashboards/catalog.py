@@ -164,13 +164,39 @@ def _table(title: str, zone: Zone, query: str) -> table.Panel:
 _FROM_NOW = model.DynamicConfigValue(id_val="unit", value="dateTimeFromNow")
 
 
+QUIET_TOO_LONG_H = 12
+# InfluxQL stamps an aggregate without GROUP BY time with the start of its range, so
+# this query's time is "now - 12 h": the threshold between a home in green and in red.
+# When no home moved in 12 h it returns nothing and the static threshold (far in the
+# future) leaves every home red, which is then right.
+_QUIET_SINCE = f'SELECT count("detected") FROM "motion" WHERE time > now() - {QUIET_TOO_LONG_H}h'
+_FAR_FUTURE_MS = 32_503_680_000_000  # year 3000
+
+
 def _last_movement(zone: Zone) -> table.Panel:
-    """Every home's last movement, the longest ago first, shown as "3 hours ago"."""
+    """Every home's last movement, the longest ago first, shown as "3 hours ago"; red
+    when more than 12 hours ago."""
+    red_until = model.DynamicConfigValue(
+        id_val="thresholds", value=_limits(((None, "red"), (_FAR_FUTURE_MS, "green"))).build()
+    )
+    coloured = model.DynamicConfigValue(
+        id_val="custom.cellOptions", value={"type": "color-background", "mode": "basic"}
+    )
+    quiet_since = model.DataTransformerConfig(
+        id_val="configFromData",
+        options={
+            "configRefId": "B",
+            "mappings": [{"fieldName": "Time", "handlerKey": "threshold1"}],
+            "applyTo": {"id": "byName", "options": "Time"},
+        },
+    )
     return (
         _table("最後に動きがあった時刻", zone,
                f'SELECT last("detected") AS "動き" FROM "motion" WHERE {SITE} GROUP BY "site"')
+        .with_target(InfluxQL(_QUIET_SINCE, zone, "B", table=True))
+        .with_transformation(quiet_since)
         .sort_by([common_builders.TableSortByFieldState().display_name("Time").desc(False)])
-        .override_by_name("Time", [_FROM_NOW])
+        .override_by_name("Time", [_FROM_NOW, red_until, coloured])
     )  # fmt: skip
 
 

@@ -56,21 +56,24 @@ def users_chart(rows: list[Usage], path: Path, title: str = _TITLE) -> None:
         plt.close(figure)
 
 
-def monthly_report(rows: list[Usage], months: list[Usage], path: Path, city: str) -> None:
+def monthly_report(rows: list[Usage], months: list[Usage], path: Path, city: str) -> Path:
     """The monthly publication (PDF): a summary page (users per facility per month, as
-    a chart and a table), then a page per facility with its days."""
+    a chart and a table), then a page per facility with its days. The summary page is
+    also written as a PNG beside it (for the city's web page); its path is returned."""
     from matplotlib.backends.backend_pdf import PdfPages  # noqa: PLC0415 - only here
 
     font = japanese_font()
     style = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}
     path.parent.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(style), PdfPages(path) as pdf:  # type: ignore[arg-type]
-        _summary_page(pdf, months, city)
+        preview = path.with_name(f"{path.stem}-summary.png")
+        _summary_page(pdf, months, city, preview)
         for site, name in sorted({(r.site, r.name) for r in rows}):
             _facility_page(pdf, [r for r in rows if r.site == site], name, city)
+    return preview
 
 
-def _summary_page(pdf: Any, months: list[Usage], city: str) -> None:
+def _summary_page(pdf: Any, months: list[Usage], city: str, preview: Path) -> None:
     figure, (chart, table) = plt.subplots(2, 1, figsize=(8.27, 11.69), height_ratios=(3, 2))
     periods = sorted({m.period for m in months})
     sites = sorted({(m.site, m.name) for m in months})
@@ -79,18 +82,23 @@ def _summary_page(pdf: Any, months: list[Usage], city: str) -> None:
         counts = [next((m.users for m in months if m.site == site and m.period == p), 0)
                   for p in periods]  # fmt: skip
         offsets = [i + (index - (len(sites) - 1) / 2) * width for i in range(len(periods))]
-        chart.bar_label(chart.bar(offsets, counts, width, label=name), fontsize=8)
+        chart.bar_label(chart.bar(offsets, counts, width, label=name), fontsize=8, padding=2)
     chart.set_xticks(range(len(periods)), periods)
     chart.set_ylabel("利用者数（人日） / user-days")
     chart.yaxis.set_major_locator(MaxNLocator(integer=True))
-    chart.legend(loc="upper left", frameon=False)
-    chart.set_title(f"{city} 公衆Wi-Fi 月別利用状況 / Public Wi-Fi use per month")
+    chart.grid(axis="y", alpha=0.3)
+    chart.set_axisbelow(True)
+    # Above the plot, between title and bars, so it never covers a bar or its label.
+    chart.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(3, len(sites) or 1),
+                 frameon=False)  # fmt: skip
+    chart.set_title(f"{city} 公衆Wi-Fi 月別利用状況 / Public Wi-Fi use per month", pad=28)
     table.axis("off")
     cells = [[m.period, m.name, f"{m.users:,}", str(m.peak)] for m in months]
     labels = ["月 / month", "施設 / facility", "利用者数 / users", "最大同時接続 / peak"]
     table.table(cellText=cells or [["-", "-", "-", "-"]], loc="upper center", colLabels=labels)
     figure.tight_layout()
     pdf.savefig(figure)
+    figure.savefig(preview, format="png", dpi=DPI)
     plt.close(figure)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from civic_iot.cli import main
 from civic_iot.services import InfluxDB, Mosquitto
 from dashboards.generate import DATABASES, GENERATED, dashboards_json
 from dashboards.influxql import DATASOURCE_UID
+from gateway.writers.v1 import V1Writer
 from tests.e2e.stack import run_agent_until, run_gateway
 from tests.support.influx import influxql
 from tests.support.mqtt import publish_many, wait_for
@@ -143,3 +145,48 @@ def test_the_site_pickers_show_names_and_pass_ids() -> None:
     wifi = pickers["施設Wi-Fi/civic-facility-wifi.json"]
     assert "網走市立図書館 : lib-central" in wifi["query"] and "home-a001" not in wifi["query"]
     assert pickers["機器管理/civic-fleet.json"]["type"] == "query"  # IT picks devices by ID
+
+
+def _panel(title: str) -> dict[str, Any]:
+    for text in dashboards_json().values():
+        for panel in json.loads(text)["panels"]:
+            if panel["title"] == title:
+                return dict(panel)
+    raise AssertionError(f"no panel {title!r}")
+
+
+def _colour_in_grafana(panel: dict[str, Any], threshold: float, value: float) -> str:
+    """The colour Grafana gives the Time cell once `configFromData` set threshold 1."""
+    (time_override,) = [o for o in panel["fieldConfig"]["overrides"]
+                        if o["matcher"]["options"] == "Time"]  # fmt: skip
+    (steps,) = [p["value"]["steps"] for p in time_override["properties"] if p["id"] == "thresholds"]
+    colours = [steps[0]["color"], steps[1]["color"]]
+    return colours[1] if value >= threshold else colours[0]
+
+
+@pytest.mark.services
+def test_homes_quiet_for_more_than_12_hours_are_red_in_the_last_movement_table(
+    influxdb: InfluxDB,
+) -> None:
+    panel = _panel("最後に動きがあった時刻")
+    database = DATABASES["watch"]
+    now = now_ms()
+    moved_hours_ago = {"home-a001": 1, "home-a002": 11.5, "home-a003": 13, "home-a004": 30}
+    lines = [f"motion,site={site},sensor=hall detected=true {int(now - h * 3_600_000)}"
+                      for site, h in moved_hours_ago.items()]  # fmt: skip
+    writer = V1Writer(influxdb.url)
+    writer.query(f"CREATE DATABASE {database}", database)
+    writer.write(database, lines)
+    writer.close()
+    (listing, quiet_since) = (
+        [t for t in panel["targets"] if t["refId"] == ref] for ref in ("A", "B")
+    )
+    rows = influxql(influxdb, database, expand(listing[0]["query"]))
+    (threshold_row,) = influxql(influxdb, database, quiet_since[0]["query"])
+    (transform,) = panel["transformations"]
+    assert transform["id"] == "configFromData" and transform["options"]["configRefId"] == "B"
+    assert abs(threshold_row["time"] - (now - 12 * 3_600_000)) < 60_000
+    colours = {row["site"]: _colour_in_grafana(panel, threshold_row["time"], row["time"])
+               for row in rows}  # fmt: skip
+    assert colours == {"home-a001": "green", "home-a002": "green",
+                       "home-a003": "red", "home-a004": "red"}  # fmt: skip

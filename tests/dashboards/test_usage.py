@@ -4,6 +4,8 @@ real pipeline (broker, gateway, InfluxDB 1.x)."""
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,6 +78,12 @@ def test_daily_and_monthly_usage_per_facility(
         pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 3
     )
     assert b"NotoSansCJK" in pdf  # the Japanese font is embedded: names are not boxes
+    summary = Image.open(out / "wifi-usage-report-summary.png")  # for the city's web page
+    width, height = summary.size
+    assert summary.format == "PNG" and abs(height / width - 297 / 210) < 0.01  # A4 portrait
+    if os.environ.get("CIVIC_SAVE_SCREENSHOTS"):  # what the README shows
+        for name in ("wifi-usage-daily.png", "wifi-usage-report-summary.png"):
+            shutil.copyfile(out / name, repo_root / "docs" / "images" / name)
     monthly = list(csv.reader((out / "wifi-usage-monthly.csv").open(encoding="utf-8-sig")))
     month1, month2 = day1[:7], day2[:7]
     assert monthly[1:] == [
