@@ -23,7 +23,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                           help=_BOM_HELP)  # fmt: skip
     opendata.set_defaults(handler=_opendata)
     usage = reports.add_parser(
-        "wifi-usage", help="users per facility per day and month (CSV, and a PNG chart)"
+        "wifi-usage",
+        help="users per facility per day and month (CSV, a PNG chart and a PDF report)",
     )
     usage.add_argument("--config", type=Path, required=True, help="the gateway's config")
     usage.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")

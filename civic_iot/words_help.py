@@ -1,0 +1,147 @@
+"""The command line's help in Japanese, keyed by the English text the commands are
+written with (part of the message catalogue, see words.py); argparse's own words too."""
+
+from __future__ import annotations
+
+HELP_JA: dict[str, str] = {
+    "Public Wi-Fi, watch-over and smart facilities for a city.":
+        "まちの公衆Wi-Fi・見守り・スマート施設を支えます。",
+    "show this help message and exit": "このヘルプを表示して終了します",
+    "show program's version number and exit": "版を表示して終了します",
+    "language of the output (default: the locale)": "表示の言語（既定: ロケールに従う）",
+    "how much the log says (default: info)": "ログの詳しさ（既定: info）",
+    "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
+    "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
+    "the device registry: state, last seen, versions, health, gaps":
+        "機器台帳: 状態、最終受信、版、健康状態、欠番",
+    "watch-over and facility alerts": "見守りと施設の通知",
+    "open data and usage reports": "オープンデータと利用状況の報告書",
+    "Grafana dashboards": "Grafana ダッシュボード",
+    "sites and devices": "拠点と機器",
+    "the residents file (personal data)": "入居者ファイル（個人情報）",
+    "render broker config, credentials, certificates and device bundles":
+        "ブローカー設定、認証情報、証明書、機器用バンドルを作成します",
+    "look at and steer devices over MQTT (IT)": "MQTT で機器を確認・操作します（情報システム担当）",
+    "a local stack with the example city's devices": "例の市の機器でローカルに全体を動かします",
+    "run the agent until SIGTERM or Ctrl-C": "エージェントを動かします（SIGTERM か Ctrl-C まで）",
+    "validate an agent config and exit": "エージェントの設定を検査して終了します",
+    "read every collector once and print the readings": "すべての収集器を一度読み、値を表示します",
+    "JSON file naming hardware stand-ins (recorded BLE, mock GPIO, recorded Wi-Fi) for "
+    "demos and tests on a machine without that hardware":
+        "ハードウェアの代役（記録した BLE、模擬 GPIO、記録した Wi-Fi）を指定する JSON"
+        "（その機器がない環境でのデモと試験用）",
+    "as for 'edge run'": "'edge run' と同じ",
+    "run the gateway until SIGTERM or Ctrl-C": "ゲートウェイを動かします（SIGTERM か Ctrl-C まで）",
+    "create databases/buckets, retention and hourly roll-ups (idempotent)":
+        "データベース／バケット、保存期間、1時間集計を作成します（何度実行しても同じ）",
+    "print the InfluxDB schema as a Markdown table":
+        "InfluxDB のスキーマを Markdown の表で表示します",
+    "the gateway's config file": "ゲートウェイの設定ファイル",
+    "a registry file (registry.sqlite3)": "台帳ファイル（registry.sqlite3）",
+    "only this site": "この拠点だけ",
+    "only devices in this state": "この状態の機器だけ",
+    "as the global --lang": "全体の --lang と同じ",
+    "the records as JSON": "記録を JSON で出力します",
+    "run the alerts service until SIGTERM or Ctrl-C":
+        "通知サービスを動かします（SIGTERM か Ctrl-C まで）",
+    "open alerts (all with --all)": "対応が終わっていない通知（--all ですべて）",
+    "acknowledge an alert (stops its escalation)": "通知に対応します（以後の連絡を止めます）",
+    "a resident is away: no inactivity alerts until then":
+        "入居者の外出・不在: その時刻まで「動きがない」通知をしません",
+    "no notifications for a site/rule for a while": "拠点／ルールの通知をしばらく止めます",
+    "run a recorded stream through the rules on virtual time; write what would have been "
+    "delivered (sends nothing, needs no broker)":
+        "記録したデータを仮想時刻でルールに通し、届くはずだった通知を書き出します"
+        "（何も送らず、ブローカーも不要）",
+    "validate and list the rules in force": "有効なルールを検査して一覧にします",
+    "who takes care of it": "対応する人",
+    "local time, 'YYYY-MM-DD HH:MM'": "現地時刻 'YYYY-MM-DD HH:MM'",
+    "the resident is back": "入居者が戻りました",
+    "all sites when left out": "省略するとすべての拠点",
+    "all rules when left out": "省略するとすべてのルール",
+    "local time, default now": "現地時刻（既定: 今）",
+    "an alerts run config": "通知サービスの設定ファイル",
+    "STREAM.jsonl": "記録データ STREAM.jsonl",
+    "a gateway config: rebuild the stream from InfluxDB":
+        "ゲートウェイの設定: InfluxDB からデータを組み立て直します",
+    "with --influx-config: the site to replay": "--influx-config と共に: 再生する拠点",
+    "with --influx-config: first day (local)": "--influx-config と共に: 最初の日（現地）",
+    "with --influx-config: last day (local)": "--influx-config と共に: 最後の日（現地）",
+    "NOTIFICATIONS.jsonl": "通知の書き出し先 NOTIFICATIONS.jsonl",
+    "keep the state here (default: temporary)": "状態の保存先（既定: 一時ディレクトリ）",
+    "virtual tick (default 60)": "仮想時刻の刻み（秒、既定 60）",
+    "the public Wi-Fi access point list (公衆無線LANアクセスポイント一覧)":
+        "公衆無線LANアクセスポイント一覧（オープンデータ）",
+    "users per facility per day and month (CSV, a PNG chart and a PDF report)":
+        "施設ごと・日ごと・月ごとの利用者数（CSV、PNG のグラフ、PDF の報告書）",
+    "start the CSV with a UTF-8 BOM, so Excel on Japanese Windows reads it (default; "
+    "--no-bom for tools that do not want one)":
+        "CSV の先頭に UTF-8 の BOM を付けます（日本語版 Windows の Excel で文字化けしないよう"
+        "既定で付けます。不要なら --no-bom）",
+    "the gateway's config": "ゲートウェイの設定ファイル",
+    "first day, YYYY-MM-DD": "最初の日 YYYY-MM-DD",
+    "day after the last, YYYY-MM-DD": "最後の日の翌日 YYYY-MM-DD",
+    "directory for the CSV files": "CSV などの書き出し先ディレクトリ",
+    "write dashboards/generated/ from the code (commit the result)":
+        "コードから dashboards/generated/ を作ります（結果をコミットしてください）",
+    "put the dashboards into a Grafana: through its API (--grafana) with folders, teams and "
+    "folder permissions, or as provisioning files (--files)":
+        "ダッシュボードを Grafana に入れます: API 経由（--grafana、フォルダ・チーム・権限つき）"
+        "またはプロビジョニングファイル（--files）",
+    "a Grafana to provision through its API": "API で設定する Grafana の URL",
+    "a directory to fill with provisioning files": "プロビジョニングファイルの書き出し先",
+    "file holding a Grafana service-account token (or set GRAFANA_TOKEN)":
+        "Grafana サービスアカウントのトークンを入れたファイル（または GRAFANA_TOKEN）",
+    "InfluxDB as Grafana reaches it": "Grafana から見た InfluxDB の URL",
+    "InfluxDB user for Grafana (read only)": "Grafana 用の InfluxDB ユーザー（読み取り専用）",
+    "validate firmware-config and list its devices": "firmware-config を検査し、機器を一覧にします",
+    "validate the residents file against firmware-config":
+        "入居者ファイルを firmware-config と突き合わせて検査します",
+    "the alerts service's config: check every step against the channels it has (without it: "
+    "against any way of reaching a contact)":
+        "通知サービスの設定: 連絡の各段階が、設定された手段で誰かに届くか検査します"
+        "（省略時: 連絡先に何らかの連絡手段があるか）",
+    "Writes everything under --state-dir (secrets 0600); safe to run again.":
+        "すべてを --state-dir の下に書きます（秘密は 0600）。何度実行しても安全です。",
+    "override city.yaml broker.host": "city.yaml の broker.host の代わりに使う値",
+    "override city.yaml broker.port": "city.yaml の broker.port の代わりに使う値",
+    "override city.yaml broker.local_port": "city.yaml の broker.local_port の代わりに使う値",
+    "bind the TLS listener here": "TLS の待ち受けアドレス",
+    "where the broker's files will live on its host": "ブローカーのホスト上でのファイルの置き場所",
+    "the broker's Unix user": "ブローカーを動かす Unix ユーザー",
+    "new password, key and certificate for a device": "機器のパスワード・鍵・証明書を新しくします",
+    "take a device out of service for good": "機器を完全に運用から外します",
+    "MQTT settings file (JSON/YAML), e.g. the provisioned services/it-console/mqtt.json":
+        "MQTT の設定ファイル（JSON/YAML）。例: 作成済みの services/it-console/mqtt.json",
+    "status, versions, health, desired vs reported config":
+        "状態、版、健康状態、設定の指示と報告の差",
+    "set a device's desired config and wait": "機器の設定を指示し、反映を待ちます",
+    "send a command and print the response": "コマンドを送り、応答を表示します",
+    "YAML with the remote part: collectors": "遠隔で変える部分（collectors）の YAML",
+    "default: the current desired version + 1": "既定: 今の指示の版 + 1",
+    "ping, collect-now, get-config, restart-agent": "ping、collect-now、get-config、restart-agent",
+    "KEY=VALUE, repeatable": "KEY=VALUE（繰り返し可）",
+    "seconds between readings": "読み取りの間隔（秒）",
+    "stop after N s (0: Ctrl-C)": "N 秒で止めます（0: Ctrl-C まで）",
+    "seconds a home's Internet is cut": "家庭のインターネットを切る秒数",
+}  # fmt: skip
+
+# argparse's own words (it looks them up through gettext, which has no Japanese for it).
+ARGPARSE_JA: dict[str, str] = {
+    "usage: ": "使い方: ",
+    "positional arguments": "引数",
+    "options": "オプション",
+    "commands": "コマンド",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: エラー: %(message)s\n",
+    "the following arguments are required: %s": "次の引数が必要です: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "選べない値です: %(value)r（選べるもの: %(choices)s）",
+    "unrecognized arguments: %s": "知らない引数です: %s",
+    "expected one argument": "値が一つ必要です",
+    "argument %(argument_name)s: %(message)s": "引数 %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "%(type)s として読めない値です: %(value)r",
+    "not allowed with argument %s": "引数 %s とは一緒に使えません",
+    "one of the arguments %s is required": "次の引数のどれかが必要です: %s",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "あいまいなオプションです: %(option)s は %(matches)s のどれにも当てはまります",
+}  # fmt: skip
