@@ -19,6 +19,7 @@ from civic_iot import (
     cli_gateway,
     cli_inventory,
     cli_provision,
+    cli_release,
     cli_reports,
 )
 from civic_iot.localparser import argparse_words, lang_in, localize
@@ -35,6 +36,7 @@ GROUPS = (
     cli_dashboards,
     cli_inventory,
     cli_provision,
+    cli_release,
     cli_fleet,
     cli_demo,
 )

@@ -25,6 +25,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--broker-dir", type=Path, help="where the broker's files will live on its host"
     )
     provision.add_argument("--broker-user", default="mosquitto", help="the broker's Unix user")
+    provision.add_argument("--release-url", default="",
+                           help="where devices fetch signed releases (https://…/releases); "
+                           "default: only a release the bundle carries")  # fmt: skip
     provision.set_defaults(handler=_provision, action="all", device=None)
     actions = provision.add_subparsers(title="one device")
     rotate = actions.add_parser("rotate", help="new password, key and certificate for a device")
@@ -49,7 +52,12 @@ def _provision(args: argparse.Namespace) -> int:
         args.listen_address,
     )
     provisioner = Provisioner(
-        inventory, args.state_dir, endpoint, args.broker_dir, broker_user=args.broker_user
+        inventory,
+        args.state_dir,
+        endpoint,
+        args.broker_dir,
+        broker_user=args.broker_user,
+        release_url=args.release_url,
     )
     try:
         if args.action == "rotate":

@@ -10,6 +10,28 @@ HELP_JA: dict[str, str] = {
     "show program's version number and exit": "版を表示して終了します",
     "language of the output (default: the locale)": "表示の言語（既定: ロケールに従う）",
     "how much the log says (default: info)": "ログの詳しさ（既定: info）",
+    "build and check signed agent releases (IT)":
+        "署名付きのエージェントのリリースを作成・検査します（情報システム担当）",
+    "wheels of the agent and its dependencies for the Pi's machines, with a "
+    "manifest signed by the city's release key":
+        "ラズベリーパイ向けにエージェントと依存パッケージの wheel を集め、"
+        "市のリリース鍵で署名した目録を付けます",
+    "provisioning's state directory (holds the release key)":
+        "プロビジョニングの状態ディレクトリ（リリース鍵の置き場所）",
+    "the release directory to serve (a web server's or a path)":
+        "公開するリリースのディレクトリ（ウェブサーバーのものか、パス）",
+    "repeatable; default: aarch64 and armv7l": "繰り返し可。既定: aarch64 と armv7l",
+    "build as this version (default: the project's)":
+        "この版として作ります（既定: プロジェクトの版）",
+    "another package index, e.g. https://www.piwheels.org/simple for armv7l":
+        "追加のパッケージの置き場。例: armv7l 向けに https://www.piwheels.org/simple",
+    "check a built release's signature and hashes": "作成したリリースの署名とハッシュを検査します",
+    "OUT/VERSION": "OUT/版",
+    "the city's release-key.pub": "市のリリース公開鍵 release-key.pub",
+    "where devices fetch signed releases (https://…/releases); "
+    "default: only a release the bundle carries":
+        "機器が署名付きリリースを取りに行く場所（https://…/releases）。"
+        "既定: バンドルに入れたリリースだけ",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

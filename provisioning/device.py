@@ -22,6 +22,9 @@ BUNDLE_FILES = (
     "client.crt",
     "client.key",
     "mqtt-password",
+    "release-key.pub",
+    "release.env",
+    "install-release.py",
     "civic-iot-agent.service",
     "firstboot.sh",
 )
@@ -78,7 +81,9 @@ def bundle(directory: Path) -> bytes:
             info = tarfile.TarInfo(f"{directory.name}/{name}")
             info.size = len(data)
             info.mode = (
-                0o600 if name in SECRET_FILES else (0o755 if name.endswith(".sh") else 0o644)
+                0o600
+                if name in SECRET_FILES
+                else (0o755 if name.endswith((".sh", ".py")) else 0o644)
             )
             info.mtime = 0
             archive.addfile(info, io.BytesIO(data))

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import __version__
+from common import releases
 from common.atomicfile import write, write_secret
 from common.city.inventory import Inventory
-from provisioning import passwords
+from provisioning import passwords, release
 from provisioning.broker import BrokerFiles, acl_text, mosquitto_conf
 from provisioning.device import agent_config, bundle, render_template
 from provisioning.pki import CertificateAuthority, ensure_leaf, revoke_file
@@ -77,6 +78,8 @@ class Provisioner:
         endpoint: Endpoint | None = None,
         broker_dir: Path | None = None,
         broker_user: str = "mosquitto",
+        *,
+        release_url: str = "",
     ) -> None:
         broker = inventory.city.broker
         self.inventory = inventory
@@ -87,6 +90,7 @@ class Provisioner:
         self.broker_files = BrokerFiles(directory, directory / "data")
         self.broker_user = broker_user
         self.templates = inventory.root / "templates"
+        self.release_url = release_url
         self.report = Report()
 
     # -- paths ---------------------------------------------------------------------------
@@ -99,6 +103,11 @@ class Provisioner:
 
     def bundle_path(self, device_id: str) -> Path:
         return self.state / "bundles" / f"{device_id}.tar.gz"
+
+    @property
+    def release_dir(self) -> Path:
+        """The city's release key pair (the private key never leaves this directory)."""
+        return self.state / "release"
 
     @property
     def retired_path(self) -> Path:
@@ -115,6 +124,11 @@ class Provisioner:
         # Traverse-only: the broker's user reaches broker/ but lists nothing.
         self.state.chmod(0o711)
         ca = CertificateAuthority(self.state / "pki", self.inventory.city.name.en)
+        if release.ensure_key(self.release_dir):
+            self.report.written += [
+                f"release/{release.PRIVATE_KEY}",
+                f"release/{release.PUBLIC_KEY}",
+            ]
         retired = self.retired()
         for device_id in sorted(self.inventory.devices):
             if device_id in retired:
@@ -175,7 +189,8 @@ class Provisioner:
             directory / "agent.yaml",
             agent_config(placement, self.endpoint.host, self.endpoint.port),
         )
-        values = {"device_id": device_id, "agent_package": f"civic-iot[edge]=={__version__}"}
+        values = {"device_id": device_id}
+        self._release_files(directory)
         unit = render_template(self.templates, "civic-iot-agent.service", **values)
         self._write(directory / "civic-iot-agent.service", unit)
         self._write(
@@ -188,6 +203,15 @@ class Provisioner:
             self.bundle_path(device_id),
             write_secret(self.bundle_path(device_id), bundle(directory)),
         )
+
+    def _release_files(self, directory: Path) -> None:
+        """What the first boot needs to install a signed release: the installer, the
+        city's public release key and where releases are served (empty: only the
+        release the bundle carries in ``release/``)."""
+        self._write(directory / "install-release.py", Path(releases.__file__).read_bytes(), 0o755)
+        self._write(directory / release.PUBLIC_KEY,
+                    (self.release_dir / release.PUBLIC_KEY).read_bytes())  # fmt: skip
+        self._write(directory / "release.env", f"RELEASE_URL={shlex.quote(self.release_url)}\n")
 
     def _service(self, ca: CertificateAuthority, service_id: str) -> None:
         directory = self.service_dir(service_id)

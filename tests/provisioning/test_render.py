@@ -101,10 +101,14 @@ def test_the_bundle_holds_a_valid_agent_config_and_its_secrets(
             "client.crt",
             "client.key",
             "mqtt-password",
+            "release-key.pub",
+            "release.env",
+            "install-release.py",
             "civic-iot-agent.service",
             "firstboot.sh",
         }
         assert members[f"{DEVICE}/client.key"].mode == 0o600
+        assert members[f"{DEVICE}/install-release.py"].mode == 0o755
         assert members[f"{DEVICE}/firstboot.sh"].mode == 0o755
         archive.extractall(tmp_path / "pi", filter="data")
     agent, collectors = edge_config.load(tmp_path / "pi" / DEVICE / "agent.yaml")
@@ -128,7 +132,7 @@ def test_unit_and_first_boot_script_are_complete(provisioner: Provisioner) -> No
     directory = provisioner.device_dir(DEVICE)
     unit = (directory / "civic-iot-agent.service").read_text()
     assert (
-        "ExecStart=/opt/civic-iot/venv/bin/civic-iot edge run --config /etc/civic-iot/agent.yaml"
+        "ExecStart=/opt/civic-iot/current/bin/civic-iot edge run --config /etc/civic-iot/agent.yaml"
         in unit
     )
     for hardening in (
