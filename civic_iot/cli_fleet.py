@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from common.mqttlink import MqttConfig
@@ -16,32 +18,62 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         help="MQTT settings file (JSON/YAML), e.g. the provisioned services/it-console/mqtt.json",
     )
-    fleet.add_argument("--host", default="127.0.0.1")
-    fleet.add_argument("--port", type=int, default=1883)
+    fleet.add_argument("--host", help="a broker without an MQTT settings file (with --port)")
+    fleet.add_argument("--port", type=int, help="with --host")
     actions = fleet.add_subparsers(title="actions")
     show = actions.add_parser("show", help="status, versions, health, desired vs reported config")
     show.add_argument("device")
-    show.set_defaults(handler=_fleet_show)
+    show.set_defaults(handler=_with_broker(_fleet_show))
     push = actions.add_parser("push-config", help="set a device's desired config and wait")
     push.add_argument("device")
     push.add_argument("file", type=Path, help="YAML with the remote part: collectors")
     push.add_argument("--version", type=int, help="default: the current desired version + 1")
     push.add_argument("--timeout", type=float, default=30.0)
-    push.set_defaults(handler=_fleet_push)
+    push.set_defaults(handler=_with_broker(_fleet_push))
     command = actions.add_parser("command", help="send a command and print the response")
     command.add_argument("device")
     command.add_argument("name", help="ping, collect-now, get-config, restart-agent")
     command.add_argument("--arg", action="append", default=[], help="KEY=VALUE, repeatable")
     command.add_argument("--timeout", type=float, default=10.0)
-    command.set_defaults(handler=_fleet_command)
+    command.set_defaults(handler=_with_broker(_fleet_command))
+
+
+MQTT_ENV = "CIVIC_IOT_MQTT"
+
+
+class NoBrokerError(Exception):
+    """IT named no broker: never guess one (a broker on 127.0.0.1:1883 may be another)."""
 
 
 def _fleet_mqtt(args: argparse.Namespace) -> MqttConfig:
     from common import yamlconf
 
-    if args.mqtt is None:
+    settings = args.mqtt or (Path(os.environ[MQTT_ENV]) if os.environ.get(MQTT_ENV) else None)
+    if settings is not None:
+        return yamlconf.load(settings, MqttConfig).relative_to(settings.parent)
+    if args.host and args.port:
         return MqttConfig(host=args.host, port=args.port)
-    return yamlconf.load(args.mqtt, MqttConfig).relative_to(args.mqtt.parent)
+    raise NoBrokerError(
+        "civic-iot fleet: no broker account given: pass --mqtt with IT's MQTT settings "
+        f"(services/it-console/mqtt.json from `civic-iot provision`), set {MQTT_ENV} to "
+        "that file, or name a broker with --host and --port"
+    )
+
+
+def _with_broker(
+    handler: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """``handler`` with ``args.broker`` set, or a clear refusal when none is named."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            args.broker = _fleet_mqtt(args)
+        except NoBrokerError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return handler(args)
+
+    return run
 
 
 def _fleet_show(args: argparse.Namespace) -> int:
@@ -49,7 +81,7 @@ def _fleet_show(args: argparse.Namespace) -> int:
     from civic_iot.terminal import printable
     from gateway.fleet import Fleet
 
-    with Fleet(_fleet_mqtt(args)) as fleet:
+    with Fleet(args.broker) as fleet:
         print(printable(describe(fleet.show(args.device)), keep_newlines=True))
     return 0
 
@@ -59,9 +91,11 @@ def _fleet_push(args: argparse.Namespace) -> int:
     from common import yamlconf
     from gateway.fleet import Fleet, FleetError
 
-    config = yamlconf.read(args.file).data
+    from edge.remote import check_document
+
+    config = check_document(yamlconf.read(args.file)).data  # nothing sent if it is wrong
     try:
-        with Fleet(_fleet_mqtt(args)) as fleet:
+        with Fleet(args.broker) as fleet:
             report = fleet.push_config(args.device, config, args.version, args.timeout)
     except FleetError as exc:
         print(f"civic-iot fleet: {exc}", file=sys.stderr)
@@ -83,7 +117,7 @@ def _fleet_command(args: argparse.Namespace) -> int:
 
     command_args = dict(item.split("=", 1) for item in args.arg)
     try:
-        with Fleet(_fleet_mqtt(args)) as fleet:
+        with Fleet(args.broker) as fleet:
             response = fleet.command(args.device, args.name, command_args, args.timeout)
     except FleetError as exc:
         print(f"civic-iot fleet: {exc}", file=sys.stderr)

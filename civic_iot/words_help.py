@@ -32,6 +32,9 @@ HELP_JA: dict[str, str] = {
     "default: only a release the bundle carries":
         "機器が署名付きリリースを取りに行く場所（https://…/releases）。"
         "既定: バンドルに入れたリリースだけ",
+    "a broker without an MQTT settings file (with --port)":
+        "MQTT の設定ファイルを使わずにブローカーを指定します（--port と共に）",
+    "with --host": "--host と共に",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

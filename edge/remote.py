@@ -33,8 +33,14 @@ def check(desired: Desired) -> yamlconf.Document:
     """Validate a desired config, collectors included, without touching any hardware;
     ConfigError says what is wrong."""
     document = yamlconf.Document(f"desired config version {desired.version}", desired.config)
+    return check_document(document)
+
+
+def check_document(document: yamlconf.Document) -> yamlconf.Document:
+    """Validate a remote config as the agent will (IT runs this before sending one, so
+    the error names the file and line)."""
     yamlconf.convert(document, RemoteConfig)
-    for index in range(len(desired.config["collectors"])):
+    for index in range(len(document.data["collectors"])):
         collector_config(document, f"$.collectors[{index}]")
     return document
 

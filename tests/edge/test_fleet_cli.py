@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.services
 
 
 def fleet(broker: Mosquitto, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "civic_iot", "fleet", "--port", str(broker.port), *args]
+    command = [sys.executable, "-m", "civic_iot", "fleet", "--host", "127.0.0.1",
+               "--port", str(broker.port), *args]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -40,10 +42,9 @@ def test_show_push_and_command(tmp_path: Path, mosquitto: Mosquitto) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("collectors:\n  - {type: simulated, kinds: [radar]}\n", encoding="utf-8")
     refused = fleet(mosquitto, "push-config", DEVICE, str(broken), "--timeout", "15")
-    assert refused.returncode == 1
-    assert "rejected desired version 2" in refused.stdout
-    assert "it keeps running version 1" in refused.stdout
-    assert "desired version 2 REJECTED" in fleet(mosquitto, "show", DEVICE).stdout
+    assert refused.returncode == 2  # checked here as the agent would: nothing is sent
+    assert f"{broken}:2: collectors[0].kinds[0]" in refused.stderr, refused.stderr
+    assert "desired version 1 applied" in fleet(mosquitto, "show", DEVICE).stdout
 
     answer = fleet(mosquitto, "command", DEVICE, "get-config")
     assert json.loads(answer.stdout)["version"] == 1
@@ -58,3 +59,13 @@ def test_a_device_that_never_answers(mosquitto: Mosquitto) -> None:
     silent = fleet(mosquitto, "command", "ghost-1", "ping", "--timeout", "1")
     assert silent.returncode == 1
     assert "ghost-1 did not answer 'ping' within 1s" in silent.stderr
+
+
+def test_without_a_broker_account_fleet_says_so_and_stops(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "civic_iot", "fleet", "show", "home-a001-hub"]
+    env = {k: v for k, v in os.environ.items() if k != "CIVIC_IOT_MQTT"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                            env=env)  # fmt: skip
+    assert result.returncode == 2
+    assert "no broker account given: pass --mqtt" in result.stderr
+    assert "never seen" not in result.stdout  # it did not ask a broker it guessed
