@@ -89,9 +89,8 @@ def _fleet_show(args: argparse.Namespace) -> int:
 def _fleet_push(args: argparse.Namespace) -> int:
     from civic_iot.terminal import printable
     from common import yamlconf
-    from gateway.fleet import Fleet, FleetError
-
     from edge.remote import check_document
+    from gateway.fleet import Fleet, FleetError
 
     config = check_document(yamlconf.read(args.file)).data  # nothing sent if it is wrong
     try:
