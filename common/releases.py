@@ -23,10 +23,12 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -44,6 +46,10 @@ _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")
 
 class ReleaseError(Exception):
     """A release that must not be installed, or could not be; says which and why."""
+
+
+class UntrustedReleaseError(ReleaseError):
+    """Not what the city signed: a signature or a hash that does not match."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ def verify_signature(manifest: bytes, signature: bytes, public_key: Path, where:
         except FileNotFoundError:
             raise ReleaseError("openssl is not installed: cannot check signatures") from None
     if result.returncode != 0:
-        raise ReleaseError(
+        raise UntrustedReleaseError(
             f"{where}: the signature does not match the city's release key {public_key}: "
             "refusing to install"
         )
@@ -142,7 +148,7 @@ def download_wheels(source: Source, manifest: Manifest, machine: str, into: Path
         data = source.read(f"{manifest.version}/{path}")
         digest = hashlib.sha256(data).hexdigest()
         if digest != manifest.sha256[path]:
-            raise ReleaseError(
+            raise UntrustedReleaseError(
                 f"{source.location}/{manifest.version}/{path}: SHA-256 {digest} is not the "
                 f"signed {manifest.sha256[path]}: refusing to install"
             )
@@ -156,9 +162,12 @@ def installed_version(prefix: Path) -> str | None:
     return current.resolve().name
 
 
-def install(source: Source, version: str, public_key: Path, prefix: Path) -> Path:
+def install(
+    source: Source, version: str, public_key: Path, prefix: Path, *, compile_: bool = True
+) -> Path:
     """Install ``version`` into ``prefix/releases/<version>`` (a virtualenv) unless it is
-    there complete already; returns that directory. Does not switch ``current``."""
+    there complete already; returns that directory. Does not switch ``current``.
+    ``compile_``: byte-compile now (the agent's unit cannot write next to its code)."""
     manifest = fetch_verified(source, version, public_key)
     target = prefix / "releases" / manifest.version
     if (target / COMPLETE).exists():
@@ -168,7 +177,8 @@ def install(source: Source, version: str, public_key: Path, prefix: Path) -> Pat
         wheels = Path(scratch)
         download_wheels(source, manifest, platform.machine(), wheels)
         _run([sys.executable, "-m", "venv", str(target)], "create the virtualenv")
-        _run([str(target / "bin" / "pip"), "install", "--quiet", "--no-index",
+        compiling = [] if compile_ else ["--no-compile"]
+        _run([str(target / "bin" / "pip"), "install", "--quiet", "--no-index", *compiling,
               "--find-links", str(wheels), f"{PACKAGE}[edge]=={manifest.version}"],
              "install the wheels")  # fmt: skip
     (target / COMPLETE).write_text(manifest.version + "\n", encoding="utf-8")
@@ -191,27 +201,133 @@ def _run(command: list[str], what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Install the newest signed civic-iot release.")
-    parser.add_argument("--source", required=True, help="release directory: a URL or a path")
+    parser.add_argument("--source", help="release directory: a URL or a path")
     parser.add_argument("--key", type=Path, required=True, help="the city's release public key")
     parser.add_argument("--prefix", type=Path, default=Path("/opt/civic-iot"))
     parser.add_argument("--version", help="this version (default: the source's latest)")
+    parser.add_argument("--no-compile", action="store_true", help="do not byte-compile")
+    parser.add_argument("--apply-request", type=Path, metavar="STATE_DIR",
+                        help="carry out the update the agent asked for in STATE_DIR")  # fmt: skip
+    parser.add_argument("--restart-command", default="systemctl restart civic-iot-agent.service")
     args = parser.parse_args(argv)
-    source = Source(args.source)
     try:
-        version = args.version or source.latest()
-        running = installed_version(args.prefix)
-        if running is not None and version_key(version) < version_key(running):
-            raise ReleaseError(f"{version} is older than the installed {running}: not installed")
-        if running == version:
-            print(f"civic-iot {version} is installed already")  # noqa: T201 - a script
-            return 0
-        args.prefix.mkdir(parents=True, exist_ok=True)
-        switch(args.prefix, install(source, version, args.key, args.prefix))
+        if args.apply_request is not None:
+            return Updater(args.apply_request, args.prefix, args.key, args.restart_command,
+                           compile_=not args.no_compile).apply()  # fmt: skip
+        if not args.source:
+            parser.error("--source is required")
+        return _install_newest(args)
     except ReleaseError as exc:
         print(f"install-release: {exc}", file=sys.stderr)  # noqa: T201
         return 1
+
+
+def _install_newest(args: argparse.Namespace) -> int:
+    source = Source(args.source)
+    version = args.version or source.latest()
+    running = installed_version(args.prefix)
+    if running is not None and version_key(version) < version_key(running):
+        raise ReleaseError(f"{version} is older than the installed {running}: not installed")
+    if running == version:
+        print(f"civic-iot {version} is installed already")  # noqa: T201 - a script
+        return 0
+    args.prefix.mkdir(parents=True, exist_ok=True)
+    target = install(source, version, args.key, args.prefix, compile_=not args.no_compile)
+    switch(args.prefix, target)
     print(f"civic-iot {version} installed" + (f" (was {running})" if running else ""))  # noqa: T201
     return 0
+
+
+# The agent and this installer (run as root by civic-iot-update.service when the request
+# appears) talk through files in the agent's state directory.
+REQUEST = "update-request.json"  # the agent: please install this
+PENDING = "update-pending.json"  # the installer: switched, waiting for the agent's word
+COMMITTED = "update-committed"  # the new agent: I am healthy (its version)
+RESULT = "update-result.json"  # the installer: how the last request ended
+POLL_S = 1.0
+KEEP_RELEASES = 2  # the one running and the one to roll back to
+
+
+def read_json(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json(path: Path, data: dict[str, object]) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data), encoding="utf-8")
+    temporary.chmod(0o644)  # the agent (another user) reads what root writes
+    temporary.replace(path)
+
+
+class Updater:
+    """Carry out the agent's update request: verify and install beside the running
+    release, switch, restart the agent, and switch back unless the new agent says it is
+    healthy (connected, collectors running, outbox writable) within the deadline."""
+
+    def __init__(self, state: Path, prefix: Path, key: Path, restart: str, *,
+                 compile_: bool = True) -> None:  # fmt: skip
+        self.state, self.prefix, self.key = state, prefix, key
+        self.restart_command = shlex.split(restart)
+        self.compile = compile_
+
+    def apply(self) -> int:
+        request = read_json(self.state / REQUEST)
+        (self.state / REQUEST).unlink(missing_ok=True)
+        if request is None:
+            return 0
+        version, rollout = str(request.get("version", "")), str(request.get("rollout", ""))
+        result: dict[str, object] = {"version": version, "rollout": rollout}
+        previous = (self.prefix / "current").resolve()
+        try:
+            target = install(Source(str(request.get("source", ""))), version, self.key,
+                             self.prefix, compile_=self.compile)  # fmt: skip
+        except ReleaseError as exc:
+            stage = "verify" if isinstance(exc, UntrustedReleaseError) else "install"
+            write_json(self.state / RESULT, {**result, "ok": False, "stage": stage,
+                                             "error": str(exc)})  # fmt: skip
+            return 1
+        deadline_s = float(str(request.get("deadline_s", 300)))
+        return self._try(target, previous, deadline_s, result)
+
+    def _try(self, target: Path, previous: Path, deadline_s: float,
+             result: dict[str, object]) -> int:  # fmt: skip
+        (self.state / COMMITTED).unlink(missing_ok=True)
+        write_json(self.state / PENDING, {"from": previous.name, "to": target.name})
+        switch(self.prefix, target)
+        self._restart()
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            committed = self.state / COMMITTED
+            if committed.exists() and committed.read_text().strip() == target.name:
+                write_json(self.state / RESULT, {**result, "ok": True, "from": previous.name})
+                (self.state / PENDING).unlink(missing_ok=True)
+                self._prune(keep={target.name, previous.name})
+                return 0
+            time.sleep(POLL_S)
+        switch(self.prefix, previous)
+        error = (f"{target.name} was not healthy within {deadline_s:.0f} s "
+                 f"(connected, collectors running, outbox writable): rolled back to "
+                 f"{previous.name}")  # fmt: skip
+        write_json(self.state / RESULT, {**result, "ok": False, "stage": "health",
+                                         "error": error})  # fmt: skip
+        (self.state / PENDING).unlink(missing_ok=True)
+        self._restart()
+        return 1
+
+    def _restart(self) -> None:
+        subprocess.run(self.restart_command, check=False, timeout=120)
+
+    def _prune(self, keep: set[str]) -> None:
+        """Old releases beyond the running one and the one to roll back to."""
+        releases = sorted((p for p in (self.prefix / "releases").iterdir() if p.is_dir()),
+                          key=lambda p: version_key(p.name))  # fmt: skip
+        for old in releases[:-KEEP_RELEASES]:
+            if old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 if __name__ == "__main__":

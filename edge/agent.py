@@ -15,13 +15,14 @@ from typing import Any, Literal, NamedTuple
 
 from common.statelog import StateLog
 from common.yamlconf import ConfigError
-from edge import AGENT_NAME, remote, systemd
+from edge import AGENT_NAME, AGENT_VERSION, remote, systemd
 from edge.collectors import Collector, build_collectors, close_collectors
 from edge.commands import CommandError, Commands
 from edge.config import AgentConfig
 from edge.link import Acked, Inbound, LinkEvent, MqttLink
 from edge.outbox import EVENT, ROUTINE, Outbox, OutboxError
 from edge.sender import Sender, SenderSettings
+from edge.update import Updater
 from wire import (
     CATALOGUE,
     CommandRequest,
@@ -32,6 +33,8 @@ from wire import (
     Message,
     PayloadError,
     Reading,
+    ReleaseDesired,
+    ReleaseReported,
     decode,
     encode,
     now_ms,
@@ -85,6 +88,7 @@ class Agent:
         self._stop = threading.Event()
         self._commands = Commands()
         self._register_commands()
+        self.updater = Updater(state, AGENT_VERSION, self._report_release)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -125,6 +129,9 @@ class Agent:
         if now >= timers["health"]:
             timers["health"] = now + self.config.health_interval_s
             self.store_readings(self.health_readings(), now_ms())
+            if self._healthy():
+                self.updater.healthy()
+            self.updater.check()
         if now >= timers["expire"]:
             timers["expire"] = now + EXPIRE_EVERY_S
             self.outbox.expire(now_ms())
@@ -223,6 +230,14 @@ class Agent:
             Reading("agent.uptime", int(time.monotonic() - self._started), "s"),
         ]
 
+    def _healthy(self) -> bool:
+        """What a new release must show before it is kept: connected to the broker, its
+        collectors running, its outbox taking writes."""
+        collectors_ok = bool(self.collectors) and not any(
+            self._states.is_failing(f"collector {c.name!r}") for c in self.collectors
+        )
+        return self.sender.connected and collectors_ok and not self._states.is_failing("outbox")
+
     # -- the link ----------------------------------------------------------------------
 
     def _link_changed(self, event: LinkEvent) -> None:
@@ -239,6 +254,7 @@ class Agent:
             log.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
             self.link.announce_online()
             self.sender.link_up()
+            self.updater.link_up()
         else:
             self.sender.link_down()
             log.warning("connection lost (%s); readings wait in the outbox", event.reason)
@@ -252,6 +268,8 @@ class Agent:
             self._desired(message.payload)
         elif message.topic == topics.command_request(self.device_id):
             self._command(message)
+        elif message.topic == topics.release_desired(self.device_id):
+            self._release_desired(message.payload)
         else:
             log.warning("ignored a message on %s: not this device's topic", message.topic)
 
@@ -326,6 +344,22 @@ class Agent:
             desired=desired,
         )
         self.link.publish(topics.config_reported(self.device_id), encode(report), retain=True)
+
+    # -- releases ----------------------------------------------------------------------
+
+    def _release_desired(self, payload: bytes) -> None:
+        topic = topics.release_desired(self.device_id)
+        try:
+            desired = decode(payload, ReleaseDesired, topic=topic)
+        except PayloadError as exc:
+            self._states.failed(topic, str(exc))
+            return
+        self._states.ok(topic)
+        self.updater.desired_changed(desired)
+
+    def _report_release(self, report: ReleaseReported) -> None:
+        topic = topics.release_reported(self.device_id)
+        self.link.publish(topic, encode(report), retain=True)
 
     # -- commands ----------------------------------------------------------------------
 

@@ -169,6 +169,7 @@ class MqttLink:
                 [
                     (topics.config_desired(self.device_id), QOS),
                     (topics.command_request(self.device_id), QOS),
+                    (topics.release_desired(self.device_id), QOS),
                 ]
             )
         self._events.put(LinkEvent(not reason_code.is_failure, str(reason_code)))

@@ -17,8 +17,9 @@ DEVICE_WRITES = (
     Kind.STATUS,
     Kind.CONFIG_REPORTED,
     Kind.COMMAND_RESPONSE,
+    Kind.RELEASE_REPORTED,
 )
-DEVICE_READS = (Kind.CONFIG_DESIRED, Kind.COMMAND_REQUEST)
+DEVICE_READS = (Kind.CONFIG_DESIRED, Kind.COMMAND_REQUEST, Kind.RELEASE_DESIRED)
 INGESTED = (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH, Kind.STATUS)
 
 
@@ -66,6 +67,7 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
             ("read", topics.everything()),
             ("write", topics.all_devices(Kind.CONFIG_DESIRED)),
             ("write", topics.all_devices(Kind.COMMAND_REQUEST)),
+            ("write", topics.all_devices(Kind.RELEASE_DESIRED)),
             ("write", topics.all_service_acks()),
         ]
     rules = [("read", topics.all_devices(kind)) for kind in INGESTED]
@@ -81,6 +83,10 @@ def _service_rules(service: ServiceAccount) -> list[tuple[str, str]]:
             ("read", topics.all_service_alerts()),
             # Asking an agent again for messages a crashed broker lost (gateway/gaps.py).
             ("write", topics.all_devices(Kind.COMMAND_REQUEST)),
+            # Staged rollouts (gateway/rollout.py): the release each device should run.
+            ("read", topics.all_devices(Kind.RELEASE_REPORTED)),
+            ("read", topics.all_devices(Kind.RELEASE_DESIRED)),
+            ("write", topics.all_devices(Kind.RELEASE_DESIRED)),
         ]
     return rules
 

@@ -26,6 +26,8 @@ BUNDLE_FILES = (
     "release.env",
     "install-release.py",
     "civic-iot-agent.service",
+    "civic-iot-update.path",
+    "civic-iot-update.service",
     "firstboot.sh",
 )
 SECRET_FILES = frozenset({"client.key", "mqtt-password"})

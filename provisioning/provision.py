@@ -193,6 +193,8 @@ class Provisioner:
         self._release_files(directory)
         unit = render_template(self.templates, "civic-iot-agent.service", **values)
         self._write(directory / "civic-iot-agent.service", unit)
+        for name in ("civic-iot-update.path", "civic-iot-update.service"):
+            self._write(directory / name, render_template(self.templates, name, **values))
         self._write(
             directory / "firstboot.sh",
             render_template(self.templates, "firstboot.sh", **values),

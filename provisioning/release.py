@@ -93,6 +93,7 @@ class BuildRequest:
     machines: tuple[str, ...] = MACHINES
     version: str | None = None  # None: the project's own
     index_urls: tuple[str, ...] = ()  # extra indexes, e.g. piwheels for armv7l
+    source: Path = REPO_ROOT  # a checkout of civic-iot
 
 
 def platform_tags(machine: str) -> list[str]:
@@ -107,7 +108,7 @@ def platform_tags(machine: str) -> list[str]:
 def build(request: BuildRequest) -> Manifest:
     key = load_private(request.key_dir)
     with tempfile.TemporaryDirectory() as scratch:
-        own_wheel = _own_wheel(Path(scratch), request.version)
+        own_wheel = _own_wheel(Path(scratch), request.source, request.version)
         version = _wheel_version(own_wheel)
         release = request.out / version
         shutil.rmtree(release, ignore_errors=True)
@@ -132,14 +133,14 @@ def build(request: BuildRequest) -> Manifest:
     return Manifest.parse(raw, str(release / MANIFEST))
 
 
-def _own_wheel(scratch: Path, version: str | None) -> Path:
+def _own_wheel(scratch: Path, checkout: Path, version: str | None) -> Path:
     """civic-iot's wheel, from a copy of the source with ``version`` set if asked."""
-    source = REPO_ROOT
+    source = checkout
     if version is not None:
         if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", version):
             raise ReleaseError(f"--version: expected e.g. 0.2.1, found {version!r}")
         source = scratch / "source"
-        shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(
+        shutil.copytree(checkout, source, ignore=shutil.ignore_patterns(
             ".git", ".venv", "*.egg-info", "__pycache__", "build", ".pytest_cache",
             ".mypy_cache", ".ruff_cache", ".benchmarks"))  # fmt: skip
         init = source / "common" / "__init__.py"

@@ -104,6 +104,49 @@ class ConfigReported(_Strict):
     desired: Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)] = 0
 
 
+ReleaseVersion = Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+){0,3}$", max_length=32)]
+LocalHours = Annotated[
+    str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
+]
+
+
+class ReleaseDesired(_Strict):
+    """Retained: the agent release a device should run (set by a rollout or by IT).
+
+    ``source`` is the city's release directory (https URL or a path on the device); what
+    is installed must be signed by the city's release key, which the device already
+    holds, so this message cannot make a device run anything the city did not sign.
+    ``window`` (local ``HH:MM-HH:MM`` in ``timezone``) is when it may update; empty:
+    at once. Unhealthy ``deadline_s`` after the switch, it rolls back by itself."""
+
+    schema: Schema
+    version: ReleaseVersion
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    ts: EpochMs
+    window: LocalHours | Literal[""] = ""
+    timezone: str = "Asia/Tokyo"
+    deadline_s: Annotated[int, msgspec.Meta(ge=10, le=86_400)] = 300
+    rollout: str = ""
+
+
+ReleaseState = Literal["running", "scheduled", "installing", "failed", "refused"]
+
+
+class ReleaseReported(_Strict):
+    """Retained: the release a device runs and how the desired one fares: ``running``
+    (desired is what runs), ``scheduled`` (waits for its window), ``installing``,
+    ``failed`` (did not install, or was not healthy and was rolled back: ``error``
+    says which) or ``refused`` (older than what runs, or not signed by the city)."""
+
+    schema: Schema
+    running: str
+    state: ReleaseState
+    ts: EpochMs
+    desired: str = ""
+    error: str = ""
+    rollout: str = ""
+
+
 class CommandRequest(_Strict):
     """A command; the MQTT v5 response topic and correlation data travel as properties."""
 
@@ -214,6 +257,8 @@ Payload = TypeVar(
     Status,
     ConfigDesired,
     ConfigReported,
+    ReleaseDesired,
+    ReleaseReported,
     CommandRequest,
     CommandResponse,
     DeadLetter,

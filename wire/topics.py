@@ -31,6 +31,8 @@ class Kind(enum.Enum):
     CONFIG_REPORTED = "config/reported"
     COMMAND_REQUEST = "cmd/req"
     COMMAND_RESPONSE = "cmd/res"
+    RELEASE_DESIRED = "release/desired"
+    RELEASE_REPORTED = "release/reported"
 
 
 _BY_SUFFIX = {kind.value: kind for kind in Kind}
@@ -89,6 +91,14 @@ def command_request(device_id: str) -> str:
 
 def command_response(device_id: str) -> str:
     return device_topic(device_id, Kind.COMMAND_RESPONSE)
+
+
+def release_desired(device_id: str) -> str:
+    return device_topic(device_id, Kind.RELEASE_DESIRED)
+
+
+def release_reported(device_id: str) -> str:
+    return device_topic(device_id, Kind.RELEASE_REPORTED)
 
 
 def device_subtree(device_id: str) -> str:

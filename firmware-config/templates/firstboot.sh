@@ -35,13 +35,18 @@ else
   exit 1
 fi
 install -d -m 0755 "$INSTALL_DIR"
+# Kept beside the releases: over-the-air updates run it (civic-iot-update.service).
+install -m 0755 install-release.py "$INSTALL_DIR"/install-release.py
 python3 install-release.py --source "$SOURCE" --key release-key.pub --prefix "$INSTALL_DIR"
 "$INSTALL_DIR/current/bin/civic-iot" edge check-config "$CONFIG_DIR/agent.yaml"
 
-install -m 0644 civic-iot-agent.service /etc/systemd/system/civic-iot-agent.service
-systemctl enable civic-iot-agent.service
+for unit in civic-iot-agent.service civic-iot-update.service civic-iot-update.path; do
+  install -m 0644 "$unit" /etc/systemd/system/"$unit"
+done
+systemctl enable civic-iot-agent.service civic-iot-update.path
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
+  systemctl start civic-iot-update.path
   systemctl restart civic-iot-agent.service
 fi
 echo "civic-iot agent ${device_id} installed: $(readlink "$INSTALL_DIR/current")"

@@ -95,6 +95,9 @@ def test_firstboot_installs_offline_then_upgrades_from_the_city(
         assert "ExecStart=/opt/civic-iot/current/bin/civic-iot edge run" in unit.read_text()
         wants = debian / "etc/systemd/system/multi-user.target.wants/civic-iot-agent.service"
         assert wants.is_symlink()  # enabled: starts on every boot
+        updates = debian / "etc/systemd/system/multi-user.target.wants/civic-iot-update.path"
+        assert updates.is_symlink()  # over-the-air update requests are watched
+        assert (debian / "opt" / "civic-iot" / "install-release.py").exists()
         key_mode = (debian / "etc" / "civic-iot" / "client.key").stat().st_mode & 0o777
         assert key_mode == 0o640
 

@@ -105,6 +105,8 @@ def test_the_bundle_holds_a_valid_agent_config_and_its_secrets(
             "release.env",
             "install-release.py",
             "civic-iot-agent.service",
+            "civic-iot-update.path",
+            "civic-iot-update.service",
             "firstboot.sh",
         }
         assert members[f"{DEVICE}/client.key"].mode == 0o600
