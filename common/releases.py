@@ -241,6 +241,7 @@ def _install_newest(args: argparse.Namespace) -> int:
 # The agent and this installer (run as root by civic-iot-update.service when the request
 # appears) talk through files in the agent's state directory.
 REQUEST = "update-request.json"  # the agent: please install this
+WORKING = "update-working.json"  # the installer: taken, being carried out
 PENDING = "update-pending.json"  # the installer: switched, waiting for the agent's word
 COMMITTED = "update-committed"  # the new agent: I am healthy (its version)
 RESULT = "update-result.json"  # the installer: how the last request ended
@@ -275,8 +276,17 @@ class Updater:
         self.compile = compile_
 
     def apply(self) -> int:
-        request = read_json(self.state / REQUEST)
-        (self.state / REQUEST).unlink(missing_ok=True)
+        working = self.state / WORKING
+        try:  # taken in one step: the agent sees a request as asked until this one ends
+            (self.state / REQUEST).replace(working)
+        except FileNotFoundError:
+            return 0
+        try:
+            return self._apply(read_json(working))
+        finally:
+            working.unlink(missing_ok=True)
+
+    def _apply(self, request: dict[str, object] | None) -> int:
         if request is None:
             return 0
         version, rollout = str(request.get("version", "")), str(request.get("rollout", ""))

@@ -23,6 +23,7 @@ from common.releases import (
     PENDING,
     REQUEST,
     RESULT,
+    WORKING,
     read_json,
     version_key,
     write_json,
@@ -81,6 +82,7 @@ class Updater:
         # This release was just switched to: confirm it only once it proves healthy.
         self.on_probation = pending is not None and pending.get("to") == running
         self._last_reported: tuple[str, str, str] | None = None
+        self._asked = ""
 
     def desired_changed(self, desired: ReleaseDesired) -> None:
         self.desired = desired
@@ -102,12 +104,19 @@ class Updater:
         if desired is None:
             return
         state, error = self._decide(desired)
-        if state == "installing" and not (self.state / REQUEST).exists():
+        if state == "installing" and self._may_ask(desired.version):
+            self._asked = desired.version
             write_json(self.state / REQUEST, {"version": desired.version, "source": desired.source,
                                               "deadline_s": desired.deadline_s,
                                               "rollout": desired.rollout})  # fmt: skip
             log.info("asked the installer for release %s", desired.version)
         self._say(state, desired, error)
+
+    def _may_ask(self, version: str) -> bool:
+        """Once per release: not while a request is waiting, being carried out or
+        waiting for the new agent's word, and never twice from this process."""
+        busy = any((self.state / name).exists() for name in (REQUEST, WORKING, PENDING))
+        return not busy and version not in (self._asked, self.running)
 
     def _decide(self, desired: ReleaseDesired) -> tuple[ReleaseState, str]:
         if desired.version == self.running:
