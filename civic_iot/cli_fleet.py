@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from civic_iot import cli_rollout
 from common.mqttlink import MqttConfig
 
 
@@ -36,6 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     command.add_argument("--arg", action="append", default=[], help="KEY=VALUE, repeatable")
     command.add_argument("--timeout", type=float, default=10.0)
     command.set_defaults(handler=_with_broker(_fleet_command))
+    cli_rollout.add_parser(actions)
 
 
 MQTT_ENV = "CIVIC_IOT_MQTT"

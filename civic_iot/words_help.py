@@ -35,6 +35,24 @@ HELP_JA: dict[str, str] = {
     "a broker without an MQTT settings file (with --port)":
         "MQTT の設定ファイルを使わずにブローカーを指定します（--port と共に）",
     "with --host": "--host と共に",
+    "a release built with `civic-iot release build`":
+        "`civic-iot release build` で作ったリリースの版",
+    "go on after a pause": "一時停止から再開します",
+    "its ID (default: the latest)": "ロールアウトの ID（既定: 最新）",
+    "pause past this share of failed devices (default 10%%)":
+        "失敗した機器の割合がこれを超えたら一時停止します（既定 10%%）",
+    "per wave: done, failed, pending": "段階ごとの完了・失敗・未完了",
+    "send no further waves": "次の段階に進みません",
+    "staged rollouts of an agent release": "エージェントのリリースを段階的に配布します",
+    "start a rollout: a canary, then waves": "配布を始めます: まずカナリア、次に段階ごと",
+    "stop; devices not yet updated are no longer asked to":
+        "中止します。まだ更新していない機器には更新を求めません",
+    "the first wave (default 5%%)": "最初の段階（カナリア、既定 5%%）",
+    "the next waves, cumulative (default 25%%,100%%)": "続く段階、累積の割合（既定 25%%,100%%）",
+    "the release directory devices fetch from (default: rollouts.source in the gateway's config)":
+        "機器がリリースを取りに行く場所（既定: ゲートウェイ設定の rollouts.source）",
+    "which devices, e.g. kind:home, district:潮見, tag:pilot (default: all)":
+        "対象の機器。例: kind:home、district:潮見、tag:pilot（既定: all）",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

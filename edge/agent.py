@@ -349,6 +349,9 @@ class Agent:
 
     def _release_desired(self, payload: bytes) -> None:
         topic = topics.release_desired(self.device_id)
+        if not payload:  # withdrawn (an aborted rollout): keep what runs
+            self.updater.withdrawn()
+            return
         try:
             desired = decode(payload, ReleaseDesired, topic=topic)
         except PayloadError as exc:

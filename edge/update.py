@@ -89,6 +89,12 @@ class Updater:
         self._last_reported = None
         self.check()
 
+    def withdrawn(self) -> None:
+        """No release is desired any more; one already asked for still goes ahead."""
+        if self.desired is not None:
+            log.info("desired release %s withdrawn", self.desired.version)
+        self.desired = None
+
     def healthy(self) -> None:
         """The agent is connected, its collectors run and its outbox takes writes."""
         if not self.on_probation:

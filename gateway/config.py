@@ -50,6 +50,19 @@ class ResendConfig(Strict):
     tries: Annotated[int, msgspec.Meta(ge=0, le=20)] = 6
 
 
+class RolloutConfig(Strict):
+    """Staged agent rollouts (gateway/rollout.py) and their defaults for `fleet rollout`."""
+
+    # Where devices fetch releases (the city's release directory); --source overrides.
+    source: str = ""
+    # When watch-over homes may update (local time): when residents are usually asleep
+    # and the agent's few seconds of restart matter least. Facilities update at once.
+    home_window: Annotated[str, msgspec.Meta(pattern=r"^(\d\d:\d\d-\d\d:\d\d)?$")] = "01:00-04:00"
+    # A device not healthy this long after switching rolls back by itself.
+    deadline_s: Annotated[int, msgspec.Meta(ge=10, le=86_400)] = 300
+    check_s: Positive = 5.0
+
+
 class GatewayConfig(Strict):
     gateway_id: Annotated[str, msgspec.Meta(pattern=topics.DEVICE_ID_PATTERN.pattern)]
     inventory: str = "firmware-config"
@@ -84,6 +97,7 @@ class GatewayConfig(Strict):
     http_listen: Annotated[str, msgspec.Meta(pattern=r"^[\w.\-\[\]:]*:\d{1,5}$")] | None = (
         "127.0.0.1:9108"
     )
+    rollouts: RolloutConfig = msgspec.field(default_factory=RolloutConfig)
 
 
 def load(path: Path) -> GatewayConfig:

@@ -31,6 +31,7 @@ from gateway.gaps import GapRepair
 from gateway.httpapi import HttpApi, Snapshot
 from gateway.opsreport import OpsReport
 from gateway.registry import Registry
+from gateway.rollout import RolloutDriver
 from gateway.routing import Router
 from gateway.spool import Spool
 from gateway.stats import IngestStats
@@ -41,7 +42,7 @@ from wire import topics as wire_topics
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-gateway"
 _FLEET_CHECK_S = 10.0
-_RETAINED_KINDS = (Kind.STATUS, Kind.CONFIG_DESIRED, Kind.CONFIG_REPORTED)
+_RETAINED_KINDS = (Kind.STATUS, Kind.CONFIG_DESIRED, Kind.CONFIG_REPORTED, Kind.RELEASE_REPORTED)
 
 __all__ = ["AGENT", "Inbound", "Ingest"]
 
@@ -77,7 +78,9 @@ class Ingest:
             stats=self.stats, ops=self.ops, gaps=self.gaps,
         )  # fmt: skip
         self.fleet = FleetWatch(self.registry, self.announce, config.offline_after_s)
-        self._next_fleet_check = 0.0
+        self.rollouts = RolloutDriver(self.registry.db, inventory, self.mqtt.publish,
+                                      self.registry.get)  # fmt: skip
+        self._next_fleet_check = self._next_rollout_check = 0.0
         self._next_ops_report = time.monotonic() + config.ops_interval_s
         self.snapshot = Snapshot()
         self.http = self._make_http()
@@ -158,6 +161,10 @@ class Ingest:
         if now >= self._next_ops_report:
             self._next_ops_report = now + self.config.ops_interval_s
             self._report_ops()
+        if now >= self._next_rollout_check and self.mqtt.connected.is_set():
+            self._next_rollout_check = now + self.config.rollouts.check_s
+            self.registry.save()  # the driver judges from the registry file IT reads too
+            self.rollouts.check()
 
     def _check_fleet(self) -> None:
         counts = self.fleet.check()

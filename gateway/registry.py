@@ -8,13 +8,22 @@ every batch, before the batch is acknowledged, so a restart resumes where it sto
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from common.city.inventory import Inventory
 from gateway import registry_db
 from gateway.registry_db import DeviceRecord
-from wire import CATALOGUE, ConfigDesired, ConfigReported, Message, Status, Zone
+from wire import (
+    CATALOGUE,
+    ConfigDesired,
+    ConfigReported,
+    Message,
+    ReleaseReported,
+    Status,
+    Zone,
+)
 
 
 class Registry:
@@ -88,7 +97,23 @@ class Registry:
             record.reported_state, record.config_error = reported.state, reported.error
         self._dirty.add(device_id)
 
+    def release(self, device_id: str, reported: ReleaseReported | None) -> None:
+        record = self._record(device_id)
+        if reported is None:
+            record.release_desired = record.release_state = record.release_error = ""
+            record.release_rollout = ""
+        else:
+            record.release_running, record.release_desired = reported.running, reported.desired
+            record.release_state, record.release_error = reported.state, reported.error
+            record.release_rollout = reported.rollout
+        self._dirty.add(device_id)
+
     # -- reading and saving ------------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The registry file, for what else the gateway keeps in it (rollouts)."""
+        return self._db
 
     def get(self, device_id: str) -> DeviceRecord | None:
         return self._records.get(device_id)

@@ -39,6 +39,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX devices_site ON devices (site);
     """,
+    """
+    ALTER TABLE devices ADD COLUMN release_running TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN release_desired TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN release_state TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN release_error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN release_rollout TEXT NOT NULL DEFAULT '';
+    CREATE TABLE rollouts (
+        id TEXT PRIMARY KEY,
+        version TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        max_failures REAL NOT NULL,
+        deadline_s INTEGER NOT NULL,
+        home_window TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        wave INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    """,
 )
 
 Health = dict[str, bool | int | float]
@@ -66,6 +88,12 @@ class DeviceRecord(msgspec.Struct):
     messages: int = 0
     last_lag_ms: int | None = None
     sequence: SequenceState = msgspec.field(default_factory=SequenceState)
+    # The agent release it runs and how the desired one fares (release/reported).
+    release_running: str = ""
+    release_desired: str = ""
+    release_state: str = ""
+    release_error: str = ""
+    release_rollout: str = ""
 
 
 _COLUMNS = tuple(DeviceRecord.__struct_fields__)

@@ -28,6 +28,7 @@ from wire import (
     ConfigReported,
     Kind,
     PayloadError,
+    ReleaseReported,
     Status,
     TopicError,
     decode,
@@ -144,3 +145,6 @@ class Router:
         elif device.kind is Kind.CONFIG_REPORTED:
             reported = decode(payload, ConfigReported, topic=topic) if payload else None
             self._registry.reported(device_id, reported)
+        elif device.kind is Kind.RELEASE_REPORTED:
+            release = decode(payload, ReleaseReported, topic=topic) if payload else None
+            self._registry.release(device_id, release)

@@ -21,6 +21,7 @@ from civic_iot.services import (
     VictoriaMetrics,
     in_ci,
 )
+from tests.provisioning.releases import CityReleases, build_city_releases
 
 S = TypeVar("S", bound=Service)
 
@@ -61,3 +62,9 @@ def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def city_releases(tmp_path_factory: pytest.TempPathFactory) -> CityReleases:
+    """Signed releases built once for the tests that install, update and roll out."""
+    return build_city_releases(tmp_path_factory.mktemp("city-releases"))

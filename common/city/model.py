@@ -106,6 +106,12 @@ class Site(Strict):
     # Overrides the city's default chain for this kind of site.
     escalation: list[EscalationStep] | None = None
     public_wifi: PublicWifi | None = None
+    # For groups of devices (`--group district:潮見`, `--group tag:pilot`): rollouts and
+    # bulk changes by IT.
+    district: str = ""
+    tags: list[Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]] = msgspec.field(
+        default_factory=list
+    )
 
     @property
     def zone(self) -> Zone:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import functools
 import http.server
 import platform
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from civic_iot.cli import main
-from provisioning.release import PUBLIC_KEY, ensure_key
+from common import __version__
+from provisioning.release import PUBLIC_KEY, REPO_ROOT, BuildRequest, build, ensure_key
+
+GOOD, BROKEN = "99.0.1", "99.0.2"
 
 
 def build_release(state: Path, out: Path, version: str | None = None) -> Path:
@@ -44,3 +49,45 @@ def served(directory: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass(frozen=True)
+class CityReleases:
+    """The city's key and release directory: this checkout's release, a later good one
+    and a later one whose agent dies at start."""
+
+    state: Path
+    out: Path
+    base: str = __version__
+    good: str = GOOD
+    broken: str = BROKEN
+
+    @property
+    def key(self) -> Path:
+        return public_key(self.state)
+
+    def only(self, into: Path, *versions: str) -> Path:
+        """A release directory holding only ``versions`` (the last one is ``latest``)."""
+        for version in versions:
+            shutil.copytree(self.out / version, into / version)
+        (into / "latest").write_text(versions[-1] + "\n", encoding="utf-8")
+        return into
+
+
+def broken_checkout(into: Path) -> Path:
+    """civic-iot whose agent dies at start, as a bad release would."""
+    shutil.copytree(REPO_ROOT, into, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "*.egg-info", "__pycache__", "build", ".*cache", ".benchmarks"))  # fmt: skip
+    agent = into / "edge" / "agent.py"
+    agent.write_text(agent.read_text() + '\nraise SystemExit("this release is broken")\n')
+    return into
+
+
+def build_city_releases(root: Path) -> CityReleases:
+    releases = CityReleases(root / "state", root / "releases")
+    build_release(releases.state, releases.out)
+    build_release(releases.state, releases.out, GOOD)
+    build(BuildRequest(out=releases.out, key_dir=releases.state / "release",
+                       machines=(platform.machine(),), version=BROKEN,
+                       source=broken_checkout(root / "broken")))  # fmt: skip
+    return releases

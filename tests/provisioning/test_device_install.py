@@ -20,12 +20,11 @@ from common import __version__
 from common.city.inventory import load_inventory
 from edge.collectors import collector_config
 from provisioning.provision import Endpoint, Provisioner
-from tests.provisioning.releases import build_release, served
+from tests.provisioning.releases import CityReleases, served
 
 DEVICE = "home-a001-hub"
 MIRROR = os.environ.get("CIVIC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 CACHE = Path.home() / ".cache" / "civic-iot" / "debootstrap"
-NEWER = "99.0.1"  # a release the city publishes later
 
 
 def _needs_root_and_debootstrap() -> None:
@@ -72,10 +71,12 @@ def unpack_bundle(state: Path, root: Path) -> Path:
 
 @pytest.mark.timeout(1500)
 def test_firstboot_installs_offline_then_upgrades_from_the_city(
-    debian: Path, tmp_path: Path, repo_root: Path
+    debian: Path, tmp_path: Path, repo_root: Path, city_releases: CityReleases
 ) -> None:
-    state, releases = tmp_path / "state", tmp_path / "releases"
-    build_release(state, releases)
+    releases = city_releases.only(tmp_path / "releases", __version__)
+    state = tmp_path / "provision"  # provisioning with the city's release key
+    shutil.copytree(city_releases.state / "release", state / "release")
+    NEWER = city_releases.good  # noqa: N806 - a release the city publishes later
     with served(releases) as url:
         inventory = load_inventory(repo_root / "firmware-config", collector_config)
         Provisioner(inventory, state, Endpoint("mqtt.city.example", 8883, 1883),
@@ -105,7 +106,9 @@ def test_firstboot_installs_offline_then_upgrades_from_the_city(
         shutil.rmtree(debian / bundle.relative_to("/") / "release")
         again = chroot(debian, "bash", str(bundle / "firstboot.sh"))
         assert again.returncode == 0 and "installed already" in again.stdout, again.stderr
-        build_release(state, releases, NEWER)
+        city_releases.only(tmp_path / "newer", NEWER)
+        shutil.copytree(tmp_path / "newer" / NEWER, releases / NEWER)
+        (releases / "latest").write_text(NEWER + "\n", encoding="utf-8")
         upgraded = chroot(debian, "bash", str(bundle / "firstboot.sh"))
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     assert f"{NEWER} installed (was {__version__})" in upgraded.stdout

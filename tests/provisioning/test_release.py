@@ -8,7 +8,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,7 @@ import pytest
 from civic_iot.cli import main
 from common import __version__, releases
 from provisioning.release import PRIVATE_KEY, ensure_key
-from tests.provisioning.releases import build_release, public_key, served
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """(state directory with the key, release root) built once for these tests."""
-    root = tmp_path_factory.mktemp("release")
-    state, out = root / "state", root / "out"
-    build_release(state, out)
-    yield state, out
+from tests.provisioning.releases import CityReleases, public_key, served
 
 
 def copy_of(out: Path, tmp_path: Path) -> Path:
@@ -34,10 +24,13 @@ def copy_of(out: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def install(source: str, key: Path, prefix: Path) -> subprocess.CompletedProcess[str]:
+def install(
+    source: str, key: Path, prefix: Path, version: str | None = __version__
+) -> subprocess.CompletedProcess[str]:
     """The installer as a device runs it: the bundle's install-release.py, stdlib only."""
     command = [sys.executable, releases.__file__, "--source", source, "--key", str(key),
-               "--prefix", str(prefix)]  # fmt: skip
+               "--prefix", str(prefix), "--no-compile"]  # fmt: skip
+    command += ["--version", version] if version else []
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
@@ -50,10 +43,10 @@ def test_the_release_key_is_the_citys_alone(tmp_path: Path) -> None:
 
 
 def test_a_built_release_verifies_and_lists_every_wheel(
-    built: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    city_releases: CityReleases, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state, out = built
-    assert (out / "latest").read_text().strip() == __version__
+    state, out = city_releases.state, city_releases.out
+    assert (out / "latest").read_text().strip() == city_releases.broken  # the newest
     assert main(["release", "verify", str(out / __version__), "--key", str(public_key(state))]) == 0
     assert "signature and" in capsys.readouterr().out
     manifest = json.loads((out / __version__ / "manifest.json").read_text())
@@ -62,8 +55,8 @@ def test_a_built_release_verifies_and_lists_every_wheel(
     assert {"civic_iot", "paho_mqtt", "msgspec", "pyyaml", "pymodbus"} <= names
 
 
-def test_a_tampered_wheel_is_refused(built: tuple[Path, Path], tmp_path: Path) -> None:
-    state, out = built
+def test_a_tampered_wheel_is_refused(city_releases: CityReleases, tmp_path: Path) -> None:
+    state, out = city_releases.state, city_releases.out
     releases_dir = copy_of(out, tmp_path)
     (wheel,) = (releases_dir / __version__ / "wheels").glob("*/paho_mqtt-*.whl")
     data = bytearray(wheel.read_bytes())
@@ -79,9 +72,9 @@ def test_a_tampered_wheel_is_refused(built: tuple[Path, Path], tmp_path: Path) -
 
 
 def test_a_tampered_manifest_or_a_foreign_key_is_refused(
-    built: tuple[Path, Path], tmp_path: Path
+    city_releases: CityReleases, tmp_path: Path
 ) -> None:
-    state, out = built
+    state, out = city_releases.state, city_releases.out
     releases_dir = copy_of(out, tmp_path)
     manifest = releases_dir / __version__ / "manifest.json"
     data = json.loads(manifest.read_text())
@@ -106,7 +99,7 @@ def test_an_older_release_never_replaces_a_newer_one(tmp_path: Path) -> None:
     releases.switch(prefix, prefix / "releases" / "0.3.0")
     (tmp_path / "rel").mkdir()
     (tmp_path / "rel" / "latest").write_text("0.2.9\n")
-    result = install(str(tmp_path / "rel"), tmp_path / "key.pub", prefix)
+    result = install(str(tmp_path / "rel"), tmp_path / "key.pub", prefix, version=None)
     assert result.returncode == 1
     assert "0.2.9 is older than the installed 0.3.0" in result.stderr
     assert releases.installed_version(prefix) == "0.3.0"
