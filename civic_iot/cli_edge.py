@@ -41,13 +41,13 @@ def _use_stand_ins(args: argparse.Namespace) -> None:
 
 
 def _edge_run(args: argparse.Namespace) -> int:
-    from edge import config
+    from edge import config, logbuffer
     from edge.agent import Agent
 
     _use_stand_ins(args)
     agent_config, collectors = config.load(args.config)
     stop = stop_on_signals()
-    agent = Agent(agent_config, collectors)
+    agent = Agent(agent_config, collectors, logbuffer.install())
 
     def wake_on_stop() -> None:
         stop.wait()

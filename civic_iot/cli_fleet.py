@@ -37,6 +37,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     command.add_argument("--arg", action="append", default=[], help="KEY=VALUE, repeatable")
     command.add_argument("--timeout", type=float, default=10.0)
     command.set_defaults(handler=_with_broker(_fleet_command))
+    logs = actions.add_parser("logs", help="a device's recent log, personal data taken out")
+    logs.add_argument("device")
+    logs.add_argument("--since-min", type=float, default=60.0, help="minutes back (default 60)")
+    logs.add_argument("--timeout", type=float, default=10.0)
+    logs.set_defaults(handler=_with_broker(_fleet_logs))
+    diag = actions.add_parser("diag", help="a device's diagnostics: versions, broker, "
+                              "collectors, what fails, outbox, release, recent log")  # fmt: skip
+    diag.add_argument("device")
+    diag.add_argument("--timeout", type=float, default=10.0)
+    diag.set_defaults(handler=_with_broker(_fleet_diag))
     cli_rollout.add_parser(actions)
 
 
@@ -127,5 +137,39 @@ def _fleet_command(args: argparse.Namespace) -> int:
         print(f"{args.device}: {printable(response.error)}", file=sys.stderr)
         return 1
     text = json.dumps(response.result, indent=2, ensure_ascii=False)
+    print(printable(text, keep_newlines=True))
+    return 0
+
+
+def _ask(args: argparse.Namespace, name: str, command_args: dict[str, object]) -> object:
+    from civic_iot.terminal import printable
+    from gateway.fleet import Fleet, FleetError
+
+    try:
+        with Fleet(args.broker) as fleet:
+            response = fleet.command(args.device, name, command_args, args.timeout)
+    except FleetError as exc:
+        raise SystemExit(f"civic-iot fleet: {exc}") from None
+    if not response.ok:
+        raise SystemExit(f"{args.device}: {printable(response.error)}")
+    return response.result
+
+
+def _fleet_logs(args: argparse.Namespace) -> int:
+    from civic_iot.terminal import printable
+
+    result = _ask(args, "logs", {"since_min": args.since_min})
+    lines = result.get("lines", []) if isinstance(result, dict) else []
+    print(printable("\n".join(str(line) for line in lines), keep_newlines=True))
+    return 0
+
+
+def _fleet_diag(args: argparse.Namespace) -> int:
+    import yaml
+
+    from civic_iot.terminal import printable
+
+    result = _ask(args, "diag", {})
+    text = yaml.safe_dump(result, allow_unicode=True, sort_keys=False, width=100)
     print(printable(text, keep_newlines=True))
     return 0

@@ -53,6 +53,11 @@ HELP_JA: dict[str, str] = {
         "機器がリリースを取りに行く場所（既定: ゲートウェイ設定の rollouts.source）",
     "which devices, e.g. kind:home, district:潮見, tag:pilot (default: all)":
         "対象の機器。例: kind:home、district:潮見、tag:pilot（既定: all）",
+    "a device's recent log, personal data taken out": "機器の最近のログ（個人情報は除きます）",
+    "minutes back (default 60)": "何分前から（既定 60）",
+    "a device's diagnostics: versions, broker, collectors, what fails, outbox, release, recent log":
+        "機器の診断情報: 版、ブローカー、収集器、失敗"
+        "中のもの、アウトボックス、リリース、最近のログ",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

@@ -24,3 +24,7 @@ class StateLog:
 
     def is_failing(self, source: str) -> bool:
         return source in self._failing
+
+    def failing(self) -> dict[str, str]:
+        """What is failing now, with the last reason (for diagnostics)."""
+        return dict(self._failing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import platform
 import queue
 import threading
 import time
@@ -20,6 +21,7 @@ from edge.collectors import Collector, build_collectors, close_collectors
 from edge.commands import CommandError, Commands
 from edge.config import AgentConfig
 from edge.link import Acked, Inbound, LinkEvent, MqttLink
+from edge.logbuffer import LogBuffer
 from edge.outbox import EVENT, ROUTINE, Outbox, OutboxError
 from edge.sender import Sender, SenderSettings
 from edge.update import Updater
@@ -53,8 +55,14 @@ class CollectNow(NamedTuple):
 
 
 class Agent:
-    def __init__(self, config: AgentConfig, collectors: Sequence[Collector]) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        collectors: Sequence[Collector],
+        log_buffer: LogBuffer | None = None,
+    ) -> None:
         self.config = config
+        self.log_buffer = log_buffer
         self.device_id = config.device_id
         state = Path(config.state_dir)
         self.events: queue.Queue[Any] = queue.Queue()
@@ -372,6 +380,8 @@ class Agent:
         self._commands.register("get-config", self._get_config)
         self._commands.register("restart-agent", self._restart)
         self._commands.register(RESEND_COMMAND, self._resend)
+        self._commands.register("logs", self._logs)
+        self._commands.register("diag", self._diag)
 
     def _command(self, message: Inbound) -> None:
         try:
@@ -419,6 +429,40 @@ class Agent:
             log.warning("the gateway missed %d messages: %d sent again, %d no longer kept",
                         requeued + gone, requeued, gone)  # fmt: skip
         return {"requeued": requeued, "no_longer_kept": gone}
+
+    def _logs(self, request: CommandRequest) -> dict[str, Any]:
+        """The agent's recent log (personal data taken out): ``since_min`` minutes back
+        (default 60), at most ``max_kb`` KiB (default and most 64)."""
+        if self.log_buffer is None:
+            raise CommandError("this agent keeps no log in memory")
+        try:
+            since_min = float(request.args.get("since_min", 60))
+            max_kb = min(64.0, float(request.args.get("max_kb", 64)))
+        except (TypeError, ValueError):
+            raise CommandError("since_min and max_kb: expected numbers") from None
+        since = now_ms() - int(since_min * 60_000)
+        return {"lines": self.log_buffer.recent(since, int(max_kb * 1024))}
+
+    def _diag(self, request: CommandRequest) -> dict[str, Any]:
+        """Everything IT asks first when a device misbehaves, in one answer."""
+        stats = self.outbox.stats()
+        desired = self.updater.desired
+        return {
+            "agent": AGENT_NAME,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "uptime_s": int(time.monotonic() - self._started),
+            "broker": {"host": self.config.mqtt.host, "port": self.config.mqtt.port,
+                       "connected": self.sender.connected, "reconnects": self.reconnects},
+            "config_version": self.config_version,
+            "collectors": [{"name": c.name, "interval_s": c.interval_s} for c in self.collectors],
+            "failing": self._states.failing(),
+            "outbox": {"depth": stats.depth, "oldest_ms": stats.oldest_ms,
+                       "evicted": stats.evicted, "refused": self.refused},
+            "release": {"running": AGENT_VERSION,
+                        "desired": desired.version if desired else ""},
+            "log": self.log_buffer.recent(0, 16 * 1024) if self.log_buffer else [],
+        }  # fmt: skip
 
     def _restart(self, request: CommandRequest) -> dict[str, Any]:
         self.restart_requested = True

@@ -48,6 +48,14 @@ def test_show_push_and_command(tmp_path: Path, mosquitto: Mosquitto) -> None:
 
     answer = fleet(mosquitto, "command", DEVICE, "get-config")
     assert json.loads(answer.stdout)["version"] == 1
+    logs = fleet(mosquitto, "logs", DEVICE, "--since-min", "5")
+    assert logs.returncode == 0, logs.stderr
+    assert f"connected to 127.0.0.1:{mosquitto.port}" in logs.stdout
+    assert "applied desired config version 1" in logs.stdout
+    diag = fleet(mosquitto, "diag", DEVICE)
+    assert diag.returncode == 0, diag.stderr
+    assert "agent: civic-iot-edge/" in diag.stdout and "connected: true" in diag.stdout
+    assert "depth:" in diag.stdout and "running:" in diag.stdout
     unknown = fleet(mosquitto, "command", DEVICE, "reboot-city")
     assert unknown.returncode == 1 and "unknown command 'reboot-city'" in unknown.stderr
     agent.terminate()
