@@ -31,6 +31,7 @@ from common.city.inventory import Inventory
 from common.city.residents import Directory
 from common.labels import Lang
 from common.serviceclient import Inbound, ServiceClient, ServiceStatus
+from common.systemd import Watchdog
 from wire import AlertState, Kind, PayloadError, WireError, encode, topics
 from wire.payloads import dead_letter
 
@@ -82,17 +83,22 @@ class AlertsService:
         self.http.start()
         self.dispatcher.poke(self.core.store.channels_pending())
         next_tick = 0.0
+        watchdog = Watchdog()
+        watchdog.ready()
         try:
             while not stop.is_set():
+                watchdog.pet(time.monotonic())
                 if time.monotonic() >= next_tick:
                     self._tick()
                     next_tick = time.monotonic() + self.config.tick_s
                 try:
-                    item = self.inbox.get(timeout=max(0.0, next_tick - time.monotonic()))
+                    wait = max(0.0, next_tick - time.monotonic())
+                    item = self.inbox.get(timeout=min(wait, watchdog.interval_s or wait))
                 except queue.Empty:
                     continue
                 self._handle(item)
         finally:
+            watchdog.stopping()
             self._close()
 
     def _close(self) -> None:

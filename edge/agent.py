@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from common import systemd
 from common.statelog import StateLog
 from common.yamlconf import ConfigError
-from edge import AGENT_NAME, AGENT_VERSION, remote, systemd
+from edge import AGENT_NAME, AGENT_VERSION, remote
 from edge.collectors import Collector, build_collectors, close_collectors
 from edge.commands import CommandError, Commands
 from edge.config import AgentConfig

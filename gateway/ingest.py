@@ -21,6 +21,7 @@ from pathlib import Path
 
 from common.city.inventory import Inventory
 from common.serviceclient import Inbound, ServiceClient, ServiceStatus
+from common.systemd import Watchdog
 from gateway.announce import Announcer
 from gateway.config import GatewayConfig, tracks_sequences
 from gateway.durable import DurableCore
@@ -98,12 +99,16 @@ class Ingest:
         )
         if self.http:
             self.http.start()
+        watchdog = Watchdog()
+        watchdog.ready()
         try:
             while not stop.is_set():
                 self.durable.try_set_up()
                 self._step()
                 self._tick()
+                watchdog.pet(time.monotonic())
         finally:
+            watchdog.stopping()
             self._drain_and_flush()
             self._close()
 

@@ -27,3 +27,23 @@ def watchdog_interval_s() -> float | None:
     if not usec or os.environ.get("WATCHDOG_PID", str(os.getpid())) != str(os.getpid()):
         return None
     return int(usec) / 2_000_000
+
+
+class Watchdog:
+    """READY once the service serves, WATCHDOG=1 from its loop at half of WatchdogSec
+    (a loop stuck that long gets the service restarted), STOPPING on the way out."""
+
+    def __init__(self) -> None:
+        self.interval_s = watchdog_interval_s()
+        self._next = 0.0
+
+    def ready(self) -> None:
+        notify("READY=1")
+
+    def pet(self, now: float) -> None:
+        if self.interval_s is not None and now >= self._next:
+            self._next = now + self.interval_s
+            notify("WATCHDOG=1")
+
+    def stopping(self) -> None:
+        notify("STOPPING=1")
