@@ -11,6 +11,7 @@ from collections.abc import Callable
 from civic_iot import (
     __version__,
     cli_alerts,
+    cli_backup,
     cli_dashboards,
     cli_demo,
     cli_devices,
@@ -38,6 +39,7 @@ GROUPS = (
     cli_provision,
     cli_release,
     cli_fleet,
+    cli_backup,
     cli_demo,
 )
 

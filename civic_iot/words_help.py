@@ -58,6 +58,15 @@ HELP_JA: dict[str, str] = {
     "a device's diagnostics: versions, broker, collectors, what fails, outbox, release, recent log":
         "機器の診断情報: 版、ブローカー、収集器、失敗"
         "中のもの、アウトボックス、リリース、最近のログ",
+    "back up the servers' state into one archive":
+        "サーバーの状態を一つのアーカイブにバックアップします",
+    "the archive (.tar.gz, 0600)": "アーカイブ（.tar.gz、0600）",
+    "put a backup back, into the directories the configs name":
+        "バックアップを、設定ファイルが示すディレクトリに戻します",
+    "write into directories that already hold files": "ファイルのあるディレクトリにも書き込みます",
+    "the alerts service's config": "通知サービスの設定ファイル",
+    "provisioning's state directory": "プロビジョニングの状態ディレクトリ",
+    "the city's release directory": "市のリリースのディレクトリ",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":
