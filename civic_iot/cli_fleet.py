@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from civic_iot import cli_rollout
+from civic_iot.paths import DEFAULT_INVENTORY
 from common.mqttlink import MqttConfig
 
 
@@ -22,12 +23,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fleet.add_argument("--host", help="a broker without an MQTT settings file (with --port)")
     fleet.add_argument("--port", type=int, help="with --host")
     actions = fleet.add_subparsers(title="actions")
+    fleet.add_argument("--inventory", type=Path, default=DEFAULT_INVENTORY,
+                       help="firmware-config, for --group")  # fmt: skip
     show = actions.add_parser("show", help="status, versions, health, desired vs reported config")
-    show.add_argument("device")
+    show.add_argument("device", nargs="?")
+    show.add_argument("--group", help="a table of a group instead, e.g. kind:home")
     show.set_defaults(handler=_with_broker(_fleet_show))
     push = actions.add_parser("push-config", help="set a device's desired config and wait")
-    push.add_argument("device")
-    push.add_argument("file", type=Path, help="YAML with the remote part: collectors")
+    push.add_argument("target", nargs="+", metavar="[DEVICE] FILE",
+                      help="the device (or --group) and the YAML with the remote part: "
+                      "collectors")  # fmt: skip
+    push.add_argument("--group", help="every device of a group, e.g. profile:wifi-probe")
     push.add_argument("--version", type=int, help="default: the current desired version + 1")
     push.add_argument("--timeout", type=float, default=30.0)
     push.set_defaults(handler=_with_broker(_fleet_push))
@@ -88,13 +94,28 @@ def _with_broker(
     return run
 
 
+def _group(args: argparse.Namespace) -> list[str]:
+    from common.city.groups import GroupError, select
+    from common.city.inventory import load_inventory
+
+    try:
+        return select(load_inventory(args.inventory), args.group)
+    except GroupError as exc:
+        raise SystemExit(f"civic-iot fleet: {exc}") from None
+
+
 def _fleet_show(args: argparse.Namespace) -> int:
-    from civic_iot.fleetview import describe
+    from civic_iot.fleetview import describe, group_table
     from civic_iot.terminal import printable
     from gateway.fleet import Fleet
 
+    if (args.device is None) == (args.group is None):
+        raise SystemExit("civic-iot fleet show: name a device or a --group, not both")
     with Fleet(args.broker) as fleet:
-        print(printable(describe(fleet.show(args.device)), keep_newlines=True))
+        if args.group:
+            print(group_table(fleet.retained_many(_group(args))))
+        else:
+            print(printable(describe(fleet.show(args.device)), keep_newlines=True))
     return 0
 
 
@@ -104,20 +125,30 @@ def _fleet_push(args: argparse.Namespace) -> int:
     from edge.remote import check_document
     from gateway.fleet import Fleet, FleetError
 
-    config = check_document(yamlconf.read(args.file)).data  # nothing sent if it is wrong
-    try:
-        with Fleet(args.broker) as fleet:
-            report = fleet.push_config(args.device, config, args.version, args.timeout)
-    except FleetError as exc:
-        print(f"civic-iot fleet: {exc}", file=sys.stderr)
-        return 1
-    if report.state == "rejected":
-        print(f"{args.device} rejected desired version {report.desired}: "
-              f"{printable(report.error)}")  # fmt: skip
-        print(f"it keeps running version {report.version}")
-        return 1
-    print(f"{args.device} applied desired version {report.desired}")
-    return 0
+    if len(args.target) != (1 if args.group else 2):
+        raise SystemExit("civic-iot fleet push-config: DEVICE FILE, or --group G FILE")
+    file = Path(args.target[-1])
+    devices = _group(args) if args.group else [args.target[0]]
+    config = check_document(yamlconf.read(file)).data  # nothing sent if it is wrong
+    failed = 0
+    with Fleet(args.broker) as fleet:
+        for device in devices:
+            try:
+                report = fleet.push_config(device, config, args.version, args.timeout)
+            except FleetError as exc:
+                print(f"{device}: {exc}")
+                failed += 1
+                continue
+            if report.state == "rejected":
+                print(f"{device} rejected desired version {report.desired}: "
+                      f"{printable(report.error)}")  # fmt: skip
+                print(f"it keeps running version {report.version}")
+                failed += 1
+            else:
+                print(f"{device} applied desired version {report.desired}")
+    if len(devices) > 1:
+        print(f"{len(devices) - failed} of {len(devices)} devices applied it")
+    return 1 if failed else 0
 
 
 def _fleet_command(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.fleet import DeviceView
+from civic_iot.terminal import table
+from gateway.fleet import DeviceView, GroupRow
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -47,3 +48,24 @@ def _config_line(view: DeviceView) -> str:
     if reported.state == "rejected":
         return f"desired version {desired.version} REJECTED: {reported.error}; {running}"
     return f"desired version {desired.version} applied ({running})"
+
+
+def group_table(rows: list[GroupRow]) -> str:
+    """One line per device of a group: status, agent, config and release."""
+    lines = []
+    for row in rows:
+        status = row.status.state if row.status else "never seen"
+        agent = row.status.agent.rpartition("/")[2] if row.status else ""
+        desired = row.desired.version if row.desired else None
+        if desired is None:
+            config = "config file"
+        elif row.reported is None or row.reported.desired != desired:
+            config = f"v{desired} not yet reported"
+        else:
+            config = f"v{desired} {row.reported.state}"
+        release = row.release
+        shown = "" if release is None else f"{release.running} ({release.state} {release.desired})"
+        lines.append([row.device_id, status, agent, config, shown])
+    summary = f"{sum(r.status is not None and r.status.state == 'online' for r in rows)} of " \
+              f"{len(rows)} online"  # fmt: skip
+    return table(["DEVICE", "STATUS", "AGENT", "CONFIG", "RELEASE"], lines) + "\n" + summary

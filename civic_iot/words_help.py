@@ -67,6 +67,12 @@ HELP_JA: dict[str, str] = {
     "the alerts service's config": "通知サービスの設定ファイル",
     "provisioning's state directory": "プロビジョニングの状態ディレクトリ",
     "the city's release directory": "市のリリースのディレクトリ",
+    "firmware-config, for --group": "--group に使う firmware-config",
+    "a table of a group instead, e.g. kind:home": "代わりにグループを表で。例: kind:home",
+    "the device (or --group) and the YAML with the remote part: collectors":
+        "機器（または --group）と、遠隔で変える部分（collectors）の YAML",
+    "every device of a group, e.g. profile:wifi-probe":
+        "グループのすべての機器。例: profile:wifi-probe",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

@@ -22,12 +22,15 @@ from wire import (
     ConfigDesired,
     ConfigReported,
     PayloadError,
+    ReleaseReported,
     Status,
+    TopicError,
     decode,
     encode,
     now_ms,
     topics,
 )
+from wire.topics import Kind
 
 QOS = 1
 log = logging.getLogger(__name__)
@@ -44,6 +47,15 @@ class DeviceView:
     desired: ConfigDesired | None
     reported: ConfigReported | None
     ping: CommandResponse | None
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    device_id: str
+    status: Status | None
+    desired: ConfigDesired | None
+    reported: ConfigReported | None
+    release: ReleaseReported | None
 
 
 class Fleet:
@@ -88,6 +100,24 @@ class Fleet:
             found.get(topics.config_reported(device_id)),
             None,
         )
+
+    def retained_many(self, device_ids: list[str], wait_s: float = 1.5) -> list[GroupRow]:
+        """Status, config and release of many devices from their retained messages (one
+        subscription per kind; what has not arrived within ``wait_s`` was never said)."""
+        kinds: dict[Kind, type[Any]] = {Kind.STATUS: Status, Kind.CONFIG_DESIRED: ConfigDesired,
+                                        Kind.CONFIG_REPORTED: ConfigReported,
+                                        Kind.RELEASE_REPORTED: ReleaseReported}  # fmt: skip
+        self._subscribe([topics.all_devices(kind) for kind in kinds])
+        wanted = set(device_ids)
+        found: dict[tuple[str, Kind], Any] = {}
+        for topic, payload, _ in self._take(lambda t, p, props: True, time.monotonic() + wait_s):
+            try:
+                device = topics.parse(topic)
+            except TopicError:
+                continue
+            if device.device_id in wanted and device.kind in kinds:
+                found[device.device_id, device.kind] = _decode_or_none(payload, kinds[device.kind])
+        return [GroupRow(d, *(found.get((d, kind)) for kind in kinds)) for d in device_ids]
 
     def show(self, device_id: str, timeout_s: float = 5.0) -> DeviceView:
         view = self.retained(device_id)

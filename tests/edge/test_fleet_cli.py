@@ -48,6 +48,18 @@ def test_show_push_and_command(tmp_path: Path, mosquitto: Mosquitto) -> None:
 
     answer = fleet(mosquitto, "command", DEVICE, "get-config")
     assert json.loads(answer.stdout)["version"] == 1
+    table = fleet(mosquitto, "show", "--group", "kind:home")
+    assert table.returncode == 0, table.stderr
+    rows = {line.split()[0]: line for line in table.stdout.splitlines()[1:-1]}
+    assert set(rows) == {"home-a001-hub", "home-a002-hub", "home-a003-hub", "home-a004-hub"}
+    assert "online" in rows[DEVICE] and "v1 applied" in rows[DEVICE]
+    assert "never seen" in rows["home-a002-hub"] and "1 of 4 online" in table.stdout
+    grouped = fleet(mosquitto, "push-config", "--group", "site:home-a001", str(desired),
+                    "--timeout", "15")  # fmt: skip
+    assert grouped.returncode == 0, grouped.stdout + grouped.stderr
+    assert f"{DEVICE} applied desired version 2" in grouped.stdout
+    nobody = fleet(mosquitto, "show", "--group", "district:nowhere")
+    assert nobody.returncode == 1 and "no device in firmware-config is in it" in nobody.stderr
     logs = fleet(mosquitto, "logs", DEVICE, "--since-min", "5")
     assert logs.returncode == 0, logs.stderr
     assert f"connected to 127.0.0.1:{mosquitto.port}" in logs.stdout
