@@ -57,3 +57,10 @@ def test_alerts_benchmark_runs() -> None:
 def test_fuzz_benchmark_runs() -> None:
     output = run("bench_fuzz.py", "--examples", "30")
     assert "parsers with a crash: 0" in output and "BLE decoders" in output
+
+
+def test_rollout_benchmark_runs_to_done() -> None:
+    output = run("bench_rollout.py", "--devices", "20", "--install-s", "0.5", "--check-s", "0.5",
+                 "--idle-s", "1")  # fmt: skip
+    assert "rollout to 20 simulated agents" in output and ": done in" in output
+    assert "broker CPU added:" in output and "gateway CPU added:" in output
