@@ -15,6 +15,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument("--interval", type=float, default=5.0, help="seconds between readings")
     demo.add_argument("--duration", type=float, default=0.0, help="stop after N s (0: Ctrl-C)")
     demo.add_argument("--outage", type=float, default=10.0, help="seconds a home's Internet is cut")
+    demo.add_argument("--no-rollout", dest="rollout", action="store_false",
+                      help="skip building releases and rolling one out to the homes")  # fmt: skip
     demo.set_defaults(handler=_demo)
 
 

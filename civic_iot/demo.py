@@ -28,6 +28,7 @@ from civic_iot.demo_alerts import PANIC_DEVICE, DemoAlerts, panic_press
 from civic_iot.demo_devices import DemoPeers, demo_collectors
 from civic_iot.demo_replay import show_replay
 from civic_iot.demo_report import query_influx
+from civic_iot.demo_rollout import DemoRollout
 from civic_iot.demo_scenario import Scenario, ScenarioPlan
 from civic_iot.outage import CuttableLink
 from civic_iot.services import (
@@ -83,11 +84,11 @@ def run_demo(args: argparse.Namespace) -> int:
             {plan.outage_device: relay.port},
             {PANIC_DEVICE: panic_press()},
         )
-        for agent in agents:
+        for agent in agents.values():
             running.callback(agent.terminate)
         # Stop alerts before the agents: their goodbyes are not incidents.
         running.callback(alerts.service.terminate)
-        _print_banner(state, provisioner, (broker, influx), gateway, agents)
+        _print_banner(state, provisioner, (broker, influx), gateway, list(agents.values()))
         print("\n".join(alerts.banner()))
         demo_report.provision_grafana(state, influx.url)
         print("\nPress Ctrl-C to stop everything.\n", flush=True)
@@ -96,6 +97,10 @@ def run_demo(args: argparse.Namespace) -> int:
         scenario.start()
         running.callback(scenario.stop)
         alerts.start_incidents(check)
+        if args.rollout:
+            rollout = DemoRollout(state, provisioner, agents)
+            rollout.start()
+            running.callback(rollout.stop)
         _report_until_stopped(influx, stop, args.duration)
         alerts.report()
         show_replay(alerts.config, state / "replay")
@@ -150,7 +155,10 @@ def _start_gateway(state: Path, provisioner: Provisioner, influx: InfluxDB) -> C
         "ops_interval_s": 5,
         "offline_after_s": 120,
         "http_listen": f"127.0.0.1:{free_port()}",
-    }
+        # The demo's rollout: releases built into <state>/releases, homes at once.
+        "rollouts": {"source": str(state / "releases"), "home_window": "", "deadline_s": 60,
+                     "check_s": 1},
+    }  # fmt: skip
     config.write_text(json.dumps(body, indent=2), encoding="utf-8")
     gateway = CliProcess(state / "logs" / "gateway.log", "gateway", "run", "--config", str(config))
     _, it_mqtt = _service_mqtt(provisioner, "it")
@@ -191,12 +199,12 @@ def _start_agents(
     timing: tuple[float, DemoPeers],
     relays: dict[str, int],
     incidents: dict[str, dict[str, Any]],
-) -> list[CliProcess]:
+) -> dict[str, CliProcess]:
     """One agent per device, with its provisioned config (TLS, its own certificate and
     password) plus the collectors of what its profile senses, on hardware stand-ins. A
     device in ``relays`` reaches the broker through that port (one the demo can cut)."""
     interval_s, peers = timing
-    agents = []
+    agents = {}
     for device_id, placement in provisioner.inventory.devices.items():
         directory = provisioner.device_dir(device_id)
         agent = yaml.safe_load((directory / "agent.yaml").read_text(encoding="utf-8"))
@@ -213,7 +221,7 @@ def _start_agents(
         hardware.write_text(json.dumps(stand_ins), encoding="utf-8")
         log = state / "logs" / f"{device_id}.log"
         command = ["edge", "run", "--config", str(config), "--stand-ins", str(hardware)]
-        agents.append(CliProcess(log, *command))
+        agents[device_id] = CliProcess(log, *command)
     return agents
 
 

@@ -21,8 +21,11 @@ POLL_S = 0.2
 
 
 class DeviceHost:
-    def __init__(self, root: Path, config: Path, state: Path, key: Path) -> None:
+    def __init__(
+        self, root: Path, config: Path, state: Path, key: Path, agent_args: tuple[str, ...] = ()
+    ) -> None:
         self.root, self.config, self.state, self.key = root, config, state, key
+        self.agent_args = agent_args  # e.g. --stand-ins for the demo's hardware
         self.prefix = root / "opt"
         self.log_path = root / "agent.log"
         self._pid_file = root / "agent.pid"
@@ -84,7 +87,7 @@ class DeviceHost:
         binary = self.prefix / "current" / "bin" / "civic-iot"
         with self.log_path.open("ab") as log:
             self._agent = subprocess.Popen(
-                [str(binary), "edge", "run", "--config", str(self.config)],
+                [str(binary), "edge", "run", "--config", str(self.config), *self.agent_args],
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         self._pid_file.write_text(str(self._agent.pid), encoding="utf-8")

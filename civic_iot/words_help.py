@@ -73,6 +73,8 @@ HELP_JA: dict[str, str] = {
         "機器（または --group）と、遠隔で変える部分（collectors）の YAML",
     "every device of a group, e.g. profile:wifi-probe":
         "グループのすべての機器。例: profile:wifi-probe",
+    "skip building releases and rolling one out to the homes":
+        "リリースの作成と、家庭への配布の実演を省きます",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

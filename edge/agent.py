@@ -94,6 +94,7 @@ class Agent:
         self._seq = self.outbox.next_sequence() - 1
         self._started = time.monotonic()
         self._states = StateLog(log)
+        self._collected: set[str] = set()  # collectors that have read once since the start
         self._stop = threading.Event()
         self._commands = Commands()
         self._register_commands()
@@ -138,8 +139,11 @@ class Agent:
         if now >= timers["health"]:
             timers["health"] = now + self.config.health_interval_s
             self.store_readings(self.health_readings(), now_ms())
-            if self._healthy():
-                self.updater.healthy()
+            self.updater.check()
+        if self.updater.on_probation and self._healthy():
+            # Confirmed at once, not at the next health tick: the installer's deadline
+            # may be shorter than the health interval.
+            self.updater.healthy()
             self.updater.check()
         if now >= timers["expire"]:
             timers["expire"] = now + EXPIRE_EVERY_S
@@ -193,6 +197,7 @@ class Agent:
             self._states.failed(source, f"{type(exc).__name__}: {exc}")
             return 0
         self._states.ok(source)
+        self._collected.add(collector.name)
         self.store_readings(readings, timestamp)
         return len(readings)
 
@@ -242,8 +247,9 @@ class Agent:
     def _healthy(self) -> bool:
         """What a new release must show before it is kept: connected to the broker, its
         collectors running, its outbox taking writes."""
-        collectors_ok = bool(self.collectors) and not any(
-            self._states.is_failing(f"collector {c.name!r}") for c in self.collectors
+        collectors_ok = bool(self.collectors) and all(
+            c.name in self._collected and not self._states.is_failing(f"collector {c.name!r}")
+            for c in self.collectors
         )
         return self.sender.connected and collectors_ok and not self._states.is_failing("outbox")
 

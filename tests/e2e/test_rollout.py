@@ -31,7 +31,7 @@ def agent_config(root: Path, device: str, port: int) -> Path:
     path = root / "agent.yaml"
     path.write_text(f"""device_id: {device}
 state_dir: {root / "state"}
-health_interval_s: 1
+health_interval_s: 60
 reconnect_max_s: 1
 mqtt: {{host: 127.0.0.1, port: {port}, keepalive_s: 5}}
 collectors:
