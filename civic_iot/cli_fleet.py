@@ -38,8 +38,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     push.add_argument("--timeout", type=float, default=30.0)
     push.set_defaults(handler=_with_broker(_fleet_push))
     command = actions.add_parser("command", help="send a command and print the response")
-    command.add_argument("device")
-    command.add_argument("name", help="ping, collect-now, get-config, restart-agent")
+    command.add_argument("target", nargs="+", metavar="[DEVICE] NAME",
+                         help="the device (or --group) and the command: ping, collect-now, "
+                         "get-config, restart-agent, logs, diag")  # fmt: skip
+    command.add_argument("--group", help="every device of a group, e.g. profile:wifi-probe")
     command.add_argument("--arg", action="append", default=[], help="KEY=VALUE, repeatable")
     command.add_argument("--timeout", type=float, default=10.0)
     command.set_defaults(handler=_with_broker(_fleet_command))
@@ -157,19 +159,30 @@ def _fleet_command(args: argparse.Namespace) -> int:
     from civic_iot.terminal import printable
     from gateway.fleet import Fleet, FleetError
 
+    if len(args.target) != (1 if args.group else 2):
+        raise SystemExit("civic-iot fleet command: DEVICE NAME, or --group G NAME")
+    name = args.target[-1]
+    devices = _group(args) if args.group else [args.target[0]]
     command_args = dict(item.split("=", 1) for item in args.arg)
-    try:
-        with Fleet(args.broker) as fleet:
-            response = fleet.command(args.device, args.name, command_args, args.timeout)
-    except FleetError as exc:
-        print(f"civic-iot fleet: {exc}", file=sys.stderr)
-        return 1
-    if not response.ok:
-        print(f"{args.device}: {printable(response.error)}", file=sys.stderr)
-        return 1
-    text = json.dumps(response.result, indent=2, ensure_ascii=False)
-    print(printable(text, keep_newlines=True))
-    return 0
+    failed = 0
+    with Fleet(args.broker) as fleet:
+        for device in devices:
+            try:
+                response = fleet.command(device, name, command_args, args.timeout)
+            except FleetError as exc:
+                print(f"civic-iot fleet: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            if not response.ok:
+                print(f"{device}: {printable(response.error)}", file=sys.stderr)
+                failed += 1
+                continue
+            text = json.dumps(response.result, indent=2, ensure_ascii=False)
+            prefix = f"{device}: " if args.group else ""
+            print(prefix + printable(text, keep_newlines=True))
+    if args.group:
+        print(f"{len(devices) - failed} of {len(devices)} devices answered")
+    return 1 if failed else 0
 
 
 def _ask(args: argparse.Namespace, name: str, command_args: dict[str, object]) -> object:

@@ -75,6 +75,10 @@ HELP_JA: dict[str, str] = {
         "グループのすべての機器。例: profile:wifi-probe",
     "skip building releases and rolling one out to the homes":
         "リリースの作成と、家庭への配布の実演を省きます",
+    "the device (or --group) and the command: ping, collect-now, get-config, restart-agent, "
+    "logs, diag":
+        "機器（または --group）とコマンド: "
+        "ping、collect-now、get-config、restart-agent、logs、diag",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

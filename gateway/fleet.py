@@ -110,7 +110,8 @@ class Fleet:
         self._subscribe([topics.all_devices(kind) for kind in kinds])
         wanted = set(device_ids)
         found: dict[tuple[str, Kind], Any] = {}
-        for topic, payload, _ in self._take(lambda t, p, props: True, time.monotonic() + wait_s):
+        time.sleep(wait_s)  # retained messages come at once; what is not here was never said
+        for topic, payload, _ in self._take(lambda t, p, props: True, time.monotonic()):
             try:
                 device = topics.parse(topic)
             except TopicError:

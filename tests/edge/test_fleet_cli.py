@@ -58,6 +58,10 @@ def test_show_push_and_command(tmp_path: Path, mosquitto: Mosquitto) -> None:
                     "--timeout", "15")  # fmt: skip
     assert grouped.returncode == 0, grouped.stdout + grouped.stderr
     assert f"{DEVICE} applied desired version 2" in grouped.stdout
+    pinged = fleet(mosquitto, "command", "--group", "district:潮見", "ping", "--timeout", "2")
+    assert pinged.returncode == 1  # home-a002-hub is not running
+    assert f"{DEVICE}: " in pinged.stdout and "1 of 2 devices answered" in pinged.stdout
+    assert "home-a002-hub did not answer 'ping' within 2s" in pinged.stderr
     nobody = fleet(mosquitto, "show", "--group", "district:nowhere")
     assert nobody.returncode == 1 and "no device in firmware-config is in it" in nobody.stderr
     logs = fleet(mosquitto, "logs", DEVICE, "--since-min", "5")
