@@ -27,6 +27,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     build.add_argument("--extra-index-url", action="append", default=[],
                        help="another package index, e.g. https://www.piwheels.org/simple "
                        "for armv7l")  # fmt: skip
+    build.add_argument("--dependencies-from", type=Path, metavar="OUT/VERSION",
+                       help="take the dependency wheels of an earlier release instead of "
+                       "downloading (a patch built offline)")  # fmt: skip
     build.set_defaults(handler=_build)
     verify = actions.add_parser("verify", help="check a built release's signature and hashes")
     verify.add_argument("release", type=Path, help="OUT/VERSION")
@@ -40,7 +43,8 @@ def _build(args: argparse.Namespace) -> int:
 
     request = BuildRequest(out=args.out, key_dir=args.state_dir / "release",
                            machines=tuple(args.machine or MACHINES), version=args.version,
-                           index_urls=tuple(args.extra_index_url))  # fmt: skip
+                           index_urls=tuple(args.extra_index_url),
+                           dependencies_from=args.dependencies_from)  # fmt: skip
     try:
         manifest = build(request)
     except ReleaseError as exc:

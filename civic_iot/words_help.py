@@ -79,6 +79,10 @@ HELP_JA: dict[str, str] = {
     "logs, diag":
         "機器（または --group）とコマンド: "
         "ping、collect-now、get-config、restart-agent、logs、diag",
+    "take the dependency wheels of an earlier release instead of downloading (a patch built "
+    "offline)":
+        "依存パッケージの wheel をダウンロードせず、以前"
+        "のリリースのものを使います（オフラインでのパッチ作成）",
     "the agent on a Raspberry Pi": "ラズベリーパイで動くエージェント",
     "MQTT to InfluxDB ingest": "MQTT から InfluxDB への取り込み（ゲートウェイ）",
     "the device registry: state, last seen, versions, health, gaps":

@@ -94,6 +94,9 @@ class BuildRequest:
     version: str | None = None  # None: the project's own
     index_urls: tuple[str, ...] = ()  # extra indexes, e.g. piwheels for armv7l
     source: Path = REPO_ROOT  # a checkout of civic-iot
+    # An earlier release (OUT/VERSION) whose dependency wheels are taken as they are
+    # instead of downloading: a patch release built offline, with the same dependencies.
+    dependencies_from: Path | None = None
 
 
 def platform_tags(machine: str) -> list[str]:
@@ -116,8 +119,13 @@ def build(request: BuildRequest) -> Manifest:
         for machine in request.machines:
             wheels = release / "wheels" / machine
             wheels.mkdir(parents=True)
+            if request.dependencies_from is None:
+                _download(own_wheel, machine, wheels, request.index_urls)
+            else:
+                _reuse(request.dependencies_from, machine, wheels)
+            for old in wheels.glob("civic_iot-*.whl"):
+                old.unlink()
             shutil.copy2(own_wheel, wheels / own_wheel.name)
-            _download(own_wheel, machine, wheels, request.index_urls)
             machines[machine] = sorted(f"wheels/{machine}/{p.name}" for p in wheels.iterdir())
     digests = {path: hashlib.sha256((release / path).read_bytes()).hexdigest()
                for files in machines.values() for path in files}  # fmt: skip
@@ -163,6 +171,15 @@ def _download(wheel: Path, machine: str, into: Path, index_urls: tuple[str, ...]
     _pip(["download", "--quiet", "--only-binary=:all:", "--python-version", PYTHON,
           "--implementation", "cp", *platforms, *extra, "--dest", str(into),
           f"{wheel}[edge]"], f"download the dependencies for {machine}")  # fmt: skip
+
+
+def _reuse(earlier: Path, machine: str, into: Path) -> None:
+    found = sorted((earlier / "wheels" / machine).glob("*.whl"))
+    if not found:
+        raise ReleaseError(f"--dependencies-from: {earlier} has no wheels for {machine}")
+    for wheel in found:
+        if not wheel.name.startswith("civic_iot-"):
+            shutil.copy2(wheel, into / wheel.name)
 
 
 def _pip(args: list[str], what: str) -> None:

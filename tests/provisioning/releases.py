@@ -86,8 +86,9 @@ def broken_checkout(into: Path) -> Path:
 def build_city_releases(root: Path) -> CityReleases:
     releases = CityReleases(root / "state", root / "releases")
     build_release(releases.state, releases.out)
-    build_release(releases.state, releases.out, GOOD)
-    build(BuildRequest(out=releases.out, key_dir=releases.state / "release",
-                       machines=(platform.machine(),), version=BROKEN,
-                       source=broken_checkout(root / "broken")))  # fmt: skip
+    base = releases.out / releases.base
+    for version, source in ((GOOD, REPO_ROOT), (BROKEN, broken_checkout(root / "broken"))):
+        build(BuildRequest(out=releases.out, key_dir=releases.state / "release",
+                           machines=(platform.machine(),), version=version, source=source,
+                           dependencies_from=base))  # fmt: skip
     return releases

@@ -36,18 +36,35 @@ def _needs_root_and_debootstrap() -> None:
         pytest.skip(f"needs {', '.join(missing)}")
 
 
+PACKAGES = "python3,python3-venv,openssl,systemd,passwd"
+
+
+def _debootstrap(root: Path) -> None:
+    """A new bookworm root; the first one is kept as a tarball (keyed by the package
+    list), so later runs start from an untouched copy instead of installing again."""
+    pristine = CACHE / f"bookworm-{PACKAGES.replace(',', '+')}.tar"
+    if not pristine.exists():
+        command = ["debootstrap", "--variant=minbase", f"--cache-dir={CACHE}",
+                   f"--include={PACKAGES}", "bookworm", str(root), MIRROR]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900,
+                                check=False)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        partial = pristine.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
+        partial.replace(pristine)
+        return
+    root.mkdir(parents=True)
+    subprocess.run(["tar", "-C", str(root), "-xf", str(pristine)], check=True)
+
+
 @pytest.fixture(scope="module")
 def debian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh bookworm root with what Raspberry Pi OS Lite has that firstboot.sh uses
-    (python3 and its venv, openssl, systemd); the .deb files are cached between runs."""
+    (python3 and its venv, openssl, systemd)."""
     _needs_root_and_debootstrap()
     root = tmp_path_factory.mktemp("debian") / "root"
     CACHE.mkdir(parents=True, exist_ok=True)
-    command = ["debootstrap", "--variant=minbase", f"--cache-dir={CACHE}",
-               "--include=python3,python3-venv,openssl,systemd,passwd",
-               "bookworm", str(root), MIRROR]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    _debootstrap(root)
     subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
     try:
         yield root

@@ -103,3 +103,21 @@ def test_an_older_release_never_replaces_a_newer_one(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "0.2.9 is older than the installed 0.3.0" in result.stderr
     assert releases.installed_version(prefix) == "0.3.0"
+
+
+def test_a_patch_built_offline_takes_the_earlier_releases_dependencies(
+    city_releases: CityReleases,
+) -> None:
+    """The fixture built the later releases with --dependencies-from the first."""
+
+    def wheels(version: str) -> set[str]:
+        manifest = json.loads((city_releases.out / version / "manifest.json").read_text())
+        (files,) = manifest["machines"].values()
+        return {Path(f).name for f in files}
+
+    base, good = wheels(city_releases.base), wheels(city_releases.good)
+    assert {w for w in base if not w.startswith("civic_iot-")} == {
+        w for w in good if not w.startswith("civic_iot-")
+    }
+    assert f"civic_iot-{city_releases.good}-py3-none-any.whl" in good
+    assert not any(w.startswith(f"civic_iot-{city_releases.base}-") for w in good)
