@@ -168,8 +168,7 @@ class Ingest:
             self._report_ops()
         if now >= self._next_rollout_check and self.mqtt.connected.is_set():
             self._next_rollout_check = now + self.config.rollouts.check_s
-            self.registry.save()  # the driver judges from the registry file IT reads too
-            self.rollouts.check()
+            self.rollouts.check()  # from the records in memory; every flush saves them
 
     def _check_fleet(self) -> None:
         counts = self.fleet.check()

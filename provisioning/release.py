@@ -141,16 +141,22 @@ def build(request: BuildRequest) -> Manifest:
     return Manifest.parse(raw, str(release / MANIFEST))
 
 
+def copy_checkout(checkout: Path, into: Path) -> Path:
+    """The source of civic-iot without what a build must not see (git, caches, venvs)."""
+    skipped = shutil.ignore_patterns(
+        ".git", ".venv", "*.egg-info", "__pycache__", "build", ".*cache", ".benchmarks"
+    )
+    shutil.copytree(checkout, into, ignore=skipped)
+    return into
+
+
 def _own_wheel(scratch: Path, checkout: Path, version: str | None) -> Path:
     """civic-iot's wheel, from a copy of the source with ``version`` set if asked."""
     source = checkout
     if version is not None:
         if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", version):
             raise ReleaseError(f"--version: expected e.g. 0.2.1, found {version!r}")
-        source = scratch / "source"
-        shutil.copytree(checkout, source, ignore=shutil.ignore_patterns(
-            ".git", ".venv", "*.egg-info", "__pycache__", "build", ".pytest_cache",
-            ".mypy_cache", ".ruff_cache", ".benchmarks"))  # fmt: skip
+        source = copy_checkout(checkout, scratch / "source")
         init = source / "common" / "__init__.py"
         text = re.sub(r'__version__ = "[^"]*"', f'__version__ = "{version}"',
                       init.read_text(encoding="utf-8"))  # fmt: skip

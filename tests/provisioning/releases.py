@@ -14,7 +14,14 @@ from pathlib import Path
 
 from civic_iot.cli import main
 from common import __version__
-from provisioning.release import PUBLIC_KEY, REPO_ROOT, BuildRequest, build, ensure_key
+from provisioning.release import (
+    PUBLIC_KEY,
+    REPO_ROOT,
+    BuildRequest,
+    build,
+    copy_checkout,
+    ensure_key,
+)
 
 GOOD, BROKEN = "99.0.1", "99.0.2"
 
@@ -76,9 +83,7 @@ class CityReleases:
 
 def broken_checkout(into: Path) -> Path:
     """civic-iot whose agent dies at start, as a bad release would."""
-    shutil.copytree(REPO_ROOT, into, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "*.egg-info", "__pycache__", "build", ".*cache", ".benchmarks"))  # fmt: skip
-    agent = into / "edge" / "agent.py"
+    agent = copy_checkout(REPO_ROOT, into) / "edge" / "agent.py"
     agent.write_text(agent.read_text() + '\nraise SystemExit("this release is broken")\n')
     return into
 
