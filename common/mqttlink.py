@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -60,9 +61,15 @@ class MqttConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         return Path(self.password_file).read_text(encoding="utf-8").strip()
 
 
-def new_client(client_id: str, config: MqttConfig) -> mqtt.Client:
-    """A paho client with our conventions; callbacks and connect are the caller's."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+def new_client(
+    client_id: str, config: MqttConfig, make: Callable[..., mqtt.Client] = mqtt.Client
+) -> mqtt.Client:
+    """A paho client with our conventions; callbacks and connect are the caller's.
+    ``make`` builds it (a subclass of paho's client, common/batchclient.py)."""
+    client = make(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
+        protocol=mqtt.MQTTv5,
+    )  # fmt: skip
     client.reconnect_delay_set(min_delay=1, max_delay=60)
     if config.username is not None:
         client.username_pw_set(config.username, config.password())

@@ -9,9 +9,10 @@ the service's own thread does the work.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
@@ -19,6 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from common.batchclient import BatchClient, DeliverBatch, Received
 from common.mqttlink import (
     BoundedPublisher,
     ConnectionLog,
@@ -30,14 +32,7 @@ from common.mqttlink import (
 )
 
 QOS = 1
-
-
-class Inbound(NamedTuple):
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    properties: Any = None
+Inbound = Received  # topic, payload, mid, qos, properties
 
 
 class ServiceStatus(NamedTuple):
@@ -52,7 +47,8 @@ class ServiceClient:
         config: MqttConfig,
         logger: logging.Logger,
         *,
-        deliver: Callable[[Inbound], None],
+        deliver: Callable[[Inbound], None] | None = None,
+        deliver_batch: DeliverBatch | None = None,
         subscriptions: Callable[[], list[str]] = list,
         status: ServiceStatus | None = None,
         manual_ack: bool = False,
@@ -61,11 +57,21 @@ class ServiceClient:
         self.config = config
         self.connected = threading.Event()
         self._log = logger
-        self._deliver = deliver
+        if deliver is not None:
+            self._deliver = deliver
+        elif deliver_batch is not None:
+            self._deliver = lambda inbound: deliver_batch([inbound])
+        else:
+            raise ValueError("a service client needs deliver or deliver_batch")
         self._subscriptions = subscriptions
         self._status = status
         self._link_log = ConnectionLog(logger, config)
-        self.client = new_client(client_id, config)
+        # A service that takes messages in batches gets paho's reading replaced
+        # (common/batchclient.py); the others get paho's own, with v5 properties.
+        make: Callable[..., mqtt.Client] = mqtt.Client
+        if deliver_batch is not None:
+            make = functools.partial(BatchClient, deliver_batch)
+        self.client = new_client(client_id, config, make)
         self.client.manual_ack_set(manual_ack)
         if max_inflight is not None:
             self.client.max_inflight_messages_set(max_inflight)
@@ -95,6 +101,14 @@ class ServiceClient:
 
     def ack(self, mid: int, qos: int) -> None:
         self.client.ack(mid, qos)
+
+    def ack_many(self, mids: Iterable[int]) -> None:
+        """Acknowledge QoS 1 messages; in one write with a batch-receiving client."""
+        if isinstance(self.client, BatchClient):
+            self.client.ack_many(mids)
+            return
+        for mid in mids:
+            self.client.ack(mid, QOS)
 
     def unsubscribe(self) -> None:
         """Stop new messages (a service that is stopping drains what it has)."""

@@ -14,7 +14,6 @@ from gateway.retention import Retention
 from gateway.schema import Databases, Identifier
 from gateway.writers import Writer
 from gateway.writers.v1 import V1Writer
-from gateway.writers.v2 import V2Writer
 from wire import topics
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
@@ -73,11 +72,20 @@ class GatewayConfig(Strict):
     session_expiry_s: Annotated[int, msgspec.Meta(ge=0)] = 86_400
     influx: InfluxConfig = msgspec.field(default_factory=InfluxConfig)
     batch: BatchConfig = msgspec.field(default_factory=BatchConfig)
-    queue_size: Annotated[int, msgspec.Meta(ge=100)] = 50_000
+    # Messages received and not yet decoded (gateway/inbox.py); when full, the broker
+    # connection waits. About the payload size each.
+    queue_size: Annotated[int, msgspec.Meta(ge=100)] = 10_000
     # Messages the broker may have in flight to us unacknowledged (MQTT v5 Receive
     # Maximum). We acknowledge only once points are durable, so a batch is written (or
-    # spooled) at the latest when this many are waiting.
-    max_unacked: Annotated[int, msgspec.Meta(ge=10, le=65_535)] = 2_000
+    # spooled) at the latest when half this many are waiting: the other half arrives
+    # while it is written.
+    max_unacked: Annotated[int, msgspec.Meta(ge=10, le=65_535)] = 10_000
+    # The device registry is saved this often and at stop (not before each
+    # acknowledgement: it is not what makes a reading durable).
+    registry_save_s: Positive = 5.0
+    # Series (device, quantity, sensor) whose escaped line-protocol key is kept: size it
+    # to the fleet (a miss costs most of a reading's time); about 250 bytes each.
+    series_cache: Annotated[int, msgspec.Meta(ge=0)] = 100_000
     # The spool (batches InfluxDB could not take yet) and the device registry live in
     # <state_dir>/<gateway_id>/; a relative state_dir is relative to this file.
     state_dir: str = "gateway-state"
@@ -130,6 +138,10 @@ def make_writer(config: InfluxConfig) -> Writer:
             retention_policy=config.retention_policy,
             timeout_s=config.timeout_s,
         )
+    # influxdb-client (and numpy behind it) is loaded only by a gateway that writes v2:
+    # it is a third of a v1 gateway's memory otherwise.
+    from gateway.writers.v2 import V2Writer  # noqa: PLC0415
+
     return V2Writer(
         config.url,
         org=config.org,

@@ -1,19 +1,25 @@
 """The durable core: nothing is acknowledged before it is durable.
 
-Points wait in a batch; ``flush`` writes each database's lines to InfluxDB, or commits
+Points wait in a batch; ``flush`` hands the batch and the ids of the messages it came
+from to the writer thread, which writes each database's lines to InfluxDB, or commits
 them to the spool (SQLite, full fsync) when InfluxDB cannot take them, and only then
-acknowledges the messages they came from. The spool drains, oldest first, when
-InfluxDB is back; while it holds anything, new batches queue behind it so order is
-kept. InfluxDB's databases, retention and roll-ups are set up once it answers; until
-then everything is spooled.
+acknowledges those messages. The ingest thread decodes the next batch meanwhile (at
+most two batches wait for the writer; then ``flush`` waits). The spool drains, oldest
+first, when InfluxDB is back; while it holds anything, new batches queue behind it so
+order is kept. InfluxDB's databases, retention and roll-ups are set up once it answers;
+until then everything is spooled. Everything that touches InfluxDB or the spool runs on
+the writer thread, in order.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from common.statelog import StateLog
 from gateway import retention
@@ -25,6 +31,14 @@ from gateway.writers import Writer
 
 log = logging.getLogger(__name__)
 _MAX_BACKOFF_S = 30.0
+_WAITING_BATCHES = 2
+AckMany = Callable[[Iterable[int]], None]
+
+
+class _Job(NamedTuple):
+    lines: dict[str, list[str]]  # per database
+    mids: list[int]  # QoS 1 messages to acknowledge once the lines are durable
+    final: bool = False  # the last: the spool is drained now, whatever the backoff
 
 
 class Batch:
@@ -57,6 +71,7 @@ class DurableCore:
         spool: Spool,
         stats: IngestStats,
         *,
+        acknowledge: AckMany,
         on_spool_full: Callable[[str], None],
     ) -> None:
         self.batch = Batch()
@@ -66,8 +81,11 @@ class DurableCore:
         self._influx = influx
         self._writer = writer
         self._stats = stats
+        self._acknowledge = acknowledge
         self._on_spool_full = on_spool_full
-        self._unacked: list[tuple[int, int]] = []  # (mid, qos) in arrival order
+        self._unacked: list[int] = []  # QoS 1 message ids of the batch, in arrival order
+        self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=_WAITING_BATCHES)
+        self._writer_thread: threading.Thread | None = None
         self._states = StateLog(log)
         self._next_drain = 0.0
         self._drain_delay = 0.5
@@ -83,36 +101,36 @@ class DurableCore:
         return self._states.is_failing("spool")
 
     def received(self, mid: int, qos: int) -> None:
-        """A message whose points (if any) are in the batch; acknowledged at the flush."""
-        if qos > 0:
-            self._unacked.append((mid, qos))
+        """A message whose points (if any) are in the batch; acknowledged once durable."""
+        if qos == 1:
+            self._unacked.append(mid)
 
     def next_wake(self, max_delay_s: float) -> float:
-        """Seconds the loop may wait for the next message before there is work here."""
-        timeout = max_delay_s
-        if self.batch.started is not None:
-            timeout = max(0.0, self.batch.started + max_delay_s - time.monotonic())
-        if not self.storage_ready:  # wake for the next try at the set-up, no sooner
-            timeout = min(timeout, max(0.0, self._next_set_up - time.monotonic()))
-        elif self.spool.batches:
-            timeout = min(timeout, max(0.0, self._next_drain - time.monotonic()))
-        return timeout
+        """Seconds the ingest loop may wait for the next message before the batch is due."""
+        if self.batch.started is None:
+            return max_delay_s
+        return max(0.0, self.batch.started + max_delay_s - time.monotonic())
 
-    def flush(self, acknowledge: Callable[[int, int], None], before_ack: Callable[[], None],
-              *, final: bool = False) -> None:  # fmt: skip
-        """Make the batch durable (InfluxDB, else the spool), then acknowledge it."""
-        for database, lines in self.batch.take().items():
-            if (
-                not self.storage_ready
-                or self.spool.batches
-                or not self._write_once(database, lines)
-            ):
-                self._to_spool(database, lines)
-        before_ack()
-        for mid, qos in self._unacked:
-            acknowledge(mid, qos)
-        self._unacked.clear()
-        self._drain(final=final)
+    def start(self) -> None:
+        """The writer thread: from here on, flushes are written while the next decodes."""
+        self._writer_thread = threading.Thread(
+            target=self._write_jobs, name="gateway-writer", daemon=True
+        )
+        self._writer_thread.start()
+
+    def flush(self, *, final: bool = False) -> None:
+        """Hand the batch to the writer (it waits when two batches are waiting already);
+        ``final`` waits until everything handed over is durable and acknowledged."""
+        if not (self.batch.size or self._unacked or final):
+            return
+        job = _Job(self.batch.take(), self._unacked, final)
+        self._unacked = []
+        if self._writer_thread is None:
+            self._complete(job)
+            return
+        self._jobs.put(job)
+        if final:
+            self._jobs.join()
 
     def try_set_up(self) -> None:
         """Create databases, retention and roll-ups once InfluxDB answers; until then
@@ -137,8 +155,50 @@ class DurableCore:
         self.storage_ready = True
 
     def close(self) -> None:
+        if self._writer_thread is not None:
+            self._jobs.put(None)
+            self._writer_thread.join()
         self._writer.close()
         self.spool.close()
+
+    # -- the writer thread -------------------------------------------------------------
+
+    def _write_jobs(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self._idle_wait())
+            except queue.Empty:
+                self.try_set_up()
+                self._drain()
+                continue
+            try:
+                if job is None:
+                    return
+                self.try_set_up()
+                self._complete(job)
+            finally:
+                self._jobs.task_done()
+
+    def _idle_wait(self) -> float:
+        """Until the next try at the set-up or at draining the spool."""
+        if not self.storage_ready:
+            return max(0.05, self._next_set_up - time.monotonic())
+        if self.spool.batches:
+            return max(0.05, self._next_drain - time.monotonic())
+        return 1.0
+
+    def _complete(self, job: _Job) -> None:
+        """Make one batch durable (InfluxDB, else the spool), then acknowledge it."""
+        for database, lines in job.lines.items():
+            if (
+                not self.storage_ready
+                or self.spool.batches
+                or not self._write_once(database, lines)
+            ):
+                self._to_spool(database, lines)
+        if job.mids:
+            self._acknowledge(job.mids)
+        self._drain(final=job.final)
 
     def _write_once(self, database: str, lines: list[str]) -> bool:
         """True when the lines are done with: written, or refused for good (counted)."""

@@ -1,14 +1,19 @@
 """The ingest loop: MQTT messages in; validated, batched points out to InfluxDB.
 
-paho's network thread only puts the message on a bounded queue; when the queue is full
-it waits, which slows the broker connection down instead of growing memory. All
-decoding, batching and writing happens on the gateway's own thread.
+paho's network thread cuts whatever one read brought into messages and puts the list
+in the inbox (common/batchclient.py, gateway/inbox.py), which holds at most
+``queue_size`` messages: beyond that the network thread waits and TCP slows the
+broker. Decoding and batching happen on the gateway's own thread, writing on the
+durable core's writer thread, so the next batch decodes while the last one is written.
 
 Nothing acknowledged is lost: a message is acknowledged to the broker (paho manual
 ack) only once its points are durable, written to InfluxDB or committed to the spool
 while InfluxDB cannot take them. Until then the broker keeps it in our session and
 sends it again if the gateway dies. The spool drains, oldest first, when InfluxDB
 is back; while it holds anything, new batches queue behind it so order is kept.
+The device registry is saved every ``registry_save_s`` and at stop: it is not what
+makes a reading durable (after a crash its sequence figures may lag by those seconds,
+which at worst asks a device to resend what is stored already; points are idempotent).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from gateway.fleetstate import DeviceState
 from gateway.fleetwatch import FleetWatch
 from gateway.gaps import GapRepair
 from gateway.httpapi import HttpApi, Snapshot
+from gateway.inbox import Inbox
 from gateway.opsreport import OpsReport
 from gateway.registry import Registry
 from gateway.rollout import RolloutDriver
@@ -56,32 +62,35 @@ class Ingest:
         self.config = config
         self.inventory = inventory
         self.stats = IngestStats()
-        self.inbox: queue.Queue[Inbound] = queue.Queue(maxsize=config.queue_size)
+        self.inbox = Inbox(config.queue_size)
         state = Path(config.state_dir)
         self.registry = Registry(state / "registry.sqlite3", inventory, tracks_sequences(config))
         self.ops = OpsReport(config.gateway_id)
         self.mqtt = ServiceClient(
-            config.gateway_id, config.mqtt, log, deliver=self.inbox.put,
+            config.gateway_id, config.mqtt, log, deliver_batch=self.inbox.put,
             subscriptions=self._subscriptions, manual_ack=True, max_inflight=100,
             status=ServiceStatus(wire_topics.service_status(config.gateway_id), AGENT),
         )  # fmt: skip
         self.announce = Announcer(config.gateway_id, self.mqtt.publish, self.stats)
         self.durable = DurableCore(
             config.influx, writer, Spool(state / "spool.sqlite3", int(config.spool_max_mb * 2**20)),
-            self.stats, on_spool_full=self._spool_full,
+            self.stats, acknowledge=self.mqtt.ack_many, on_spool_full=self._spool_full,
         )  # fmt: skip
+        # Half the window: the broker can send the next batch while this one is written.
+        self._flush_unacked = max(1, config.max_unacked // 2)
         self.batch = self.durable.batch
         self.gaps = GapRepair(self.announce.command, config.resend)
         for record in self.registry:  # gaps from before a restart are still worth asking
             self.gaps.note(record, time.monotonic())
         self.router = Router(
             inventory, config.influx.databases, self.registry, self.batch, self.announce,
-            stats=self.stats, ops=self.ops, gaps=self.gaps,
+            stats=self.stats, ops=self.ops, gaps=self.gaps, max_series=config.series_cache,
         )  # fmt: skip
         self.fleet = FleetWatch(self.registry, self.announce, config.offline_after_s)
         self.rollouts = RolloutDriver(self.registry.db, inventory, self.mqtt.publish,
                                       self.registry.get)  # fmt: skip
         self._next_fleet_check = self._next_rollout_check = 0.0
+        self._next_registry_save = time.monotonic() + config.registry_save_s
         self._next_ops_report = time.monotonic() + config.ops_interval_s
         self.snapshot = Snapshot()
         self.http = self._make_http()
@@ -93,6 +102,7 @@ class Ingest:
         # InfluxDB down at start, readings are spooled (and acknowledged) while the set-up
         # is retried in the loop.
         self.durable.try_set_up()
+        self.durable.start()
         self.mqtt.start(
             session_expiry_s=self.config.session_expiry_s,
             receive_maximum=self.config.max_unacked,
@@ -103,7 +113,6 @@ class Ingest:
         watchdog.ready()
         try:
             while not stop.is_set():
-                self.durable.try_set_up()
                 self._step()
                 self._tick()
                 watchdog.pet(time.monotonic())
@@ -117,24 +126,24 @@ class Ingest:
         self.router.handle(topic, payload)
 
     def flush(self, *, final: bool = False) -> None:
-        self.durable.flush(self.mqtt.ack, self.registry.save, final=final)
+        self.durable.flush(final=final)
 
     def _step(self) -> None:
         try:
-            inbound = self.inbox.get(timeout=self.durable.next_wake(self.config.batch.max_delay_s))
+            received = self.inbox.get(timeout=self.durable.next_wake(self.config.batch.max_delay_s))
         except queue.Empty:
             self.flush()
             return
-        self._receive(inbound)
-        if (
-            self.batch.size >= self.config.batch.max_points
-            or self.durable.unacked >= self.config.max_unacked
-        ):
-            self.flush()
+        self._receive(received)
 
-    def _receive(self, inbound: Inbound) -> None:
-        self.router.handle(inbound.topic, inbound.payload)
-        self.durable.received(inbound.mid, inbound.qos)
+    def _receive(self, received: list[Inbound]) -> None:
+        handle, note = self.router.handle, self.durable.received
+        max_points, max_unacked = self.config.batch.max_points, self._flush_unacked
+        for topic, payload, mid, qos, _ in received:
+            handle(topic, payload)
+            note(mid, qos)
+            if self.batch.size >= max_points or self.durable.unacked >= max_unacked:
+                self.flush()
 
     def _drain_and_flush(self) -> None:
         self.mqtt.unsubscribe()
@@ -143,6 +152,7 @@ class Ingest:
                 self._receive(self.inbox.get_nowait())
             except queue.Empty:
                 break
+        self.inbox.close()  # later messages stay unacknowledged: the broker keeps them
         self._check_fleet()
         self._report_ops()  # the last interval's figures too
         self.flush(final=True)
@@ -163,12 +173,15 @@ class Ingest:
             self._next_fleet_check = now + min(_FLEET_CHECK_S, self.config.offline_after_s / 2)
             self._check_fleet()
             self.gaps.check(self.registry.get, now, now_ms())
+        if now >= self._next_registry_save:
+            self._next_registry_save = now + self.config.registry_save_s
+            self.registry.save()
         if now >= self._next_ops_report:
             self._next_ops_report = now + self.config.ops_interval_s
             self._report_ops()
         if now >= self._next_rollout_check and self.mqtt.connected.is_set():
             self._next_rollout_check = now + self.config.rollouts.check_s
-            self.rollouts.check()  # from the records in memory; every flush saves them
+            self.rollouts.check()  # from the records in memory
 
     def _check_fleet(self) -> None:
         counts = self.fleet.check()

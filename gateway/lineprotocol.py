@@ -35,16 +35,18 @@ def series_key(measurement: str, tags: Mapping[str, str]) -> str:
 def field_set(fields: Mapping[str, FieldValue]) -> str:
     if len(fields) == 1:  # most points carry one field
         ((key, value),) = fields.items()
-        return f"{_field_key(key)}={_value(value)}"
-    return ",".join(f"{_field_key(key)}={_value(value)}" for key, value in sorted(fields.items()))
+        return f"{field_key(key)}={field_value(value)}"
+    return ",".join(
+        f"{field_key(key)}={field_value(value)}" for key, value in sorted(fields.items())
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _field_key(key: str) -> str:
+def field_key(key: str) -> str:
     return key.translate(_KEY)
 
 
-def _value(value: FieldValue) -> str:
+def field_value(value: FieldValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

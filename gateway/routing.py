@@ -20,7 +20,7 @@ from gateway.gaps import GapRepair
 from gateway.opsreport import OpsReport
 from gateway.registry import Registry
 from gateway.registry_db import DeviceRecord
-from gateway.schema import Databases, alert_line, message_lines
+from gateway.schema import Databases, LineMaker, alert_line
 from gateway.stats import IngestStats
 from wire import (
     AlertState,
@@ -53,6 +53,7 @@ class Router:
         stats: IngestStats,
         ops: OpsReport,
         gaps: GapRepair,
+        max_series: int = 100_000,
     ) -> None:
         self.inventory = inventory
         self._databases = databases
@@ -64,6 +65,7 @@ class Router:
         self._gaps = gaps
         self._alerts_services = {s.id for s in inventory.city.services if s.role == "alerts"}
         self._sensors: dict[str, set[str]] = defaultdict(set)
+        self._lines = LineMaker(max_series)
         self._unknown_told: dict[str, int] = {}
 
     def handle(self, topic: str, payload: bytes) -> None:
@@ -106,7 +108,7 @@ class Router:
             self._gaps.note(record, time.monotonic())
         self._ops.message(device_id, len(message.readings), received - message.ts, verdict)
         self._stats.readings += len(message.readings)
-        for zone, lines in message_lines(message, device_id, placement).items():
+        for zone, lines in self._lines.lines(message, device_id, placement).items():
             self._batch.add(self._databases.of(zone), lines)
 
     def _alert_state(self, topic: str, payload: bytes) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
 import msgspec
 
@@ -283,6 +283,14 @@ def decode(
 ) -> Payload:
     """Decode and validate one payload; raises PayloadError saying what and where
     (``ranges=False``: leave the readings' plausibility to the caller)."""
+    result = _decode_struct(data, kind, topic)
+    if isinstance(result, Message) and not _all_plausible(result.readings):
+        _check_readings(result, topic, ranges=ranges)
+    return result
+
+
+def _decode_struct(data: bytes, kind: type[Payload], topic: str | None) -> Payload:
+    """The payload decoded, its schema version and its keys checked (not its readings)."""
     decoder = _decoders.get(kind)
     if decoder is None:
         decoder = _decoders[kind] = msgspec.json.Decoder(kind)
@@ -300,9 +308,52 @@ def decode(
         )
     if _duplicates_possible(data, result):
         _refuse_duplicate_keys(data, topic)
-    if isinstance(result, Message):
-        _check_readings(result, topic, ranges=ranges)
     return result
+
+
+class _Expected(NamedTuple):
+    unit: str
+    types: tuple[type, ...]
+    low: float
+    high: float
+
+
+def _expected(quantity: Quantity) -> _Expected:
+    types: tuple[type, ...] = {
+        ValueType.BOOL: (bool,), ValueType.INT: (int,), ValueType.FLOAT: (float, int),
+    }[quantity.type]  # fmt: skip
+    # Inside these limits a value is finite and fits 64 bits, whatever the quantity says.
+    low, high = max(quantity.low, -(2.0**62)), min(quantity.high, 2.0**62)
+    return _Expected(quantity.unit, types, low, high)
+
+
+_EXPECTED = {name: _expected(quantity) for name, quantity in CATALOGUE.items()}
+_SENSORS_SEEN_MAX = 100_000
+_sensors_not_mac: set[str] = set()
+
+
+def _all_plausible(readings: list[Reading]) -> bool:
+    """The hot path's one look at a message's readings: true when every reading has a
+    known quantity, its unit, a value of its type inside its physical range and a
+    sensor name that is no MAC address. Anything else (false) goes to the checks that
+    say exactly what is wrong and where."""
+    expected, seen = _EXPECTED, _sensors_not_mac
+    for reading in readings:
+        spec = expected.get(reading.quantity)
+        if spec is None or reading.unit != spec.unit:
+            return False
+        value = reading.value
+        if type(value) not in spec.types:
+            return False
+        if type(value) is not bool and not spec.low <= value <= spec.high:
+            return False  # NaN too: it compares false
+        sensor = reading.sensor
+        if sensor not in seen:
+            if _MAC_LIKE.fullmatch(sensor):
+                return False
+            if len(seen) < _SENSORS_SEEN_MAX:
+                seen.add(sensor)
+    return True
 
 
 def _duplicates_possible(data: bytes, result: msgspec.Struct) -> bool:
@@ -365,7 +416,10 @@ def decode_plausible(
     """A message whose impossible readings (out of range, not finite, beyond 64 bits)
     are taken out one by one, with an error naming each; the others are kept. Raises
     PayloadError when the message itself is malformed or no reading remains."""
-    message = decode(data, Message, topic=topic, ranges=False)
+    message = _decode_struct(data, Message, topic)
+    if _all_plausible(message.readings):  # the usual case
+        return message, []
+    _check_readings(message, topic, ranges=False)
     problems: list[PayloadError] = []
     kept = []
     for index, reading in enumerate(message.readings):

@@ -1,0 +1,64 @@
+"""Messages received and not yet handled, bounded in messages.
+
+paho's network thread puts what one read brought; the ingest thread takes it. When the
+inbox is full the network thread waits, so TCP slows the broker down instead of memory
+growing, whatever the broker makes of our receive window (a broker configured with a
+fixed in-flight limit may send far more than MQTT v5's Receive Maximum asked for).
+Messages dropped after ``close`` were never acknowledged: the broker sends them again.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+
+from common.serviceclient import Inbound
+
+
+class Inbox:
+    def __init__(self, max_messages: int) -> None:
+        self._max = max_messages
+        self._lists: deque[list[Inbound]] = deque()
+        self._count = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def put(self, received: list[Inbound]) -> None:
+        with self._changed:
+            while self._count >= self._max and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return
+            self._lists.append(received)
+            self._count += len(received)
+            self._changed.notify_all()
+
+    def get(self, timeout: float) -> list[Inbound]:
+        """The oldest list; queue.Empty after ``timeout`` seconds without one."""
+        with self._changed:
+            if not self._lists and not self._changed.wait_for(lambda: self._lists, timeout):
+                raise queue.Empty
+            return self._take()
+
+    def get_nowait(self) -> list[Inbound]:
+        with self._changed:
+            if not self._lists:
+                raise queue.Empty
+            return self._take()
+
+    def close(self) -> None:
+        """From now on ``put`` drops what it is given (and never waits)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def qsize(self) -> int:
+        """Messages waiting."""
+        return self._count
+
+    def _take(self) -> list[Inbound]:
+        received = self._lists.popleft()
+        self._count -= len(received)
+        self._changed.notify_all()
+        return received
