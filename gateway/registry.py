@@ -25,6 +25,9 @@ from wire import (
     Zone,
 )
 
+# The device's own health quantities (kept with its record).
+_HEALTH = frozenset(q.name for q in CATALOGUE.values() if q.zone is Zone.OPERATIONS)
+
 
 class Registry:
     def __init__(self, path: Path, inventory: Inventory, track_sequences: bool = True) -> None:
@@ -64,8 +67,7 @@ class Registry:
         record.messages += 1
         record.last_lag_ms = now_ms - message.ts
         for reading in message.readings:
-            quantity = CATALOGUE[reading.quantity]
-            if quantity.zone is Zone.OPERATIONS and not reading.sensor:
+            if reading.quantity in _HEALTH and not reading.sensor:
                 record.health[reading.quantity] = reading.value
         if not self.track_sequences:
             return "untracked"

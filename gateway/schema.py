@@ -39,6 +39,9 @@ class Databases(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename=
 _TARGETS = {
     q.name: (q.measurement, q.field, q.zone, q.type is ValueType.FLOAT) for q in CATALOGUE.values()
 }
+# Measurements with more than one field: their readings may share a point.
+_SHARED = {m for m in {q.measurement for q in CATALOGUE.values()}
+           if sum(q.measurement == m for q in CATALOGUE.values()) > 1}  # fmt: skip
 
 
 class _Head(NamedTuple):
@@ -48,6 +51,8 @@ class _Head(NamedTuple):
     series: str  # measurement,device=…,sensor=…,site=… (escaped, tags sorted)
     field: str  # escaped field key
     is_float: bool
+    prefix: str  # "<series> <field>=": a reading's line is this, its value and time
+    shared: bool  # its measurement has other fields that may share the point
 
 
 class LineMaker:
@@ -67,40 +72,64 @@ class LineMaker:
     def lines(
         self, message: Message, device_id: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
-        site = placement.site
-        heads = self._heads.get((device_id, site.id))
+        """A line per reading while no two readings are fields of one point (the hot
+        path); else points merged first."""
+        heads = self._heads.get((device_id, placement.site.id))
         if heads is None:
-            heads = self._device_heads(device_id, site.id)
-        # (series, time) -> the point's fields; the series key names the measurement,
-        # so it also says the zone (kept beside it: hashing an Enum is slow Python).
-        points: dict[tuple[str, int], list[tuple[str, str]]] = {}
-        zones: dict[str, Zone] = {}
-        default_ts = message.ts
+            heads = self._device_heads(device_id, placement.site.id)
+        default_ts = str(message.ts)
+        by_zone: dict[Zone, list[str]] = {}
+        current_zone, current = None, []
+        points: set[tuple[str, str | int]] = set()
         for reading in message.readings:
             head = heads.get((reading.quantity, reading.sensor))
             if head is None:
                 head = self._head(heads, reading, device_id, placement)
+            ts = default_ts if reading.ts is None else reading.ts
+            # A second field of a point already made: merge instead. (A reading whose own
+            # time equals the message's is not caught here; InfluxDB merges that point.)
+            if head.shared:
+                point = (head.series, ts)
+                if point in points:
+                    return self._merged(message, heads, device_id, placement)
+                points.add(point)
             value = reading.value
-            text = _float_text(value) if head.is_float else field_value(value)
-            key = (head.series, default_ts if reading.ts is None else reading.ts)
-            fields = points.get(key)
-            if fields is None:
-                points[key] = [(head.field, text)]
-                zones[head.series] = head.zone
+            if head.is_float:
+                # float() keeps the field a float even when JSON said 41; "21" without a
+                # suffix is still a float (influxdb-client writes integral floats so).
+                text = repr(value) if value.__class__ is float else repr(float(value))
+                if text[-2:] == ".0":
+                    text = text[:-2]
             else:
-                fields.append((head.field, text))
+                text = field_value(value)
+            if head.zone is not current_zone:  # look the zone up only when it changes
+                current_zone, current = head.zone, by_zone.setdefault(head.zone, [])
+            current.append(f"{head.prefix}{text} {ts}")
+        return by_zone
+
+    def _merged(
+        self,
+        message: Message,
+        heads: dict[tuple[str, str], _Head],
+        device_id: str,
+        placement: DevicePlacement,
+    ) -> dict[Zone, list[str]]:
+        """Readings of one measurement, sensor and time as one point, fields sorted (a
+        field given twice: the last)."""
+        points: dict[tuple[str, int], dict[str, str]] = {}
+        zones: dict[str, Zone] = {}
+        for reading in message.readings:
+            head = heads.get((reading.quantity, reading.sensor))
+            if head is None:
+                head = self._head(heads, reading, device_id, placement)
+            value = float(reading.value) if head.is_float else reading.value
+            ts = message.ts if reading.ts is None else reading.ts
+            points.setdefault((head.series, ts), {})[head.field] = field_value(value)
+            zones[head.series] = head.zone
         by_zone: dict[Zone, list[str]] = {}
-        current_zone, current = None, []
         for (series, ts), fields in points.items():
-            if len(fields) == 1:
-                line = f"{series} {fields[0][0]}={fields[0][1]} {ts}"
-            else:  # one point, its fields sorted; a field given twice: the last
-                joined = ",".join(f"{k}={v}" for k, v in sorted(dict(fields).items()))
-                line = f"{series} {joined} {ts}"
-            zone = zones[series]
-            if zone is not current_zone:  # look the zone up only when it changes
-                current_zone, current = zone, by_zone.setdefault(zone, [])
-            current.append(line)
+            joined = ",".join(f"{key}={text}" for key, text in sorted(fields.items()))
+            by_zone.setdefault(zones[series], []).append(f"{series} {joined} {ts}")
         return by_zone
 
     def _device_heads(self, device_id: str, site_id: str) -> dict[tuple[str, str], _Head]:
@@ -123,17 +152,11 @@ class LineMaker:
         # the site's kind, so a home never writes the facility database.
         target = zone if zone is Zone.OPERATIONS else placement.site.zone
         tags = {"device": device_id, "site": placement.site.id, "sensor": reading.sensor}
-        head = _Head(target, series_key(measurement, tags), field_key(field), is_float)
+        series, key = series_key(measurement, tags), field_key(field)
+        head = _Head(target, series, key, is_float, f"{series} {key}=", measurement in _SHARED)
         heads[(reading.quantity, reading.sensor)] = head
         self._size += 1
         return head
-
-
-def _float_text(value: bool | int | float) -> str:
-    # float() keeps the field a float even when JSON said 41; "21" without a suffix is
-    # still a float in line protocol (influxdb-client writes integral floats that way).
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
 
 
 _DEFAULT_MAKER = LineMaker()
