@@ -1,175 +1,378 @@
-"""End-to-end ingest: N messages from M simulated devices through Mosquitto and the
-gateway into InfluxDB 1.x, against two ceilings measured in the same run: the broker's
-QoS 1 one-publisher-to-one-subscriber rate, and InfluxDB's own ingest rate for the same
-points written straight to /write in batches of 5,000 (what the gateway sends).
+"""End-to-end ingest, against real ceilings and peers, in one interleaved run.
 
-Prints readings/s end to end, readings lost (must be 0), the gateway's peak RSS, both
-ceilings and the ratio to each. With one reading per message the broker is the limit;
-with 20 (--readings 20) InfluxDB is.
+A burst of N QoS 1 messages (R readings each, every reading a distinct point) from a
+bench city of D devices goes through Mosquitto into InfluxDB 1.x. Each round runs, in
+turn:
+- the load generator alone (bench/mqpub.c, C on libmosquitto; nobody subscribed), to
+  show it is faster than what it measures;
+- the broker's ceiling: the same burst to ``mosquitto_sub -q 1`` (C);
+- InfluxDB's ceiling: the same points written straight to /write in batches of 5,000
+  from two connections;
+- the gateway (``civic-iot gateway run``, one process);
+- the gateway scaled out: W worker processes in one MQTT v5 shared subscription.
+Medians over the rounds are printed with CPU µs per message, peak RSS, InfluxDB's CPU
+per point and points lost, and the ratios to each ceiling. When ``../shared/peers``
+is there (a minimal paho bridge and Node-RED, see its README), its compare.py runs the
+gateway beside them in its own interleaved run and the ratios to each peer follow.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import paho.mqtt.client as mqtt
-from benchlib import (
-    mqtt_client,
-    running,
-    start_gateway,
-    wait_for_count,
-    write_inventory,
+from benchlib import REPO, running, start_gateway, write_inventory
+from loadgen import (
+    build_mqpub,
+    cpu_of,
+    cpu_seconds,
+    device_ids,
+    peak_rss_mib,
+    publish,
+    write_messages,
 )
-from paho.mqtt.enums import CallbackAPIVersion
 
-from civic_iot.services import InfluxDB, Mosquitto, process_rss_peak_kib
-from gateway.writers.v1 import V1Writer
-from wire import Message, Reading, encode, now_ms, topics
+from civic_iot.services import InfluxDB, Mosquitto
 
-SITE = "bench-0000"  # write_inventory puts every device there
+PEERS = REPO.parent / "shared" / "peers"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "civic-iot" / "bench"
+DB = "civic_watch"  # the bench city's homes
+Run = dict[str, float]
 
 
 def main() -> None:
     args = _arguments()
+    mqpub = build_mqpub(CACHE)
     with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp:
         work = Path(tmp)
         broker, influx = Mosquitto(work / "mosquitto"), InfluxDB(work / "influxdb")
         with running(broker, influx):
-            ceiling = broker_ceiling(broker, args.messages, _payloads(1, 1, args.readings)[0])
-            store_ceiling = influx_ceiling(influx, args.messages * args.readings)
-            result = pipeline(work, broker, influx, args)
-    ratio = result["readings_per_s"] / (ceiling * args.readings)
-    print(f"messages: {args.messages} from {args.devices} devices, {args.readings} reading(s) each")
-    print(
-        f"end to end: {result['readings_per_s']:,.0f} readings/s "
-        f"({result['messages_per_s']:,.0f} messages/s)"
-    )
-    print(f"readings lost: {result['lost']}")
-    print(f"gateway peak RSS: {result['rss_mib']:.1f} MiB")
-    print(f"broker QoS 1 ceiling (1 publisher -> 1 subscriber): {ceiling:,.0f} messages/s")
-    print(f"ratio end to end / broker ceiling: {ratio:.2f}x")
-    print(f"InfluxDB ingest ceiling (/write, 5,000-point batches): {store_ceiling:,.0f} points/s")
-    print(f"ratio end to end / InfluxDB ceiling: {result['readings_per_s'] / store_ceiling:.2f}x")
-    if result["lost"]:
-        raise SystemExit(f"FAIL: {result['lost']} readings lost")
+            bench = Bench(work, broker, influx, mqpub, args)
+            results = bench.rounds()
+    report(results, args)
+    if args.peers and (args.peers / "compare.py").exists():
+        peers(args)
+    elif args.peers:
+        print(f"peers: {args.peers} not found; run where ../shared/peers exists for them")
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--messages", type=int, default=50_000)
-    parser.add_argument("--devices", type=int, default=50)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--readings", type=int, default=1, help="readings per message")
-    return parser.parse_args()
+    parser.add_argument("--devices", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="for the scale-out (0: none)")
+    parser.add_argument("--peers", type=Path, default=PEERS,
+                        help="the peers' directory (compare.py); '' leaves them out")  # fmt: skip
+    args = parser.parse_args()
+    args.peers = args.peers if str(args.peers) not in ("", ".") else None
+    return args
 
 
-def _device_ids(count: int) -> list[str]:
-    return [f"bench-{index:05d}" for index in range(count)]
-
-
-def _payloads(count: int, start_seq: int, readings: int, base_ms: int | None = None) -> list[bytes]:
-    """Messages whose readings are all distinct points (distinct sensor or time)."""
-    base = base_ms or now_ms() - 3_600_000
-    return [
-        encode(
-            Message(
-                schema=1,
-                seq=seq,
-                ts=base + seq,
-                readings=[
-                    Reading("climate.temperature", 20.0 + (seq % 50) / 10, "Cel", sensor=f"r{r}")
-                    for r in range(readings)
-                ],
-            )
+class Bench:
+    def __init__(self, work: Path, broker: Mosquitto, influx: InfluxDB, mqpub: Path,
+                 args: argparse.Namespace) -> None:  # fmt: skip
+        self.work, self.broker, self.influx, self.mqpub, self.args = (
+            work,
+            broker,
+            influx,
+            mqpub,
+            args,
         )
-        for seq in range(start_seq, start_seq + count)
-    ]
+        devices = device_ids(args.devices)
+        self.inventory = write_inventory(work / "firmware-config", devices, site_size=100)
+        self.messages = write_messages(work / "messages.tsv", devices, args.messages,
+                                       args.readings)  # fmt: skip
+        self.expected = args.messages * args.readings
+        assert influx.process is not None and broker.process is not None
+        self.influxd_pid = influx.process.pid
+
+    def rounds(self) -> dict[str, list[Run]]:
+        consumers: dict[str, Callable[[int], Run]] = {
+            "generator": self.generator, "broker": self.broker_ceiling,
+            "influxdb": self.influx_ceiling, "gateway": self.gateway,
+        }  # fmt: skip
+        if self.args.workers > 1:
+            consumers["workers"] = self.workers
+        results: dict[str, list[Run]] = {name: [] for name in consumers}
+        for round_no in range(1, self.args.rounds + 1):
+            for name, measure in consumers.items():
+                result = measure(round_no)
+                results[name].append(result)
+                print(f"round {round_no} {name:9} {result['points_per_s']:>12,.0f} points/s "
+                      f"lost {result.get('lost', 0):.0f}", file=sys.stderr)  # fmt: skip
+        return results
+
+    # -- the consumers -----------------------------------------------------------------
+
+    def generator(self, round_no: int) -> Run:
+        sent = publish(self.mqpub, self.broker.host, self.broker.port, self.messages)
+        rate = sent.messages / sent.seconds
+        return {"points_per_s": rate * self.args.readings, "msgs_per_s": rate,
+                "cpu_us_per_msg": sent.cpu_s / sent.messages * 1e6}  # fmt: skip
+
+    def broker_ceiling(self, round_no: int) -> Run:
+        command = ["mosquitto_sub", "-h", self.broker.host, "-p", str(self.broker.port),
+                   "-q", "1", "-C", str(self.args.messages), "-i", f"bench-csub-{round_no}",
+                   "-t", "civic/v1/+/telemetry"]  # fmt: skip
+        subscriber = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        time.sleep(0.5)  # mosquitto_sub says nothing once subscribed
+        started = time.perf_counter()
+        publish(self.mqpub, self.broker.host, self.broker.port, self.messages)
+        _, status, usage = os.wait4(subscriber.pid, 0)
+        subscriber.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        rate = self.args.messages / elapsed
+        return {"points_per_s": rate * self.args.readings, "msgs_per_s": rate,
+                "cpu_us_per_msg": (usage.ru_utime + usage.ru_stime) / self.args.messages * 1e6,
+}  # fmt: skip
+
+    def influx_ceiling(self, round_no: int) -> Run:
+        """The same points, written by two connections in batches of 5,000."""
+        query(self.influx.url, 'DROP DATABASE "ceiling"')
+        query(self.influx.url, 'CREATE DATABASE "ceiling"')
+        lines = ceiling_lines(self.messages)
+        batches = [lines[i : i + 5000] for i in range(0, len(lines), 5000)]
+        with cpu_of(self.influxd_pid) as influxd:
+            threads = [threading.Thread(target=_write_all, args=(self.influx.url, batches[i::2]))
+                       for i in range(2)]  # fmt: skip
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        points_per_s = len(lines) / influxd[1]
+        return {"points_per_s": points_per_s, "msgs_per_s": points_per_s / self.args.readings,
+                "influxd_us_per_point": influxd[0] / len(lines) * 1e6}  # fmt: skip
+
+    def gateway(self, round_no: int) -> Run:
+        return self._gateways(round_no, 1)
+
+    def workers(self, round_no: int) -> Run:
+        return self._gateways(round_no, self.args.workers)
+
+    def _gateways(self, round_no: int, count: int) -> Run:
+        query(self.influx.url, f'DROP DATABASE "{DB}"')  # each run starts from nothing
+        settings: dict[str, Any] = {"shared_group": "bench"} if count > 1 else {}
+        processes = []
+        for index in range(count):
+            work = self.work / f"run-{round_no}-{count}-{index}"
+            work.mkdir()
+            gateway, _ = start_gateway(work, self.broker, self.influx, self.inventory,
+                                       max_delay_s=0.5, gateway_id=f"bench-gw-{index}",
+                                       state_dir=str(work / "state"), **settings)  # fmt: skip
+            processes.append(gateway)
+        before = [cpu_seconds(p.pid) for p in processes]
+        with cpu_of(self.influxd_pid) as influxd:
+            started = time.perf_counter()
+            publish(self.mqpub, self.broker.host, self.broker.port, self.messages)
+            landed, last = wait_for_points(self.influx.url, self.expected)
+            elapsed = last - started
+        cpu = sum(cpu_seconds(p.pid) - b for p, b in zip(processes, before, strict=True))
+        rss = sum(peak_rss_mib(p.pid) for p in processes)
+        for process in processes:
+            process.terminate()
+        landed = count_points(self.influx.url)  # exact, after the last write
+        rate = landed / elapsed
+        return {"points_per_s": rate, "msgs_per_s": rate / self.args.readings,
+                "cpu_us_per_msg": cpu / self.args.messages * 1e6, "rss_mib": rss,
+                "influxd_us_per_point": influxd[0] / max(landed, 1) * 1e6,
+                "lost": self.expected - landed, "cores": cpu / elapsed}  # fmt: skip
 
 
-def influx_ceiling(influx: InfluxDB, points: int) -> float:
-    """Points/s InfluxDB takes from one writer, batches of 5,000 like the gateway's, the
-    same shape of points (one field, device/sensor/site tags) into a scratch database."""
-    writer = V1Writer(influx.url)
-    writer.query('CREATE DATABASE "ceiling"', "ceiling")
-    base = now_ms() - 3_600_000
-    lines = [
-        f"climate,device=bench-{i % 50:05d},sensor=r{i % 20},site={SITE} "
-        f"temperature={20 + (i % 50) / 10} {base + i // 1000}"
-        for i in range(points)
-    ]
-    started = time.perf_counter()
-    for start in range(0, points, 5000):
-        writer.write("ceiling", lines[start : start + 5000])
-    elapsed = time.perf_counter() - started
-    writer.close()
-    return points / elapsed
+# -- InfluxDB ----------------------------------------------------------------------------
 
 
-def broker_ceiling(broker: Mosquitto, count: int, payload: bytes) -> float:
-    """Messages/s from one QoS 1 publisher to one QoS 1 subscriber through this broker."""
-    topic = topics.telemetry("ceiling-probe")
-    received = 0
-    done = threading.Event()
-    subscribed = threading.Event()
+def query(url: str, statement: str, database: str = "") -> dict[str, Any]:
+    params = urllib.parse.urlencode({"q": statement, "db": database})
+    return _post(url, f"/query?{params}", b"")
 
-    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        nonlocal received
-        received += 1
-        if received == count:
-            done.set()
 
-    subscriber = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id="ceiling-sub", protocol=mqtt.MQTTv5
+def _post(url: str, path: str, body: bytes) -> dict[str, Any]:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=120)
+    try:
+        connection.request("POST", path, body=body)
+        response = connection.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise SystemExit(f"InfluxDB {path}: HTTP {response.status} {data[:300]!r}")
+        return json.loads(data) if data else {}
+    finally:
+        connection.close()
+
+
+def _write_all(url: str, batches: list[list[str]]) -> None:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=120)
+    for batch in batches:
+        connection.request("POST", "/write?db=ceiling&precision=ms", body="\n".join(batch).encode())
+        response = connection.getresponse()
+        response.read()
+        if response.status != 204:
+            raise SystemExit(f"InfluxDB ceiling write: HTTP {response.status}")
+    connection.close()
+
+
+def ceiling_lines(messages: Path) -> list[str]:
+    """The gateway's points for these messages (sorted tags, one field), built apart
+    from the timing."""
+    sites = {}
+    lines = []
+    for row in messages.read_text(encoding="utf-8").splitlines():
+        topic, payload = row.split("\t", 1)
+        device = topic.split("/")[2]
+        site = sites.setdefault(device, f"bench-{int(device.split('-')[1]) // 100:04d}")
+        message = json.loads(payload)
+        head, ts = f"climate,device={device}", message["ts"]
+        lines += [f"{head},sensor={r['sensor']},site={site} temperature={r['value']} {ts}"
+                  for r in message["readings"]]  # fmt: skip
+    return lines
+
+
+def written_points(url: str) -> int:
+    """Points InfluxDB accepted into the bench database, from its own statistics (cheap
+    enough to poll, unlike a count)."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request("GET", "/debug/vars")
+        stats = json.loads(connection.getresponse().read())
+    finally:
+        connection.close()
+    return sum(
+        value.get("values", {}).get("writePointsOk", 0)
+        for value in stats.values()
+        if isinstance(value, dict)
+        and value.get("name") == "shard"
+        and value.get("tags", {}).get("database") == DB
     )
-    subscriber.on_message = on_message
-    subscriber.on_subscribe = lambda c, u, m, r, p: subscribed.set()
-    subscriber.connect(broker.host, broker.port)
-    subscriber.loop_start()
-    subscriber.subscribe(topic, qos=1)
-    subscribed.wait(10)
-    publisher = mqtt_client(broker, "ceiling-pub")
-    started = time.perf_counter()
-    for _ in range(count):
-        publisher.publish(topic, payload, qos=1)
-    if not done.wait(300):
-        raise SystemExit(f"ceiling run received only {received} of {count}")
-    elapsed = time.perf_counter() - started
-    for client in (publisher, subscriber):
-        client.disconnect()
-        client.loop_stop()
-    return count / elapsed
 
 
-def pipeline(
-    work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespace
-) -> dict[str, float]:
-    devices = _device_ids(args.devices)
-    inventory = write_inventory(work / "firmware-config", devices, site_size=len(devices))
-    gateway, _ = start_gateway(work, broker, influx, inventory, max_delay_s=0.5)
-    per_device = args.messages // len(devices)
-    expected = per_device * len(devices) * args.readings
-    batches = {d: _payloads(per_device, 1, args.readings) for d in devices}
-    clients = {d: mqtt_client(broker, d) for d in devices}
-    started = time.perf_counter()
-    for index in range(per_device):
-        for device in devices:
-            clients[device].publish(topics.telemetry(device), batches[device][index], qos=1)
-    stored = wait_for_count(influx, expected, quiet_s=10.0, poll_s=0.1)
-    elapsed = time.perf_counter() - started
-    rss_kib = process_rss_peak_kib(gateway.pid)
-    gateway.terminate()
-    for client in clients.values():
-        client.disconnect()
-        client.loop_stop()
-    return {
-        "readings_per_s": stored / elapsed,
-        "messages_per_s": stored / args.readings / elapsed,
-        "lost": expected - stored,
-        "rss_mib": rss_kib / 1024,
-    }
+def count_points(url: str) -> int:
+    result = query(url, "SELECT count(temperature) FROM climate", DB)
+    series = result["results"][0].get("series")
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def wait_for_points(url: str, expected: int, stall_s: float = 15.0) -> tuple[int, float]:
+    """Poll until every point is in (or nothing moved for ``stall_s``); the points and
+    when the last of them arrived."""
+    last_count, last_change = -1, time.perf_counter()
+    while True:
+        count = written_points(url)
+        now = time.perf_counter()
+        if count != last_count:
+            last_count, last_change = count, now
+        if count >= expected or now - last_change > stall_s:
+            return count, last_change
+        time.sleep(0.1)
+
+
+# -- the report ----------------------------------------------------------------------------
+
+NAMES = {
+    "generator": "load generator alone (C, mqpub)",
+    "broker": "broker ceiling (mosquitto_sub, C)",
+    "influxdb": "InfluxDB ceiling (direct /write)",
+    "gateway": "civic-iot gateway",
+    "workers": "gateway, {w} workers (shared sub.)",
+}
+COLUMNS = (("points_per_s", "points/s", "{:,.0f}"), ("cpu_us_per_msg", "CPU µs/msg", "{:.1f}"),
+           ("rss_mib", "peak RSS MiB", "{:.1f}"), ("influxd_us_per_point", "influxd µs/pt",
+           "{:.2f}"), ("lost", "lost", "{:.0f}"))  # fmt: skip
+
+
+def median(runs: list[Run], key: str) -> float | None:
+    values = [run[key] for run in runs if key in run]
+    return statistics.median(values) if values else None
+
+
+def report(results: dict[str, list[Run]], args: argparse.Namespace) -> None:
+    print(f"{args.messages:,} messages x {args.readings} reading(s) from {args.devices:,} devices, "
+          f"{args.rounds} round(s) interleaved, medians; {os.cpu_count()} cores")  # fmt: skip
+    print(f"{'':36}" + "".join(f"{title:>15}" for _, title, _ in COLUMNS))
+    for name, runs in results.items():
+        cells = []
+        for key, _, form in COLUMNS:
+            value = median(runs, key)
+            cells.append(f"{form.format(value) if value is not None else '-':>15}")
+        print(f"{NAMES[name].format(w=args.workers):36}" + "".join(cells))
+    gateway = median(results["gateway"], "points_per_s") or 0.0
+    for name in ("broker", "influxdb"):
+        ceiling = median(results[name], "points_per_s") or 1.0
+        print(f"gateway / {NAMES[name]}: {gateway / ceiling:.2f}x")
+    generator = median(results["generator"], "points_per_s") or 0.0
+    verdict = "fast enough" if generator >= 2 * gateway else "TOO SLOW: the figure is its own"
+    print(f"load generator / gateway: {generator / max(gateway, 1):.1f}x ({verdict})")
+    if "workers" in results:
+        workers = median(results["workers"], "points_per_s") or 0.0
+        cores = median(results["workers"], "cores") or 1.0
+        single_cores = median(results["gateway"], "cores") or 1.0
+        print(
+            f"scale-out: {args.workers} workers {workers:,.0f} points/s = "
+            f"{workers / max(gateway, 1):.2f}x one; per gateway core: {workers / cores:,.0f} "
+            f"points/s ({args.workers} workers) vs {gateway / single_cores:,.0f} (one)"
+        )
+    lost = sum(
+        run.get("lost", 0) for name in ("gateway", "workers") for run in results.get(name, [])
+    )
+    print(f"readings lost: {lost:.0f}")
+    if lost:
+        raise SystemExit(f"FAIL: {lost:.0f} readings lost")
+
+
+def peers(args: argparse.Namespace) -> None:
+    """The peers' own interleaved run (csub, py_bridge, Node-RED, the gateway), its
+    ratios, and the issue's goals against them."""
+    out = Path(tempfile.gettempdir()) / f"civic-peers-bench-r{args.readings}.json"
+    command = [sys.executable, str(args.peers / "compare.py"), "--readings", str(args.readings),
+               "--rounds", str(args.rounds), "--messages", str(args.messages),
+               "--json", str(out)]  # fmt: skip
+    print(f"peers: {' '.join(command[1:])}", flush=True)
+    done = subprocess.run(command, cwd=REPO, check=False, capture_output=True, text=True)
+    print(done.stdout.rstrip())
+    if done.returncode != 0 or not out.exists():
+        print(f"peers: compare.py failed ({done.returncode}): {done.stderr[-2000:]}")
+        return
+    summary = json.loads(out.read_text())["summary"]
+    gateway = summary["gateway"]
+    best = max((name for name in ("bridge", "nodered") if name in summary),
+               key=lambda name: summary[name]["points_per_s"]["median"], default=None)  # fmt: skip
+    if best is None:
+        return
+    ratio = gateway["points_per_s"]["median"] / summary[best]["points_per_s"]["median"]
+    print(
+        f"goal: gateway >= 1.2x the better peer ({best}): {ratio:.2f}x "
+        f"{'met' if ratio >= 1.2 else 'missed'}"
+    )
+    ours, theirs = (
+        gateway.get("influxd_us_per_point"),
+        summary.get("bridge", {}).get("influxd_us_per_point"),
+    )
+    if ours and theirs:
+        verdict = "met" if ours["median"] <= theirs["median"] else "missed"
+        print(
+            f"goal: InfluxDB CPU per point <= the bridge's: {ours['median']:.2f} vs "
+            f"{theirs['median']:.2f} µs {verdict}"
+        )
+    rss = gateway["peak_rss_mib"]["median"]
+    print(
+        f"goal: gateway peak RSS <= 60 MiB at 2,000 devices: {rss:.1f} MiB "
+        f"{'met' if rss <= 60 else 'missed'}"
+    )
 
 
 if __name__ == "__main__":

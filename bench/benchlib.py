@@ -62,14 +62,16 @@ def start_gateway(
     inventory: Path,
     *,
     max_delay_s: float,
+    gateway_id: str = GATEWAY_ID,
     **settings: object,
 ) -> tuple[CliProcess, int]:
     """A gateway process, once it is online; and the port of its /metrics. ``settings``
     are further keys of its config."""
     port = free_port()
-    config = work / "gateway.yaml"
+    name = "gateway" if gateway_id == GATEWAY_ID else gateway_id
+    config = work / f"{name}.yaml"
     body = {
-        "gateway_id": GATEWAY_ID,
+        "gateway_id": gateway_id,
         "inventory": str(inventory),
         "mqtt": {"host": broker.host, "port": broker.port},
         "influx": {"url": influx.url},
@@ -79,10 +81,11 @@ def start_gateway(
     }
     config.write_text(json.dumps(body), encoding="utf-8")
     gateway = CliProcess(
-        work / "gateway.log", "--log-level", "warning", "gateway", "run", "--config", str(config)
-    )
+        work / f"{name}.log", "--log-level", "warning", "gateway", "run", "--config",
+        str(config),
+    )  # fmt: skip
     mqtt_config = MqttConfig(host=broker.host, port=broker.port)
-    if not wait_online(mqtt_config, topics.service_status(GATEWAY_ID), timeout_s=300):
+    if not wait_online(mqtt_config, topics.service_status(gateway_id), timeout_s=300):
         raise SystemExit(f"gateway did not start:\n{gateway.log()}")
     return gateway, port
 
