@@ -47,14 +47,13 @@ from loadgen import (
 from civic_iot.services import InfluxDB, Mosquitto
 
 PEERS = REPO.parent / "shared" / "peers"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "civic-iot" / "bench"
 DB = "civic_watch"  # the bench city's homes
 Run = dict[str, float]
 
 
 def main() -> None:
     args = _arguments()
-    mqpub = build_mqpub(CACHE)
+    mqpub = build_mqpub()
     with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp:
         work = Path(tmp)
         broker, influx = Mosquitto(work / "mosquitto"), InfluxDB(work / "influxdb")

@@ -20,6 +20,7 @@ from wire import Message, Reading, encode, now_ms, topics
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 MQPUB_SOURCE = REPO / "bench" / "mqpub.c"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "civic-iot" / "bench"
 
 
 def device_ids(count: int) -> list[str]:
@@ -44,7 +45,7 @@ def write_messages(path: Path, devices: list[str], messages: int, readings: int)
     return path
 
 
-def build_mqpub(cache: Path) -> Path:
+def build_mqpub(cache: Path = CACHE) -> Path:
     """bench/mqpub.c compiled (again when the source changed); SystemExit naming what
     is missing (scripts/bench installs gcc and libmosquitto-dev)."""
     binary = cache / "mqpub"

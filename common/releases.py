@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +93,10 @@ class Source:
             except OSError as exc:
                 raise ReleaseError(f"{path}: cannot read: {exc.strerror}") from None
         url = f"{self.location}/{relative}"
+        # Loaded here: http.client and email with it are 3 MiB of an idle agent that
+        # fetches a release once in months.
+        import urllib.request  # noqa: PLC0415
+
         try:
             with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - http(s) only
                 data: bytes = response.read(MAX_FILE_BYTES + 1)
