@@ -45,6 +45,7 @@ from loadgen import (
 )
 
 from civic_iot.services import InfluxDB, Mosquitto
+from wire import Kind, topics
 
 PEERS = REPO.parent / "shared" / "peers"
 DB = "civic_watch"  # the bench city's homes
@@ -126,7 +127,7 @@ class Bench:
     def broker_ceiling(self, round_no: int) -> Run:
         command = ["mosquitto_sub", "-h", self.broker.host, "-p", str(self.broker.port),
                    "-q", "1", "-C", str(self.args.messages), "-i", f"bench-csub-{round_no}",
-                   "-t", "civic/v1/+/telemetry"]  # fmt: skip
+                   "-t", topics.all_devices(Kind.TELEMETRY)]  # fmt: skip
         subscriber = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         time.sleep(0.5)  # mosquitto_sub says nothing once subscribed
         started = time.perf_counter()

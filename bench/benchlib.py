@@ -75,7 +75,7 @@ def start_gateway(
         "inventory": str(inventory),
         "mqtt": {"host": broker.host, "port": broker.port},
         "influx": {"url": influx.url},
-        "batch": {"max_points": 5000, "max_delay_s": max_delay_s},
+        "batch": {"max_delay_s": max_delay_s},
         "http_listen": f"127.0.0.1:{port}",
         **settings,
     }

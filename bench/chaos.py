@@ -220,6 +220,7 @@ def _run(city: City, minutes: float, *, broker_kills: bool) -> dict[str, int]:
     agents_stored = _wait_agents_stored(city.influx, held, timeout_s=120)
     told = _wait_told(city.smtp, pressed, timeout_s=60)
     twice = Counter((m.subject, m.body, tuple(m.to)) for m in city.smtp.mails)
+    city.gateway.terminate()  # its registry is saved every few seconds, and at stop
     return {
         "kills": sum(city.kills.values()),
         "readings collected": len(collected),

@@ -37,7 +37,9 @@ class InfluxConfig(Strict):
 
 
 class BatchConfig(Strict):
-    max_points: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 5000
+    # Points per write: InfluxDB spent 4.4 µs of CPU per point in batches of 5,000 and
+    # 3.7 in batches of 10,000 (bench_pipeline, 20 readings per message).
+    max_points: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10_000
     max_delay_s: Positive = 1.0
 
 

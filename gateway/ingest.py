@@ -91,6 +91,7 @@ class Ingest:
                                       self.registry.get)  # fmt: skip
         self._next_fleet_check = self._next_rollout_check = 0.0
         self._next_registry_save = time.monotonic() + config.registry_save_s
+        self._saved = 0.0
         self._next_ops_report = time.monotonic() + config.ops_interval_s
         self.snapshot = Snapshot()
         self.http = self._make_http()
@@ -173,8 +174,11 @@ class Ingest:
             self._next_fleet_check = now + min(_FLEET_CHECK_S, self.config.offline_after_s / 2)
             self._check_fleet()
             self.gaps.check(self.registry.get, now, now_ms())
-        if now >= self._next_registry_save:
+        # Readings wait for the cadence; a status, config or release change (rare, read
+        # by other processes) is saved within a second.
+        if now >= self._next_registry_save or (self.registry.urgent and now >= self._saved + 1):
             self._next_registry_save = now + self.config.registry_save_s
+            self._saved = now
             self.registry.save()
         if now >= self._next_ops_report:
             self._next_ops_report = now + self.config.ops_interval_s

@@ -36,6 +36,9 @@ class Registry:
         self._db = registry_db.connect(path)
         self._records = registry_db.load(self._db)
         self._dirty: set[str] = set()
+        # A status, config or release report changed: others read these from the file
+        # (`civic-iot devices`, `fleet rollout status`), so the next tick saves.
+        self.urgent = False
         self.sync_inventory(inventory)
 
     def sync_inventory(self, inventory: Inventory) -> None:
@@ -82,11 +85,13 @@ class Registry:
             record.status_reason = status.reason
             record.agent = status.agent or record.agent
         self._dirty.add(device_id)
+        self.urgent = True
 
     def desired(self, device_id: str, desired: ConfigDesired | None) -> None:
         record = self._record(device_id)
         record.desired_version = desired.version if desired else None
         self._dirty.add(device_id)
+        self.urgent = True
 
     def reported(self, device_id: str, reported: ConfigReported | None) -> None:
         record = self._record(device_id)
@@ -98,6 +103,7 @@ class Registry:
             record.reported_desired = reported.desired
             record.reported_state, record.config_error = reported.state, reported.error
         self._dirty.add(device_id)
+        self.urgent = True
 
     def release(self, device_id: str, reported: ReleaseReported | None) -> None:
         record = self._record(device_id)
@@ -109,6 +115,7 @@ class Registry:
             record.release_state, record.release_error = reported.state, reported.error
             record.release_rollout = reported.rollout
         self._dirty.add(device_id)
+        self.urgent = True
 
     # -- reading and saving ------------------------------------------------------------
 
@@ -130,6 +137,7 @@ class Registry:
         if self._dirty:
             registry_db.save(self._db, (self._records[d] for d in self._dirty))
             self._dirty.clear()
+        self.urgent = False
 
     def close(self) -> None:
         self.save()

@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 class Collected:
     def __init__(self) -> None:
         self.messages: list[Received] = []
+        self.probes = 0  # messages on "probe": the subscription is in place
         self.batches = 0
         self._lock = threading.Lock()
 
     def deliver(self, received: list[Received]) -> None:
         with self._lock:
-            self.messages.extend(received)
+            self.messages += [m for m in received if m.topic != "probe"]
+            self.probes += sum(m.topic == "probe" for m in received)
             self.batches += 1
 
 
@@ -48,13 +50,17 @@ def publisher(mosquitto: Mosquitto) -> Iterator[mqtt.Client]:
     client.loop_stop()
 
 
-def service(mosquitto: Mosquitto, collected: Collected, name: str = "batch") -> ServiceClient:
+def service(mosquitto: Mosquitto, collected: Collected, publisher: mqtt.Client) -> ServiceClient:
+    """Connected and subscribed: a probe published until one arrives."""
     client = ServiceClient(
-        name, MqttConfig(host=mosquitto.host, port=mosquitto.port), log,
-        deliver_batch=collected.deliver, subscriptions=lambda: ["t/#"], manual_ack=True,
+        "batch", MqttConfig(host=mosquitto.host, port=mosquitto.port), log,
+        deliver_batch=collected.deliver, subscriptions=lambda: ["t/#", "probe"],
+        manual_ack=True,
     )  # fmt: skip
     client.start(session_expiry_s=600, receive_maximum=5000)
     assert client.connected.wait(10)
+    wait_for(lambda: publisher.publish("probe", b"", qos=0) and collected.probes,
+             what="the subscription")  # fmt: skip
     return client
 
 
@@ -62,7 +68,7 @@ def test_every_message_arrives_once_in_order_whatever_its_size_qos_or_properties
     mosquitto: Mosquitto, publisher: mqtt.Client
 ) -> None:
     collected = Collected()
-    client = service(mosquitto, collected)
+    client = service(mosquitto, collected, publisher)
     properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     properties.UserProperty = ("trace", "x" * 300)
     properties.MessageExpiryInterval = 600
@@ -90,7 +96,7 @@ def test_what_is_acknowledged_is_not_sent_again_and_what_is_not_is(
     mosquitto: Mosquitto, publisher: mqtt.Client
 ) -> None:
     first = Collected()
-    client = service(mosquitto, first)
+    client = service(mosquitto, first, publisher)
     for index in range(10):
         publisher.publish("t/x", str(index).encode(), qos=1)
     wait_for(lambda: len(first.messages) == 10, what="ten messages")
@@ -99,7 +105,7 @@ def test_what_is_acknowledged_is_not_sent_again_and_what_is_not_is(
     client.close()
 
     again = Collected()
-    client = service(mosquitto, again)  # the same session
+    client = service(mosquitto, again, publisher)  # the same session
     wait_for(lambda: len(again.messages) == 4, what="the four unacknowledged again")
     assert [m.payload for m in again.messages] == [b"6", b"7", b"8", b"9"]
     client.close()
