@@ -83,7 +83,7 @@ def _publish(broker: Mosquitto, args: argparse.Namespace, published: Synchronize
     # The wire contract writes the formats: sentinel values become printf fields.
     payload = encode(Message(1, 111_111_111, 2_222_222_222_222, [reading])).decode()
     payload = payload.replace("111111111", "%ld").replace("2222222222222", "%lld")
-    topic = topics.telemetry("DEVICE").replace("DEVICE", "%s")
+    topic = topics.telemetry("device-placeholder").replace("device-placeholder", "%s")
     command = [str(mqpub), broker.host, str(broker.port), "--fleet", str(args.devices),
                str(args.interval), str(args.minutes * 60), topic, payload]  # fmt: skip
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
@@ -142,6 +142,8 @@ def _report(
     print(f"backlog after warm-up: {backlogs[0]:,} -> {backlogs[-1]:,} ({trend})")
     if lost:
         raise SystemExit(f"FAIL: {lost} readings lost")
+    if achieved < 0.5 * offered:
+        raise SystemExit(f"FAIL: the load generator published only {published:,} messages")
 
 
 def _readings(port: int) -> int:
