@@ -97,7 +97,7 @@ class AlertsCore:
         self.last_message_ms = 0
         self._ack_topic = topics.service_ack(config.alerts_id)
         self._logged: dict[str, int] = {}
-        self._sensors: dict[str, set[str]] = {}
+        self._sensors: dict[str, frozenset[str]] = {}
         self._gateways = {s.id for s in inventory.city.services if s.role == "gateway"}
         self._close_removed_rules(now)
 
@@ -256,7 +256,8 @@ class AlertsCore:
     def _guard_sensors(self, device: str, message: Message, topic: str) -> None:
         """The engine's state (saved with every change) must not grow with what a device
         invents."""
-        guard_sensor_names(self._sensors.setdefault(device, set()), device, message, topic)
+        known = self._sensors.get(device, frozenset())
+        self._sensors[device] = guard_sensor_names(known, device, message, topic)
 
     def _service_event(self, event: ServiceEvent, now: int) -> list[Transition]:
         """The gateway says a device went silent or came back, or reports trouble."""

@@ -20,11 +20,10 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
-from benchlib import running, start_gateway, wait_for_count, write_inventory
+from benchlib import running, start_gateway, wait_for_count, write_inventory, written_points
 from loadgen import build_mqpub
 
 from civic_iot.children import CliProcess
@@ -61,7 +60,7 @@ def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespac
     devices = [f"bench-{i:06d}" for i in range(args.devices)]
     started = time.perf_counter()
     inventory = write_inventory(work / "firmware-config", devices, SITE_SIZE)
-    gateway, port = start_gateway(work, broker, influx, inventory, max_delay_s=1.0)
+    gateway, _ = start_gateway(work, broker, influx, inventory, max_delay_s=1.0)
     print(f"gateway up with {len(devices):,} devices in {time.perf_counter() - started:.1f} s")
     published: Synchronized[int] = multiprocessing.Value("q", 0)  # type: ignore[assignment]
     deadline = time.time() + args.minutes * 60
@@ -69,7 +68,7 @@ def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespac
         target=_publish, args=(broker, args, published), name="mqpub", daemon=True
     )
     generator.start()
-    samples = _monitor(gateway, port, published, deadline)
+    samples = _monitor(gateway, influx, published, deadline)
     generator.join()
     stored = wait_for_count(influx, published.value, quiet_s=30.0, poll_s=1.0)
     gateway.terminate()
@@ -96,8 +95,10 @@ def _publish(broker: Mosquitto, args: argparse.Namespace, published: Synchronize
 
 
 def _monitor(
-    gateway: CliProcess, port: int, published: Synchronized[int], deadline: float
+    gateway: CliProcess, influx: InfluxDB, published: Synchronized[int], deadline: float
 ) -> list[tuple[float, int, int, float]]:
+    """Every SAMPLE_S: offered and stored rates, the backlog (PUBACKed by the broker, not
+    yet in InfluxDB: both counted, not estimated) and the gateway's RSS."""
     samples: list[tuple[float, int, int, float]] = []
     begin = time.time()
     print(f"{'t (s)':>6} {'offered/s':>10} {'ingested/s':>11} {'backlog':>8} {'RSS MiB':>8}")
@@ -105,7 +106,8 @@ def _monitor(
     while time.time() < deadline:
         time.sleep(min(SAMPLE_S, max(0.0, deadline - time.time())))
         now = time.time()
-        pub, ingested, rss = published.value, _readings(port), _rss_mib(gateway.pid)
+        pub, ingested = published.value, written_points(influx.url, "civic_watch")
+        rss = _rss_mib(gateway.pid)
         span = max(now - last_t, 1e-6)
         print(
             f"{now - begin:6.0f} {(pub - last_pub) / span:10,.0f} "
@@ -144,13 +146,6 @@ def _report(
         raise SystemExit(f"FAIL: {lost} readings lost")
     if achieved < 0.5 * offered:
         raise SystemExit(f"FAIL: the load generator published only {published:,} messages")
-
-
-def _readings(port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    match = re.search(r"^civic_gateway_readings_total (\S+)$", text, re.MULTILINE)
-    return int(float(match[1])) if match else 0
 
 
 def _rss_mib(pid: int) -> float:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import REPO, running, start_gateway, write_inventory
+from benchlib import REPO, running, start_gateway, write_inventory, written_points
 from loadgen import (
     build_mqpub,
     cpu_of,
@@ -242,25 +242,6 @@ def ceiling_lines(messages: Path) -> list[str]:
     return lines
 
 
-def written_points(url: str) -> int:
-    """Points InfluxDB accepted into the bench database, from its own statistics (cheap
-    enough to poll, unlike a count)."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request("GET", "/debug/vars")
-        stats = json.loads(connection.getresponse().read())
-    finally:
-        connection.close()
-    return sum(
-        value.get("values", {}).get("writePointsOk", 0)
-        for value in stats.values()
-        if isinstance(value, dict)
-        and value.get("name") == "shard"
-        and value.get("tags", {}).get("database") == DB
-    )
-
-
 def count_points(url: str) -> int:
     result = query(url, "SELECT count(temperature) FROM climate", DB)
     series = result["results"][0].get("series")
@@ -272,7 +253,7 @@ def wait_for_points(url: str, expected: int, stall_s: float = 15.0) -> tuple[int
     when the last of them arrived."""
     last_count, last_change = -1, time.perf_counter()
     while True:
-        count = written_points(url)
+        count = written_points(url, DB)
         now = time.perf_counter()
         if count != last_count:
             last_count, last_change = count, now

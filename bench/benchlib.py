@@ -120,3 +120,17 @@ def wait_for_count(influx: InfluxDB, expected: int, *, quiet_s: float, poll_s: f
         elif time.monotonic() - last_change > quiet_s:
             return count
         time.sleep(poll_s)
+
+
+def written_points(url: str, database: str) -> int:
+    """Points InfluxDB accepted into ``database`` so far, from its own statistics: cheap
+    enough to poll every 0.1 s, exact, and without the gateway's say."""
+    with urllib.request.urlopen(f"{url}/debug/vars", timeout=30) as response:  # noqa: S310
+        stats = json.load(response)
+    return sum(
+        value.get("values", {}).get("writePointsOk", 0)
+        for value in stats.values()
+        if isinstance(value, dict)
+        and value.get("name") == "shard"
+        and value.get("tags", {}).get("database") == database
+    )

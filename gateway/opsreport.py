@@ -18,7 +18,7 @@ from gateway.registry_db import DeviceRecord
 from gateway.stats import IngestStats
 
 
-@dataclass
+@dataclass(slots=True)
 class DeviceWindow:
     messages: int = 0
     readings: int = 0

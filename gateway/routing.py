@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 
 from common.city.inventory import Inventory
 from gateway.announce import Announcer
@@ -27,6 +26,7 @@ from wire import (
     ConfigDesired,
     ConfigReported,
     Kind,
+    Message,
     PayloadError,
     ReleaseReported,
     Status,
@@ -64,7 +64,8 @@ class Router:
         self._ops = ops
         self._gaps = gaps
         self._alerts_services = {s.id for s in inventory.city.services if s.role == "alerts"}
-        self._sensors: dict[str, set[str]] = defaultdict(set)
+        self._sensors: dict[str, frozenset[str]] = {}
+        self._name_sets: dict[frozenset[str], frozenset[str]] = {}
         self._lines = LineMaker(max_series)
         self._unknown_told: dict[str, int] = {}
 
@@ -98,11 +99,12 @@ class Router:
         if placement is None or not record.listed:
             self._unknown_device(record, topic, received)
             return
+        device_id = placement.device.id  # the inventory's string: one copy per device
         message, implausible = decode_plausible(payload, topic=topic)
         for problem in implausible:  # the reading is refused, the others are stored
             self._announce.dead_letter(topic, payload, problem.reason, problem.where)
         clock_problem(message, received, topic=topic)
-        guard_sensor_names(self._sensors[device_id], device_id, message, topic)
+        self._guard_sensors(device_id, message, topic)
         verdict = self._registry.message(record, message, received)
         if record.sequence.missing:
             self._gaps.note(record, time.monotonic())
@@ -110,6 +112,13 @@ class Router:
         self._stats.readings += len(message.readings)
         for zone, lines in self._lines.lines(message, device_id, placement).items():
             self._batch.add(self._databases.of(zone), lines)
+
+    def _guard_sensors(self, device_id: str, message: Message, topic: str) -> None:
+        """Devices with the same sensors share one set of their names."""
+        known = self._sensors.get(device_id, frozenset())
+        names = guard_sensor_names(known, device_id, message, topic)
+        if names is not known:
+            self._sensors[device_id] = self._name_sets.setdefault(names, names)
 
     def _alert_state(self, topic: str, payload: bytes) -> None:
         """The alerts service's view of an alert, stored in its site's zone for the

@@ -6,6 +6,7 @@ The mapping is documented in docs/influxdb-schema.md; a test keeps that table eq
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, NamedTuple
 
 import msgspec
@@ -48,11 +49,18 @@ class _Head(NamedTuple):
     """What a reading of one quantity from one sensor of one device becomes."""
 
     zone: Zone
-    series: str  # measurement,device=…,sensor=…,site=… (escaped, tags sorted)
     field: str  # escaped field key
     is_float: bool
-    prefix: str  # "<series> <field>=": a reading's line is this, its value and time
+    # "<series> <field>=", the series being measurement,device=…,sensor=…,site=…
+    # (escaped, tags sorted): a reading's line is this, its value and its time.
+    prefix: str
     shared: bool  # its measurement has other fields that may share the point
+    measurement: str  # (shared among all heads)
+    site: str  # the device's site when this was made (a device moved: made again)
+
+    @property
+    def series(self) -> str:
+        return self.prefix[: -len(self.field) - 2]
 
 
 class LineMaker:
@@ -60,38 +68,36 @@ class LineMaker:
     time share a point.
 
     Escaping a series key is most of the cost of a reading, so each (device, quantity,
-    sensor) is worked out once and kept. The cache is sized to the fleet (a city of
-    2,000 devices with 20 sensors each has 40,000 series; a smaller cache missed two
-    times in three); past ``max_series`` it starts again empty rather than grow."""
+    sensor) is worked out once and kept, in one flat table (about 250 bytes a
+    series). The cache is sized to the fleet (a city of 2,000 devices with 20 sensors
+    each has 40,000 series; a smaller cache missed two times in three); past
+    ``max_series`` it starts again empty rather than grow."""
 
     def __init__(self, max_series: int = 200_000) -> None:
         self._max_series = max_series
-        self._size = 0
-        self._heads: dict[tuple[str, str], dict[tuple[str, str], _Head]] = {}
+        self._heads: dict[tuple[str, str, str], _Head] = {}
 
     def lines(
         self, message: Message, device_id: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
         """A line per reading while no two readings are fields of one point (the hot
         path); else points merged first."""
-        heads = self._heads.get((device_id, placement.site.id))
-        if heads is None:
-            heads = self._device_heads(device_id, placement.site.id)
+        heads, site_id = self._heads, placement.site.id
         default_ts = str(message.ts)
         by_zone: dict[Zone, list[str]] = {}
         current_zone, current = None, []
-        points: set[tuple[str, str | int]] = set()
+        points: set[tuple[str, str, str | int]] = set()
         for reading in message.readings:
-            head = heads.get((reading.quantity, reading.sensor))
-            if head is None:
-                head = self._head(heads, reading, device_id, placement)
+            head = heads.get((device_id, reading.quantity, reading.sensor))
+            if head is None or head.site != site_id:
+                head = self._head(reading, device_id, placement)
             ts = default_ts if reading.ts is None else reading.ts
             # A second field of a point already made: merge instead. (A reading whose own
             # time equals the message's is not caught here; InfluxDB merges that point.)
             if head.shared:
-                point = (head.series, ts)
+                point = (head.measurement, reading.sensor, ts)
                 if point in points:
-                    return self._merged(message, heads, device_id, placement)
+                    return self._merged(message, device_id, placement)
                 points.add(point)
             value = reading.value
             if head.is_float:
@@ -108,20 +114,16 @@ class LineMaker:
         return by_zone
 
     def _merged(
-        self,
-        message: Message,
-        heads: dict[tuple[str, str], _Head],
-        device_id: str,
-        placement: DevicePlacement,
+        self, message: Message, device_id: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
         """Readings of one measurement, sensor and time as one point, fields sorted (a
         field given twice: the last)."""
         points: dict[tuple[str, int], dict[str, str]] = {}
         zones: dict[str, Zone] = {}
         for reading in message.readings:
-            head = heads.get((reading.quantity, reading.sensor))
-            if head is None:
-                head = self._head(heads, reading, device_id, placement)
+            head = self._heads.get((device_id, reading.quantity, reading.sensor))
+            if head is None or head.site != placement.site.id:
+                head = self._head(reading, device_id, placement)
             value = float(reading.value) if head.is_float else reading.value
             ts = message.ts if reading.ts is None else reading.ts
             points.setdefault((head.series, ts), {})[head.field] = field_value(value)
@@ -132,30 +134,20 @@ class LineMaker:
             by_zone.setdefault(zones[series], []).append(f"{series} {joined} {ts}")
         return by_zone
 
-    def _device_heads(self, device_id: str, site_id: str) -> dict[tuple[str, str], _Head]:
-        if self._size >= self._max_series:
-            self._heads.clear()
-            self._size = 0
-        heads: dict[tuple[str, str], _Head] = {}
-        self._heads[(device_id, site_id)] = heads
-        return heads
-
-    def _head(
-        self,
-        heads: dict[tuple[str, str], _Head],
-        reading: Reading,
-        device_id: str,
-        placement: DevicePlacement,
-    ) -> _Head:
+    def _head(self, reading: Reading, device_id: str, placement: DevicePlacement) -> _Head:
         measurement, field, zone, is_float = _TARGETS[reading.quantity]
         # Only device health has a zone of its own; everything else lives in the zone of
         # the site's kind, so a home never writes the facility database.
         target = zone if zone is Zone.OPERATIONS else placement.site.zone
         tags = {"device": device_id, "site": placement.site.id, "sensor": reading.sensor}
         series, key = series_key(measurement, tags), field_key(field)
-        head = _Head(target, series, key, is_float, f"{series} {key}=", measurement in _SHARED)
-        heads[(reading.quantity, reading.sensor)] = head
-        self._size += 1
+        head = _Head(target, key, is_float, f"{series} {key}=", measurement in _SHARED,
+                     measurement, placement.site.id)  # fmt: skip
+        if len(self._heads) >= self._max_series:
+            self._heads.clear()
+        # Interned: the decoded message's strings would otherwise be kept once per key.
+        quantity, sensor = sys.intern(reading.quantity), sys.intern(reading.sensor)
+        self._heads[(device_id, quantity, sensor)] = head
         return head
 
 

@@ -395,11 +395,16 @@ def _validation_error(text: str, topic: str | None) -> PayloadError:
     return PayloadError(text[: match.start()], where=match["where"], topic=topic)
 
 
-def guard_sensor_names(known: set[str], device: str, message: Message, topic: str) -> None:
-    """Add the message's sensor names to ``known`` (a device's so far), or PayloadError
-    if that would make more than MAX_SENSORS_PER_DEVICE: every receiver's state grows
-    with the names a device sends."""
+def guard_sensor_names(
+    known: frozenset[str], device: str, message: Message, topic: str
+) -> frozenset[str]:
+    """The device's sensor names so far with the message's added (``known`` itself when
+    none is new), or PayloadError if that would make more than MAX_SENSORS_PER_DEVICE:
+    every receiver's state grows with the names a device sends. Frozen, so a receiver
+    of 50,000 devices can share one set among devices with the same sensors."""
     new = {reading.sensor for reading in message.readings} - known
+    if not new:
+        return known
     if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
         raise PayloadError(
             f"device {device} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
@@ -407,7 +412,7 @@ def guard_sensor_names(known: set[str], device: str, message: Message, topic: st
             where="$.readings[*].sensor",
             topic=topic,
         )
-    known |= new
+    return known | new
 
 
 def decode_plausible(
