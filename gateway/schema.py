@@ -12,7 +12,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 
 from common.city.inventory import DevicePlacement
-from gateway.lineprotocol import FieldValue, field_key, field_value, line, series_key
+from gateway.lineprotocol import FieldValue, field_key, field_value, line, series_key, tag_value
 from wire import CATALOGUE, AlertState, Message, Reading, ValueType, Zone
 
 TAGS = ("device", "site", "sensor")
@@ -45,35 +45,36 @@ _SHARED = {m for m in {q.measurement for q in CATALOGUE.values()}
            if sum(q.measurement == m for q in CATALOGUE.values()) > 1}  # fmt: skip
 
 
+_DEVICE_MARK = "\0"  # stands for the device in a template (escaping never makes one)
+
+
 class _Head(NamedTuple):
-    """What a reading of one quantity from one sensor of one device becomes."""
+    """What a reading of one quantity from one sensor at one site becomes; the device
+    goes between ``before`` and ``after``."""
 
     zone: Zone
     field: str  # escaped field key
     is_float: bool
-    # "<series> <field>=", the series being measurement,device=…,sensor=…,site=…
-    # (escaped, tags sorted): a reading's line is this, its value and its time.
-    prefix: str
+    before: str  # "<measurement>,device="
+    after: str  # ",sensor=…,site=… <field>=" (escaped, tags sorted)
     shared: bool  # its measurement has other fields that may share the point
-    measurement: str  # (shared among all heads)
-    site: str  # the device's site when this was made (a device moved: made again)
+    measurement: str  # (one string shared by all heads)
 
-    @property
-    def series(self) -> str:
-        return self.prefix[: -len(self.field) - 2]
+    def series(self, device: str) -> str:
+        return f"{self.before}{device}{self.after[: -len(self.field) - 2]}"
 
 
 class LineMaker:
     """Line protocol per zone for a message; readings of one measurement, sensor and
     time share a point.
 
-    Escaping a series key is most of the cost of a reading, so each (device, quantity,
-    sensor) is worked out once and kept, in one flat table (about 250 bytes a
-    series). The cache is sized to the fleet (a city of 2,000 devices with 20 sensors
-    each has 40,000 series; a smaller cache missed two times in three); past
-    ``max_series`` it starts again empty rather than grow."""
+    Escaping a series key was most of the cost of a reading, so each (site, quantity,
+    sensor) is worked out once and kept as a template the device is spliced into: the
+    table grows with sites and sensor names, not with devices (a city of 50,000 devices
+    in 500 homes with the same rooms needs a few thousand), and a reading costs one
+    lookup. Past ``max_series`` templates it starts again empty rather than grow."""
 
-    def __init__(self, max_series: int = 200_000) -> None:
+    def __init__(self, max_series: int = 100_000) -> None:
         self._max_series = max_series
         self._heads: dict[tuple[str, str, str], _Head] = {}
 
@@ -83,21 +84,22 @@ class LineMaker:
         """A line per reading while no two readings are fields of one point (the hot
         path); else points merged first."""
         heads, site_id = self._heads, placement.site.id
+        device = tag_value(device_id)
         default_ts = str(message.ts)
         by_zone: dict[Zone, list[str]] = {}
         current_zone, current = None, []
         points: set[tuple[str, str, str | int]] = set()
         for reading in message.readings:
-            head = heads.get((device_id, reading.quantity, reading.sensor))
-            if head is None or head.site != site_id:
-                head = self._head(reading, device_id, placement)
+            head = heads.get((site_id, reading.quantity, reading.sensor))
+            if head is None:
+                head = self._head(reading, placement)
             ts = default_ts if reading.ts is None else reading.ts
             # A second field of a point already made: merge instead. (A reading whose own
             # time equals the message's is not caught here; InfluxDB merges that point.)
             if head.shared:
                 point = (head.measurement, reading.sensor, ts)
                 if point in points:
-                    return self._merged(message, device_id, placement)
+                    return self._merged(message, device, placement)
                 points.add(point)
             value = reading.value
             if head.is_float:
@@ -110,44 +112,47 @@ class LineMaker:
                 text = field_value(value)
             if head.zone is not current_zone:  # look the zone up only when it changes
                 current_zone, current = head.zone, by_zone.setdefault(head.zone, [])
-            current.append(f"{head.prefix}{text} {ts}")
+            current.append(f"{head.before}{device}{head.after}{text} {ts}")
         return by_zone
 
     def _merged(
-        self, message: Message, device_id: str, placement: DevicePlacement
+        self, message: Message, device: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
         """Readings of one measurement, sensor and time as one point, fields sorted (a
         field given twice: the last)."""
         points: dict[tuple[str, int], dict[str, str]] = {}
         zones: dict[str, Zone] = {}
         for reading in message.readings:
-            head = self._heads.get((device_id, reading.quantity, reading.sensor))
-            if head is None or head.site != placement.site.id:
-                head = self._head(reading, device_id, placement)
+            head = self._heads.get((placement.site.id, reading.quantity, reading.sensor))
+            if head is None:
+                head = self._head(reading, placement)
             value = float(reading.value) if head.is_float else reading.value
             ts = message.ts if reading.ts is None else reading.ts
-            points.setdefault((head.series, ts), {})[head.field] = field_value(value)
-            zones[head.series] = head.zone
+            series = head.series(device)
+            points.setdefault((series, ts), {})[head.field] = field_value(value)
+            zones[series] = head.zone
         by_zone: dict[Zone, list[str]] = {}
         for (series, ts), fields in points.items():
             joined = ",".join(f"{key}={text}" for key, text in sorted(fields.items()))
             by_zone.setdefault(zones[series], []).append(f"{series} {joined} {ts}")
         return by_zone
 
-    def _head(self, reading: Reading, device_id: str, placement: DevicePlacement) -> _Head:
+    def _head(self, reading: Reading, placement: DevicePlacement) -> _Head:
         measurement, field, zone, is_float = _TARGETS[reading.quantity]
         # Only device health has a zone of its own; everything else lives in the zone of
         # the site's kind, so a home never writes the facility database.
         target = zone if zone is Zone.OPERATIONS else placement.site.zone
-        tags = {"device": device_id, "site": placement.site.id, "sensor": reading.sensor}
-        series, key = series_key(measurement, tags), field_key(field)
-        head = _Head(target, key, is_float, f"{series} {key}=", measurement in _SHARED,
-                     measurement, placement.site.id)  # fmt: skip
+        site = placement.site.id
+        tags = {"device": _DEVICE_MARK, "site": site, "sensor": reading.sensor}
+        before, after = series_key(measurement, tags).split(_DEVICE_MARK)
+        key = field_key(field)
+        head = _Head(target, key, is_float, before, f"{after} {key}=", measurement in _SHARED,
+                     measurement)  # fmt: skip
         if len(self._heads) >= self._max_series:
             self._heads.clear()
         # Interned: the decoded message's strings would otherwise be kept once per key.
         quantity, sensor = sys.intern(reading.quantity), sys.intern(reading.sensor)
-        self._heads[(device_id, quantity, sensor)] = head
+        self._heads[(site, quantity, sensor)] = head
         return head
 
 

@@ -29,9 +29,10 @@ T = TypeVar("T", Site, DeviceProfile)
 CollectorCheck = Callable[[yamlconf.Document, str], object]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DevicePlacement:
-    """A device where it is installed: what the gateway adds to its readings."""
+    """A device where it is installed: what the gateway adds to its readings. (Slots:
+    a city of 50,000 devices has 50,000 of these in every service.)"""
 
     device: Device
     site: Site
