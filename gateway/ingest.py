@@ -185,6 +185,8 @@ class Ingest:
             self._report_ops()
         if now >= self._next_rollout_check and self.mqtt.connected.is_set():
             self._next_rollout_check = now + self.config.rollouts.check_s
+            if self.registry.urgent:  # what a rollout decides from is on disk first
+                self.registry.save()
             self.rollouts.check()  # from the records in memory
 
     def _check_fleet(self) -> None:

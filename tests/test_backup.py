@@ -53,6 +53,9 @@ def test_a_backup_restores_devices_open_alerts_and_keys(
     press_call_button(mosquitto)
     wait_for(lambda: "firing" in cli("alerts", "list", "--config", str(alerts_cfg)).stdout,
              what="the open alert")  # fmt: skip
+    # The gateway saves what it saw of devices every few seconds: the backup has that.
+    state = tmp_path / "before" / "gateway-state" / "gw-test" / "registry.sqlite3"
+    wait_for(lambda: any(r.last_seen_ms for r in registry.read(state)), what="a saved registry")
     archive = tmp_path / "city-backup.tar.gz"
     taken = cli("backup", "--out", str(archive), "--gateway-config", str(gateway_cfg),
                 "--alerts-config", str(alerts_cfg), "--provision-dir", str(provision))  # fmt: skip
