@@ -21,6 +21,7 @@ from edge import AGENT_NAME, AGENT_VERSION, remote
 from edge.collectors import Collector, build_collectors, close_collectors
 from edge.commands import CommandError, Commands
 from edge.config import AgentConfig
+from edge.kept import KeptState
 from edge.link import Acked, Inbound, LinkEvent, MqttLink
 from edge.logbuffer import LogBuffer
 from edge.outbox import EVENT, ROUTINE, Outbox, OutboxError
@@ -83,6 +84,7 @@ class Agent:
             SenderSettings(window=settings.window, backlog_rate=settings.backlog_rate),
         )
         self.store = remote.AppliedStore(state)
+        self._kept = KeptState(state)  # before a stored remote config builds collectors
         self.config_version = 0
         self.collectors = list(collectors)
         self.collector_configs = list(config.collectors)
@@ -117,6 +119,7 @@ class Agent:
                 self._wait_and_handle(self._next_wake(timers))
                 now = time.monotonic()
                 self._collect_due(now)
+                self._kept.save(self.collectors)
                 self._run_timers(now, timers, watchdog)
                 self.sender.pump()
         finally:
@@ -323,6 +326,7 @@ class Agent:
             return []
 
     def _reschedule(self) -> None:
+        self._kept.restore(self.collectors)
         now = time.monotonic()
         self._due = {c.name: self._due.get(c.name, now) for c in self.collectors}
         for collector in self.collectors:  # event-driven ones collect as soon as they hear
@@ -389,6 +393,7 @@ class Agent:
         self._commands.register(RESEND_COMMAND, self._resend)
         self._commands.register("logs", self._logs)
         self._commands.register("diag", self._diag)
+        self._commands.register("forget-kept", self._forget_kept)
 
     def _command(self, message: Inbound) -> None:
         try:
@@ -420,6 +425,18 @@ class Agent:
         if not chosen:
             raise CommandError(f"no collector named {wanted!r}")
         return {"readings": sum(self._collect(collector) for collector in chosen)}
+
+    def _forget_kept(self, request: CommandRequest) -> dict[str, Any]:
+        """What a collector keeps across restarts, forgotten (a BLE sensor's counters
+        after its battery was changed: they start again from zero)."""
+        wanted = request.args.get("collector")
+        chosen = [c for c in self.collectors if wanted in (None, c.name)]
+        if not chosen:
+            raise CommandError(f"no collector named {wanted!r}")
+        for collector in chosen:
+            collector.restore({})
+        self._kept.save(self.collectors)
+        return {"forgotten": [c.name for c in chosen]}
 
     def _get_config(self, request: CommandRequest) -> dict[str, Any]:
         return {"version": self.config_version, "collectors": self.collector_configs}

@@ -73,6 +73,7 @@ class DurableCore:
         *,
         acknowledge: AckMany,
         on_spool_full: Callable[[str], None],
+        max_points: int = 10_000,
     ) -> None:
         self.batch = Batch()
         self.spool = spool
@@ -82,6 +83,7 @@ class DurableCore:
         self._writer = writer
         self._stats = stats
         self._acknowledge = acknowledge
+        self._max_points = max_points
         self._on_spool_full = on_spool_full
         self._unacked: list[int] = []  # QoS 1 message ids of the batch, in arrival order
         self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=_WAITING_BATCHES)
@@ -188,14 +190,18 @@ class DurableCore:
         return 1.0
 
     def _complete(self, job: _Job) -> None:
-        """Make one batch durable (InfluxDB, else the spool), then acknowledge it."""
+        """Make one batch durable (InfluxDB, else the spool), then acknowledge it. At
+        most ``max_points`` lines a request: the once-a-minute report of 50,000 devices
+        would otherwise be one 12 MiB body (twice, as text and as bytes)."""
         for database, lines in job.lines.items():
-            if (
-                not self.storage_ready
-                or self.spool.batches
-                or not self._write_once(database, lines)
-            ):
-                self._to_spool(database, lines)
+            for start in range(0, len(lines), self._max_points):
+                chunk = lines[start : start + self._max_points]
+                if (
+                    not self.storage_ready
+                    or self.spool.batches
+                    or not self._write_once(database, chunk)
+                ):
+                    self._to_spool(database, chunk)
         if job.mids:
             self._acknowledge(job.mids)
         self._drain(final=job.final)

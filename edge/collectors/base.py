@@ -5,7 +5,7 @@ port lets it go on close."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
 
@@ -31,8 +31,27 @@ class Collector(Protocol):
         """Release what it holds before another collector claims it."""
         ...
 
+    def kept(self) -> dict[str, Any]:
+        """What it must still know after the agent restarts (JSON; the BLE collector's
+        encryption counters, so a replayed packet stays refused). edge/kept.py saves it."""
+        ...
 
-class PolledCollector:
+    def restore(self, kept: dict[str, Any]) -> None:
+        """Take back what ``kept`` returned before the restart ({} forgets it)."""
+        ...
+
+
+class Stateless:
+    """For collectors that need nothing kept across a restart."""
+
+    def kept(self) -> dict[str, Any]:
+        return {}
+
+    def restore(self, kept: dict[str, Any]) -> None:
+        """Nothing to take back."""
+
+
+class PolledCollector(Stateless):
     """For collectors that are only polled and hold nothing between polls."""
 
     def set_waker(self, waker: Waker) -> None:

@@ -11,6 +11,7 @@ import os
 import re
 import struct
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from edge.collectors.ble.formats.eddystone import EDDYSTONE_UUID, eddystone
 from edge.collectors.ble.formats.ibeacon import APPLE, ibeacon_id
 from edge.collectors.ble.formats.mibeacon import MIBEACON_UUID, decode_mibeacon
 from edge.collectors.ble.formats.switchbot import decode_switchbot
+from edge.kept import KeptState
 from tests.support.clock import FakeClock
 from tests.support.mqtt import wait_for
 from wire import Message, decode_message, encode
@@ -482,6 +484,40 @@ def test_a_packet_repeated_is_one_press_and_a_replayed_counter_is_refused() -> N
     presses = [r for r in readings if r.quantity == "button.pressed"]
     assert len(presses) == 2
     assert {r.quantity: r.value for r in readings if not r.sensor}["ble.replays_refused"] == 1
+
+
+def test_a_restarted_agent_still_refuses_a_replayed_counter(tmp_path: Path) -> None:
+    """The counters go to the agent's state directory (edge/kept.py) and come back."""
+    press = b"\x3a\x01"
+    radio = Replay()
+    before = home(radio)
+    radio.hear(sealed(20, press))
+    assert [r for r in before.collect(0) if r.quantity == "button.pressed"]
+    KeptState(tmp_path).save([before])
+    before.close()
+
+    radio = Replay()
+    after = home(radio)  # the agent started again, its collectors built anew
+    KeptState(tmp_path).restore([after])
+    radio.hear(sealed(20, press))  # the recorded press played back
+    readings = after.collect(0)
+    assert not [r for r in readings if r.quantity == "button.pressed"]
+    assert {r.quantity: r.value for r in readings if not r.sensor}["ble.replays_refused"] == 0
+    radio.hear(sealed(21, press))  # a new press still counts
+    assert [r for r in after.collect(0) if r.quantity == "button.pressed"]
+
+    after.restore({})  # `fleet command <device> forget-kept` after a battery change
+    radio.hear(sealed(1, press))
+    assert [r for r in after.collect(0) if r.quantity == "button.pressed"]
+
+
+def test_unreadable_kept_state_is_forgotten_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "collectors-kept.json").write_text("{not json", encoding="utf-8")
+    radio = Replay()
+    ble = home(radio)
+    KeptState(tmp_path).restore([ble])
+    radio.hear(sealed(5, b"\x3a\x01"))
+    assert [r for r in ble.collect(0) if r.quantity == "button.pressed"]
 
 
 def test_a_mibeacon_frame_carrying_another_devices_mac_is_refused() -> None:

@@ -104,8 +104,8 @@ def test_commands_answer_with_the_correlation_data(tmp_path: Path, mosquitto: Mo
         assert not unknown.ok
         assert (
             unknown.error
-            == "unknown command 'self-destruct'; known: collect-now, diag, get-config, logs, "
-            "ping, resend, restart-agent"
+            == "unknown command 'self-destruct'; known: collect-now, diag, forget-kept, "
+            "get-config, logs, ping, resend, restart-agent"
         )
         missing = it.command(DEVICE, "collect-now", {"collector": "radar"})
         assert missing.error == "no collector named 'radar'"

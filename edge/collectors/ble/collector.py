@@ -135,6 +135,22 @@ class BleCollector:
     def close(self) -> None:
         self._source.stop()
 
+    def kept(self) -> dict[str, Any]:
+        """The last encryption counter and packet id of each sensor: a packet heard
+        again after a restart is still a repeat, a replayed one still refused."""
+        with self._lock:
+            return {"counters": dict(self._counters), "packets": dict(self._packets)}
+
+    def restore(self, kept: dict[str, Any]) -> None:
+        known = {device.name for device in self._config.devices}
+        with self._lock:
+            for mine, key in ((self._counters, "counters"), (self._packets, "packets")):
+                mine.clear()
+                saved = kept.get(key)
+                if isinstance(saved, dict):
+                    mine.update({name: float(value) for name, value in saved.items()
+                                 if name in known and isinstance(value, int | float)})  # fmt: skip
+
     def _registered(self, advertisement: Advertisement) -> BleDevice | None:
         device = self._by_address.get(advertisement.address.upper())
         if device is not None:
@@ -171,8 +187,8 @@ class BleCollector:
                     self.replays += 1
                     self._log.failed(f"BLE sensor {name!r} counter",
                                      f"replayed or reset counter {counter:.0f} after "
-                                     f"{last:.0f}; refused (restart the agent after a "
-                                     "battery change)")  # fmt: skip
+                                     f"{last:.0f}; refused (after a battery change: "
+                                     "fleet command <device> forget-kept)")  # fmt: skip
                 return False
             self._counters[name] = counter
             return True

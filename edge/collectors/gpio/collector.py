@@ -19,11 +19,12 @@ from typing import Any
 from gpiozero import Button, DigitalInputDevice
 
 from edge.clock import SYSTEM_CLOCK, Clock
+from edge.collectors.base import Stateless
 from edge.collectors.gpio.config import GpioConfig, GpioInput
 from wire import Reading, now_ms
 
 
-class GpioCollector:
+class GpioCollector(Stateless):
     def __init__(
         self,
         config: GpioConfig,
