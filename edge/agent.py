@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from common import systemd
+from common import memory, systemd
 from common.statelog import StateLog
 from common.yamlconf import ConfigError
 from edge import AGENT_NAME, AGENT_VERSION, remote
@@ -109,6 +109,7 @@ class Agent:
         self._stop = stop
         self.link.start()
         self._reschedule()
+        memory.give_back_freed()  # what starting up used and freed
         systemd.notify("READY=1")
         watchdog = systemd.watchdog_interval_s()
         timers = {"health": time.monotonic(), "expire": time.monotonic() + EXPIRE_EVERY_S}
