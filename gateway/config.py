@@ -77,6 +77,8 @@ class GatewayConfig(Strict):
     # Messages received and not yet decoded (gateway/inbox.py); when full, the broker
     # connection waits. About the payload size each.
     queue_size: Annotated[int, msgspec.Meta(ge=100)] = 10_000
+    # ... and at most this many MiB of their payloads (20-reading messages are 1.5 KB).
+    queue_mb: Positive = 4.0
     # Messages the broker may have in flight to us unacknowledged (MQTT v5 Receive
     # Maximum). We acknowledge only once points are durable, so a batch is written (or
     # spooled) at the latest when half this many are waiting: the other half arrives

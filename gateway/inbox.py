@@ -1,4 +1,4 @@
-"""Messages received and not yet handled, bounded in messages.
+"""Messages received and not yet handled, bounded in messages and in payload bytes.
 
 paho's network thread puts what one read brought; the ingest thread takes it. When the
 inbox is full the network thread waits, so TCP slows the broker down instead of memory
@@ -17,21 +17,25 @@ from common.serviceclient import Inbound
 
 
 class Inbox:
-    def __init__(self, max_messages: int) -> None:
+    def __init__(self, max_messages: int, max_bytes: int = 2**62) -> None:
         self._max = max_messages
+        self._max_bytes = max_bytes
         self._lists: deque[list[Inbound]] = deque()
         self._count = 0
+        self._bytes = 0
         self._closed = False
         self._changed = threading.Condition()
 
     def put(self, received: list[Inbound]) -> None:
+        size = sum(len(message.payload) for message in received)
         with self._changed:
-            while self._count >= self._max and not self._closed:
+            while self._full() and not self._closed:
                 self._changed.wait()
             if self._closed:
                 return
             self._lists.append(received)
             self._count += len(received)
+            self._bytes += size
             self._changed.notify_all()
 
     def get(self, timeout: float) -> list[Inbound]:
@@ -57,8 +61,12 @@ class Inbox:
         """Messages waiting."""
         return self._count
 
+    def _full(self) -> bool:
+        return self._count >= self._max or self._bytes >= self._max_bytes
+
     def _take(self) -> list[Inbound]:
         received = self._lists.popleft()
         self._count -= len(received)
+        self._bytes -= sum(len(message.payload) for message in received)
         self._changed.notify_all()
         return received

@@ -62,7 +62,7 @@ class Ingest:
         self.config = config
         self.inventory = inventory
         self.stats = IngestStats()
-        self.inbox = Inbox(config.queue_size)
+        self.inbox = Inbox(config.queue_size, int(config.queue_mb * 2**20))
         state = Path(config.state_dir)
         self.registry = Registry(state / "registry.sqlite3", inventory, tracks_sequences(config))
         self.ops = OpsReport(config.gateway_id)
