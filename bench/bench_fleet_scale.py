@@ -14,13 +14,11 @@ warm-up and whether the backlog grew.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import re
 import subprocess
 import tempfile
 import threading
 import time
-from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 from benchlib import running, start_gateway, wait_for_count, write_inventory, written_points
@@ -62,7 +60,7 @@ def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespac
     inventory = write_inventory(work / "firmware-config", devices, SITE_SIZE)
     gateway, _ = start_gateway(work, broker, influx, inventory, max_delay_s=1.0)
     print(f"gateway up with {len(devices):,} devices in {time.perf_counter() - started:.1f} s")
-    published: Synchronized[int] = multiprocessing.Value("q", 0)  # type: ignore[assignment]
+    published = Published()
     deadline = time.time() + args.minutes * 60
     generator = threading.Thread(
         target=_publish, args=(broker, args, published), name="mqpub", daemon=True
@@ -75,7 +73,13 @@ def run(work: Path, broker: Mosquitto, influx: InfluxDB, args: argparse.Namespac
     _report(samples, published.value, stored, args)
 
 
-def _publish(broker: Mosquitto, args: argparse.Namespace, published: Synchronized[int]) -> None:
+class Published:
+    """PUBACKs so far, set by the generator's reader thread, read by the monitor."""
+
+    value = 0
+
+
+def _publish(broker: Mosquitto, args: argparse.Namespace, published: Published) -> None:
     """The C generator paces the city; its "acked N" lines are the PUBACK count."""
     mqpub = build_mqpub()
     reading = Reading("climate.temperature", 20.5, "Cel", "room")
@@ -90,12 +94,11 @@ def _publish(broker: Mosquitto, args: argparse.Namespace, published: Synchronize
         for line in process.stdout:
             words = line.split()
             count = int(words[1]) if words[0] == "acked" else int(words[0])
-            with published.get_lock():
-                published.value = count
+            published.value = count
 
 
 def _monitor(
-    gateway: CliProcess, influx: InfluxDB, published: Synchronized[int], deadline: float
+    gateway: CliProcess, influx: InfluxDB, published: Published, deadline: float
 ) -> list[tuple[float, int, int, float]]:
     """Every SAMPLE_S: offered and stored rates, the backlog (PUBACKed by the broker, not
     yet in InfluxDB: both counted, not estimated) and the gateway's RSS."""

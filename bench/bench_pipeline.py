@@ -19,7 +19,6 @@ gateway beside them in its own interleaved run and the ratios to each peer follo
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
@@ -28,24 +27,33 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import REPO, running, start_gateway, write_inventory, written_points
+from benchlib import (
+    REPO,
+    running,
+    start_gateway,
+    stored_temperatures,
+    write_inventory,
+    written_points,
+)
 from loadgen import (
     build_mqpub,
-    cpu_of,
     cpu_seconds,
     device_ids,
+    measure,
     peak_rss_mib,
     publish,
     write_messages,
 )
 
 from civic_iot.services import InfluxDB, Mosquitto
-from wire import Kind, topics
+from common.city.inventory import load_inventory
+from gateway.schema import message_lines
+from gateway.writers.v1 import V1Writer
+from wire import Kind, decode_message, topics
 
 PEERS = REPO.parent / "shared" / "peers"
 DB = "civic_watch"  # the bench city's homes
@@ -109,8 +117,8 @@ class Bench:
             consumers["workers"] = self.workers
         results: dict[str, list[Run]] = {name: [] for name in consumers}
         for round_no in range(1, self.args.rounds + 1):
-            for name, measure in consumers.items():
-                result = measure(round_no)
+            for name, consumer in consumers.items():
+                result = consumer(round_no)
                 results[name].append(result)
                 print(f"round {round_no} {name:9} {result['points_per_s']:>12,.0f} points/s "
                       f"lost {result.get('lost', 0):.0f}", file=sys.stderr)  # fmt: skip
@@ -144,18 +152,18 @@ class Bench:
         """The same points, written by two connections in batches of 5,000."""
         query(self.influx.url, 'DROP DATABASE "ceiling"')
         query(self.influx.url, 'CREATE DATABASE "ceiling"')
-        lines = ceiling_lines(self.messages)
+        lines = ceiling_lines(self.messages, self.inventory)
         batches = [lines[i : i + 5000] for i in range(0, len(lines), 5000)]
-        with cpu_of(self.influxd_pid) as influxd:
+        with measure(self.influxd_pid) as influxd:
             threads = [threading.Thread(target=_write_all, args=(self.influx.url, batches[i::2]))
                        for i in range(2)]  # fmt: skip
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-        points_per_s = len(lines) / influxd[1]
+        points_per_s = len(lines) / influxd.elapsed_s
         return {"points_per_s": points_per_s, "msgs_per_s": points_per_s / self.args.readings,
-                "influxd_us_per_point": influxd[0] / len(lines) * 1e6}  # fmt: skip
+                "influxd_us_per_point": influxd.cpu_s / len(lines) * 1e6}  # fmt: skip
 
     def gateway(self, round_no: int) -> Run:
         return self._gateways(round_no, 1)
@@ -175,7 +183,7 @@ class Bench:
                                        state_dir=str(work / "state"), **settings)  # fmt: skip
             processes.append(gateway)
         before = [cpu_seconds(p.pid) for p in processes]
-        with cpu_of(self.influxd_pid) as influxd:
+        with measure(self.influxd_pid) as influxd:
             started = time.perf_counter()
             publish(self.mqpub, self.broker.host, self.broker.port, self.messages)
             landed, last = wait_for_points(self.influx.url, self.expected)
@@ -184,68 +192,46 @@ class Bench:
         rss = sum(peak_rss_mib(p.pid) for p in processes)
         for process in processes:
             process.terminate()
-        landed = count_points(self.influx.url)  # exact, after the last write
+        landed = stored_temperatures(self.influx)  # exact, after the last write
         rate = landed / elapsed
         return {"points_per_s": rate, "msgs_per_s": rate / self.args.readings,
                 "cpu_us_per_msg": cpu / self.args.messages * 1e6, "rss_mib": rss,
-                "influxd_us_per_point": influxd[0] / max(landed, 1) * 1e6,
+                "influxd_us_per_point": influxd.cpu_s / max(landed, 1) * 1e6,
                 "lost": self.expected - landed, "cores": cpu / elapsed}  # fmt: skip
 
 
 # -- InfluxDB ----------------------------------------------------------------------------
 
 
-def query(url: str, statement: str, database: str = "") -> dict[str, Any]:
-    params = urllib.parse.urlencode({"q": statement, "db": database})
-    return _post(url, f"/query?{params}", b"")
-
-
-def _post(url: str, path: str, body: bytes) -> dict[str, Any]:
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=120)
+def query(url: str, statement: str, database: str = "") -> None:
+    writer = V1Writer(url)
     try:
-        connection.request("POST", path, body=body)
-        response = connection.getresponse()
-        data = response.read()
-        if response.status >= 300:
-            raise SystemExit(f"InfluxDB {path}: HTTP {response.status} {data[:300]!r}")
-        return json.loads(data) if data else {}
+        writer.query(statement, database)
     finally:
-        connection.close()
+        writer.close()
 
 
 def _write_all(url: str, batches: list[list[str]]) -> None:
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=120)
-    for batch in batches:
-        connection.request("POST", "/write?db=ceiling&precision=ms", body="\n".join(batch).encode())
-        response = connection.getresponse()
-        response.read()
-        if response.status != 204:
-            raise SystemExit(f"InfluxDB ceiling write: HTTP {response.status}")
-    connection.close()
+    writer = V1Writer(url)  # one kept-alive connection, as the gateway has
+    try:
+        for batch in batches:
+            writer.write("ceiling", batch)
+    finally:
+        writer.close()
 
 
-def ceiling_lines(messages: Path) -> list[str]:
-    """The gateway's points for these messages (sorted tags, one field), built apart
-    from the timing."""
-    sites = {}
+def ceiling_lines(messages: Path, inventory: Path) -> list[str]:
+    """The gateway's own points for these messages (its line-protocol mapping), built
+    apart from the timing."""
+    placements = load_inventory(inventory).devices
     lines = []
     for row in messages.read_text(encoding="utf-8").splitlines():
         topic, payload = row.split("\t", 1)
-        device = topic.split("/")[2]
-        site = sites.setdefault(device, f"bench-{int(device.split('-')[1]) // 100:04d}")
-        message = json.loads(payload)
-        head, ts = f"climate,device={device}", message["ts"]
-        lines += [f"{head},sensor={r['sensor']},site={site} temperature={r['value']} {ts}"
-                  for r in message["readings"]]  # fmt: skip
+        device = topics.parse(topic).device_id
+        for zone_lines in message_lines(decode_message(payload.encode()), device,
+                                        placements[device]).values():  # fmt: skip
+            lines += zone_lines
     return lines
-
-
-def count_points(url: str) -> int:
-    result = query(url, "SELECT count(temperature) FROM climate", DB)
-    series = result["results"][0].get("series")
-    return int(series[0]["values"][0][1]) if series else 0
 
 
 def wait_for_points(url: str, expected: int, stall_s: float = 15.0) -> tuple[int, float]:

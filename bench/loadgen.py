@@ -93,14 +93,19 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+class Usage:
+    """CPU seconds a process spent, and the wall seconds, inside ``with measure(pid)``."""
+
+    cpu_s = 0.0
+    elapsed_s = 0.0
+
+
 @contextmanager
-def cpu_of(pid: int) -> Iterator[list[float]]:
-    """``with cpu_of(pid) as used:`` … ``used[0]``: CPU seconds spent inside."""
-    used = [0.0]
-    before = cpu_seconds(pid)
-    started = time.perf_counter()
+def measure(pid: int) -> Iterator[Usage]:
+    usage = Usage()
+    before, started = cpu_seconds(pid), time.perf_counter()
     try:
-        yield used
+        yield usage
     finally:
-        used[0] = cpu_seconds(pid) - before
-        used.append(time.perf_counter() - started)
+        usage.cpu_s = cpu_seconds(pid) - before
+        usage.elapsed_s = time.perf_counter() - started

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -23,6 +23,9 @@ from provisioning.provision import Endpoint, Provisioner
 from tests.provisioning.releases import CityReleases, served
 
 DEVICE = "home-a001-hub"
+# root's home inside the fresh Debian root (the Pi being installed), where IT copies the
+# bundle: a path of the chroot, never of the machine running the test.
+DEVICE_HOME = PurePosixPath("/", "root")
 MIRROR = os.environ.get("CIVIC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 CACHE = Path.home() / ".cache" / "civic-iot" / "debootstrap"
 
@@ -74,16 +77,16 @@ def debian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def chroot(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "LANG": "C.UTF-8", "HOME": "/root"}  # fmt: skip
+           "LANG": "C.UTF-8", "HOME": str(DEVICE_HOME)}  # fmt: skip
     return subprocess.run(["chroot", str(root), *command], capture_output=True, text=True,
                           env=env, timeout=600, check=False)  # fmt: skip
 
 
-def unpack_bundle(state: Path, root: Path) -> Path:
+def unpack_bundle(state: Path, root: Path) -> PurePosixPath:
     """The bundle as IT copies it to the Pi; returns its directory inside ``root``."""
     with tarfile.open(state / "bundles" / f"{DEVICE}.tar.gz") as archive:
-        archive.extractall(root / "root" / "bundle", filter="data")
-    return Path("/root/bundle") / DEVICE
+        archive.extractall(root / DEVICE_HOME.relative_to("/") / "bundle", filter="data")
+    return DEVICE_HOME / "bundle" / DEVICE
 
 
 @pytest.mark.timeout(1500)
