@@ -30,7 +30,6 @@ from wire import (
     AlertAck,
     AlertState,
     Kind,
-    Message,
     PayloadError,
     ServiceEvent,
     Status,
@@ -38,7 +37,7 @@ from wire import (
     decode,
     topics,
 )
-from wire.payloads import clock_problem, decode_plausible, guard_sensor_names
+from wire.payloads import MessageView, clock_problem, decode_plausible, guard_sensor_names
 
 log = logging.getLogger(__name__)
 _LOG_EVERY_MS = 3_600_000
@@ -253,7 +252,7 @@ class AlertsCore:
         ]
         return self.engine.observe(device.device_id, readings, now)
 
-    def _guard_sensors(self, device: str, message: Message, topic: str) -> None:
+    def _guard_sensors(self, device: str, message: MessageView, topic: str) -> None:
         """The engine's state (saved with every change) must not grow with what a device
         invents."""
         known = self._sensors.get(device, frozenset())

@@ -19,11 +19,11 @@ from wire import (
     CATALOGUE,
     ConfigDesired,
     ConfigReported,
-    Message,
     ReleaseReported,
     Status,
     Zone,
 )
+from wire.payloads import MessageView
 
 # The device's own health quantities (kept with its record).
 _HEALTH = frozenset(q.name for q in CATALOGUE.values() if q.zone is Zone.OPERATIONS)
@@ -65,7 +65,7 @@ class Registry:
         self._dirty.add(device_id)
         return record
 
-    def message(self, record: DeviceRecord, message: Message, now_ms: int) -> str:
+    def message(self, record: DeviceRecord, message: MessageView, now_ms: int) -> str:
         """A reading message from the device; returns its sequence verdict."""
         record.messages += 1
         record.last_lag_ms = now_ms - message.ts

@@ -26,7 +26,6 @@ from wire import (
     ConfigDesired,
     ConfigReported,
     Kind,
-    Message,
     PayloadError,
     ReleaseReported,
     Status,
@@ -35,7 +34,7 @@ from wire import (
     now_ms,
 )
 from wire import topics as wire_topics
-from wire.payloads import clock_problem, decode_plausible, guard_sensor_names
+from wire.payloads import MessageView, clock_problem, decode_plausible, guard_sensor_names
 
 log = logging.getLogger(__name__)
 _UNKNOWN_EVENT_EVERY_MS = 3_600_000
@@ -113,7 +112,7 @@ class Router:
         for zone, lines in self._lines.lines(message, device_id, placement).items():
             self._batch.add(self._databases.of(zone), lines)
 
-    def _guard_sensors(self, device_id: str, message: Message, topic: str) -> None:
+    def _guard_sensors(self, device_id: str, message: MessageView, topic: str) -> None:
         """Devices with the same sensors share one set of their names."""
         known = self._sensors.get(device_id, frozenset())
         names = guard_sensor_names(known, device_id, message, topic)

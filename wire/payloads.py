@@ -9,16 +9,20 @@ exact format.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
 import re
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import Annotated, Any, Literal, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
 from wire.errors import PayloadError
 from wire.quantities import CATALOGUE, Quantity, ValueType
+from wire.quick import QuickDecoder, SensorNames, message_decoder
 from wire.topics import DEVICE_ID_PATTERN
 
 SCHEMA_VERSION = 1
@@ -36,7 +40,9 @@ MAX_ID = 2**63 - 1
 # kept, it would look like the newest activity for years and hide everything after it.
 MAX_AHEAD_MS = 5 * 60_000
 
-SensorId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{0,64}$")]
+MAX_SENSOR_NAME = 64
+_SENSOR_NAME = f"[a-z0-9-]{{0,{MAX_SENSOR_NAME}}}"
+SensorId = Annotated[str, msgspec.Meta(pattern=f"^{_SENSOR_NAME}$")]
 # A device's or site's ID, as topics allow it; optionally empty.
 _ENTITY = DEVICE_ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
 EntityId = Annotated[str, msgspec.Meta(pattern=f"^{_ENTITY}$")]
@@ -274,6 +280,35 @@ _MAC_LIKE = re.compile(r"[0-9a-f]{2}(?:-?[0-9a-f]{2}){5}")
 _AT = re.compile(r" - at `(?P<where>[^`]*)`$")
 
 
+class ReadingView(Protocol):
+    """What a receiver reads of a reading, whichever decoder made it."""
+
+    @property
+    def quantity(self) -> str: ...
+    @property
+    def value(self) -> bool | int | float: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def sensor(self) -> str: ...
+    @property
+    def ts(self) -> int | None: ...
+
+
+class MessageView(Protocol):
+    """What a receiver reads of a message: a ``Message``, or the fast path's own type
+    (wire/quick.py) with the same fields."""
+
+    @property
+    def schema(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def ts(self) -> int: ...
+    @property
+    def readings(self) -> Sequence[ReadingView]: ...
+
+
 def encode(payload: msgspec.Struct) -> bytes:
     return _encoder.encode(payload)
 
@@ -306,7 +341,7 @@ def _decode_struct(data: bytes, kind: type[Payload], topic: str | None) -> Paylo
             where="$.schema",
             topic=topic,
         )
-    if _duplicates_possible(data, result):
+    if not isinstance(result, Message) or _duplicates_possible(data, result.readings):
         _refuse_duplicate_keys(data, topic)
     return result
 
@@ -328,16 +363,30 @@ def _expected(quantity: Quantity) -> _Expected:
 
 
 _EXPECTED = {name: _expected(quantity) for name, quantity in CATALOGUE.items()}
-_SENSORS_SEEN_MAX = 100_000
-_sensors_not_mac: set[str] = set()
+
+
+def _sensor_name_good(name: str) -> bool:
+    return _SENSOR_NAME_RE.fullmatch(name) is not None and _MAC_LIKE.fullmatch(name) is None
+
+
+_SENSOR_NAME_RE = re.compile(_SENSOR_NAME)
+_SENSOR, _TS = attrgetter("sensor"), attrgetter("ts")
+_sensor_names = SensorNames(_sensor_name_good)
+
+
+@functools.cache
+def _quick_decoder() -> QuickDecoder:
+    """Built on first use: an agent never decodes telemetry."""
+    return message_decoder(schema=SCHEMA_VERSION, epoch_ms=EpochMs, seq=SeqNumber,
+                           max_readings=MAX_READINGS, max_sensor=MAX_SENSOR_NAME)  # fmt: skip
 
 
 def _all_plausible(readings: list[Reading]) -> bool:
-    """The hot path's one look at a message's readings: true when every reading has a
+    """The exact path's one look at a message's readings: true when every reading has a
     known quantity, its unit, a value of its type inside its physical range and a
     sensor name that is no MAC address. Anything else (false) goes to the checks that
     say exactly what is wrong and where."""
-    expected, seen = _EXPECTED, _sensors_not_mac
+    expected = _EXPECTED
     for reading in readings:
         spec = expected.get(reading.quantity)
         if spec is None or reading.unit != spec.unit:
@@ -347,25 +396,37 @@ def _all_plausible(readings: list[Reading]) -> bool:
             return False
         if type(value) is not bool and not spec.low <= value <= spec.high:
             return False  # NaN too: it compares false
-        sensor = reading.sensor
-        if sensor not in seen:
-            if _MAC_LIKE.fullmatch(sensor):
-                return False
-            if len(seen) < _SENSORS_SEEN_MAX:
-                seen.add(sensor)
-    return True
+    return _sensor_names.all_good(set(map(_SENSOR, readings)))
 
 
-def _duplicates_possible(data: bytes, result: msgspec.Struct) -> bool:
+def decode_faultless(data: bytes) -> MessageView | None:
+    """The message, decoded at C speed (wire/quick.py), if every part of it is
+    faultless; None sends the caller to the exact path, which names what is wrong."""
+    try:
+        message: MessageView = _quick_decoder().decode(data)
+    except msgspec.DecodeError:  # a ValidationError too
+        return None
+    readings = message.readings
+    sensors = list(map(_SENSOR, readings))
+    # Every key of a faultless message is known and no value holds a colon, so when
+    # the bytes have exactly as many colons as the decoded message has keys, none was
+    # given twice (anything else: the exact path, which looks).
+    keys = 4 + 5 * len(readings) - sensors.count("") - list(map(_TS, readings)).count(None)
+    if data.count(b":") != keys or not _sensor_names.all_good(sensors):
+        return None
+    return message
+
+
+def _duplicates_possible(data: bytes, readings: Sequence[ReadingView]) -> bool:
     """Cheap first look (the hot path decodes thousands of messages a second): every
     key of a message is known and its values cannot hold a quote, so when the number
     of ``":`` in the raw bytes is exactly the number of keys the decoded message must
     have had, none was given twice; anything else gets the exact check."""
-    if not isinstance(result, Message):
-        return True
-    keys = 4  # schema, seq, ts, readings: all required
-    for reading in result.readings:
-        keys += 3 + (reading.sensor != "") + (reading.ts is not None)
+    count = len(readings)
+    # schema, seq, ts and readings; quantity, value and unit of each reading; the
+    # sensors and times that were given
+    keys = 4 + 5 * count - list(map(_SENSOR, readings)).count("")
+    keys -= list(map(_TS, readings)).count(None)
     return data.count(b'":') != keys
 
 
@@ -396,15 +457,15 @@ def _validation_error(text: str, topic: str | None) -> PayloadError:
 
 
 def guard_sensor_names(
-    known: frozenset[str], device: str, message: Message, topic: str
+    known: frozenset[str], device: str, message: MessageView, topic: str
 ) -> frozenset[str]:
     """The device's sensor names so far with the message's added (``known`` itself when
     none is new), or PayloadError if that would make more than MAX_SENSORS_PER_DEVICE:
     every receiver's state grows with the names a device sends. Frozen, so a receiver
     of 50,000 devices can share one set among devices with the same sensors."""
-    new = {reading.sensor for reading in message.readings} - known
-    if not new:
+    if known.issuperset(map(_SENSOR, message.readings)):  # the usual case
         return known
+    new = set(map(_SENSOR, message.readings)) - known
     if len(known) + len(new) > MAX_SENSORS_PER_DEVICE:
         raise PayloadError(
             f"device {device} would have more than {MAX_SENSORS_PER_DEVICE} distinct "
@@ -417,12 +478,15 @@ def guard_sensor_names(
 
 def decode_plausible(
     data: bytes, *, topic: str | None = None
-) -> tuple[Message, list[PayloadError]]:
+) -> tuple[MessageView, list[PayloadError]]:
     """A message whose impossible readings (out of range, not finite, beyond 64 bits)
     are taken out one by one, with an error naming each; the others are kept. Raises
     PayloadError when the message itself is malformed or no reading remains."""
-    message = _decode_struct(data, Message, topic)
-    if _all_plausible(message.readings):  # the usual case
+    quick = decode_faultless(data)
+    if quick is not None:  # the usual case
+        return quick, []
+    message = _decode_struct(data, Message, topic)  # raises if the message is malformed
+    if _all_plausible(message.readings):
         return message, []
     _check_readings(message, topic, ranges=False)
     problems: list[PayloadError] = []
@@ -519,7 +583,7 @@ def _shown(value: int | float) -> str:
     return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
 
 
-def clock_problem(message: Message, received_ms: int, *, topic: str | None = None) -> None:
+def clock_problem(message: MessageView, received_ms: int, *, topic: str | None = None) -> None:
     """PayloadError if the message or one of its readings is stamped more than
     MAX_AHEAD_MS after ``received_ms`` (the receiver's clock)."""
     latest = received_ms + MAX_AHEAD_MS
