@@ -7,13 +7,17 @@ The mapping is documented in docs/influxdb-schema.md; a test keeps that table eq
 from __future__ import annotations
 
 import sys
-from typing import Annotated, NamedTuple
+from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
 from common.city.inventory import DevicePlacement
-from gateway.lineprotocol import FieldValue, field_key, field_value, line, series_key, tag_value
-from wire import CATALOGUE, AlertState, Message, Reading, ValueType, Zone
+from gateway.lineprotocol import FieldValue, field_key, field_value, line, series_key
+from wire import CATALOGUE, AlertState, ValueType, Zone
+from wire.payloads import MessageView, ReadingView
 
 TAGS = ("device", "site", "sensor")
 # Database, bucket and retention policy names go into InfluxQL statements.
@@ -36,15 +40,16 @@ class Databases(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename=
         return [self.watch_over, self.facility, self.operations]
 
 
-# quantity -> (measurement, field, fixed zone or None, is float)
-_TARGETS = {
-    q.name: (q.measurement, q.field, q.zone, q.type is ValueType.FLOAT) for q in CATALOGUE.values()
-}
+# quantity -> (measurement, field, fixed zone or None, value type)
+_TARGETS = {q.name: (q.measurement, q.field, q.zone, q.type) for q in CATALOGUE.values()}
 # Measurements with more than one field: their readings may share a point.
 _SHARED = {m for m in {q.measurement for q in CATALOGUE.values()}
            if sum(q.measurement == m for q in CATALOGUE.values()) > 1}  # fmt: skip
 
 
+# Below this many readings a message's lines are made one by one (cheaper than setting
+# up the C-speed path).
+_FEW = 4
 _DEVICE_MARK = "\0"  # stands for the device in a template (escaping never makes one)
 
 
@@ -59,6 +64,9 @@ class _Head(NamedTuple):
     after: str  # ",sensor=…,site=… <field>=" (escaped, tags sorted)
     shared: bool  # its measurement has other fields that may share the point
     measurement: str  # (one string shared by all heads)
+    # The zone when a value's JSON text is its line-protocol text (floats, booleans);
+    # None for integers, which need their "i".
+    plain_zone: Zone | None
 
     def series(self, device: str) -> str:
         return f"{self.before}{device}{self.after[: -len(self.field) - 2]}"
@@ -76,56 +84,79 @@ class LineMaker:
 
     def __init__(self, max_series: int = 100_000) -> None:
         self._max_series = max_series
-        self._heads: dict[tuple[str, str, str], _Head] = {}
+        self._size = 0
+        # site -> (quantity, sensor) -> head: the site is looked up once a message.
+        self._heads: dict[str, dict[tuple[str, str], _Head]] = {}
 
     def lines(
-        self, message: Message, device_id: str, placement: DevicePlacement
+        self, message: MessageView, device_id: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
-        """A line per reading while no two readings are fields of one point (the hot
-        path); else points merged first."""
-        heads, site_id = self._heads, placement.site.id
-        device = tag_value(device_id)
-        default_ts = str(message.ts)
+        """A line per reading while no two readings are fields of one point; else points
+        merged first. ``device_id`` is valid by the contract (``[a-z0-9-]``): it needs no
+        escaping."""
+        heads = self._heads.get(placement.site.id)
+        if heads is None:
+            heads = self._heads[placement.site.id] = {}
+        readings = message.readings
+        if len(readings) < _FEW:
+            return self._one_by_one(message, device_id, placement, heads)
+        found: list[Any] = list(
+            map(heads.get, zip(map(_QUANTITY, readings), map(_SENSOR, readings), strict=True))
+        )
+        if None not in found and not any(map(_TS, readings)):  # so: a list of _Head
+            zone = found[0].plain_zone  # (Zone's hash is Python code: compared, not hashed)
+            count = len(readings)
+            if (
+                zone is not None
+                and list(map(_PLAIN_ZONE, found)).count(zone) == count
+                and len(set(map(_SENSOR, readings))) == count
+            ):
+                return {zone: _plain_lines(found, readings, device_id, message.ts)}
+        return self._one_by_one(message, device_id, placement, heads)
+
+    def _one_by_one(
+        self,
+        message: MessageView,
+        device_id: str,
+        placement: DevicePlacement,
+        heads: dict[tuple[str, str], _Head],
+    ) -> dict[Zone, list[str]]:
+        default_ts = message.ts
         by_zone: dict[Zone, list[str]] = {}
         current_zone, current = None, []
-        points: set[tuple[str, str, str | int]] = set()
+        points: set[tuple[str, str, int]] = set()
         for reading in message.readings:
-            head = heads.get((site_id, reading.quantity, reading.sensor))
+            head = heads.get((reading.quantity, reading.sensor))
             if head is None:
-                head = self._head(reading, placement)
+                head = self._head(reading, placement, heads)
             ts = default_ts if reading.ts is None else reading.ts
-            # A second field of a point already made: merge instead. (A reading whose own
-            # time equals the message's is not caught here; InfluxDB merges that point.)
-            if head.shared:
+            if head.shared:  # a second field of a point already made: merge instead
                 point = (head.measurement, reading.sensor, ts)
                 if point in points:
-                    return self._merged(message, device, placement)
+                    return self._merged(message, device_id, placement)
                 points.add(point)
             value = reading.value
-            if head.is_float:
-                # float() keeps the field a float even when JSON said 41; "21" without a
-                # suffix is still a float (influxdb-client writes integral floats so).
-                text = repr(value) if value.__class__ is float else repr(float(value))
-                if text[-2:] == ".0":
-                    text = text[:-2]
-            else:
-                text = field_value(value)
+            if value.__class__ is float:
+                text = repr(value)
+            else:  # float() keeps the field a float even when JSON said 41
+                text = field_value(float(value) if head.is_float else value)
             if head.zone is not current_zone:  # look the zone up only when it changes
                 current_zone, current = head.zone, by_zone.setdefault(head.zone, [])
-            current.append(f"{head.before}{device}{head.after}{text} {ts}")
+            current.append(f"{head.before}{device_id}{head.after}{text} {ts}")
         return by_zone
 
     def _merged(
-        self, message: Message, device: str, placement: DevicePlacement
+        self, message: MessageView, device: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
         """Readings of one measurement, sensor and time as one point, fields sorted (a
         field given twice: the last)."""
         points: dict[tuple[str, int], dict[str, str]] = {}
         zones: dict[str, Zone] = {}
+        heads = self._heads[placement.site.id]
         for reading in message.readings:
-            head = self._heads.get((placement.site.id, reading.quantity, reading.sensor))
+            head = heads.get((reading.quantity, reading.sensor))
             if head is None:
-                head = self._head(reading, placement)
+                head = self._head(reading, placement, heads)
             value = float(reading.value) if head.is_float else reading.value
             ts = message.ts if reading.ts is None else reading.ts
             series = head.series(device)
@@ -137,8 +168,10 @@ class LineMaker:
             by_zone.setdefault(zones[series], []).append(f"{series} {joined} {ts}")
         return by_zone
 
-    def _head(self, reading: Reading, placement: DevicePlacement) -> _Head:
-        measurement, field, zone, is_float = _TARGETS[reading.quantity]
+    def _head(
+        self, reading: ReadingView, placement: DevicePlacement, heads: dict[tuple[str, str], _Head]
+    ) -> _Head:
+        measurement, field, zone, value_type = _TARGETS[reading.quantity]
         # Only device health has a zone of its own; everything else lives in the zone of
         # the site's kind, so a home never writes the facility database.
         target = zone if zone is Zone.OPERATIONS else placement.site.zone
@@ -146,21 +179,42 @@ class LineMaker:
         tags = {"device": _DEVICE_MARK, "site": site, "sensor": reading.sensor}
         before, after = series_key(measurement, tags).split(_DEVICE_MARK)
         key = field_key(field)
-        head = _Head(target, key, is_float, before, f"{after} {key}=", measurement in _SHARED,
-                     measurement)  # fmt: skip
-        if len(self._heads) >= self._max_series:
-            self._heads.clear()
+        plain = None if value_type is ValueType.INT else target
+        head = _Head(target, key, value_type is ValueType.FLOAT, before, f"{after} {key}=",
+                     measurement in _SHARED, measurement, plain)  # fmt: skip
+        if self._size >= self._max_series:
+            for site_heads in self._heads.values():
+                site_heads.clear()
+            self._size = 0
         # Interned: the decoded message's strings would otherwise be kept once per key.
         quantity, sensor = sys.intern(reading.quantity), sys.intern(reading.sensor)
-        self._heads[(site, quantity, sensor)] = head
+        heads[(quantity, sensor)] = head
+        self._size += 1
         return head
+
+
+_QUANTITY, _SENSOR, _VALUE, _TS = (attrgetter(n) for n in ("quantity", "sensor", "value", "ts"))
+_BEFORE, _AFTER, _PLAIN_ZONE = attrgetter("before"), attrgetter("after"), attrgetter("plain_zone")
+_json = msgspec.json.Encoder().encode
+
+
+def _plain_lines(
+    heads: list[_Head], readings: Sequence[ReadingView], device_id: str, ts: int
+) -> list[str]:
+    """The usual message's lines at C speed: one JSON encoding formats every value
+    (floats and booleans are written in line protocol as in JSON; an integral float
+    as "21.0", a float all the same), and the lines are joined without a Python loop."""
+    values = _json(list(map(_VALUE, readings)))[1:-1].decode().split(",")
+    parts = zip(map(_BEFORE, heads), repeat(device_id), map(_AFTER, heads), values,
+                repeat(f" {ts}"))  # fmt: skip
+    return list(map("".join, parts))
 
 
 _DEFAULT_MAKER = LineMaker()
 
 
 def message_lines(
-    message: Message, device_id: str, placement: DevicePlacement
+    message: MessageView, device_id: str, placement: DevicePlacement
 ) -> dict[Zone, list[str]]:
     """Line protocol per zone (with a process-wide cache; the gateway keeps its own)."""
     return _DEFAULT_MAKER.lines(message, device_id, placement)
