@@ -19,6 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from common.statelog import StateLog
@@ -32,6 +33,7 @@ from gateway.writers import Writer
 log = logging.getLogger(__name__)
 _MAX_BACKOFF_S = 30.0
 _WAITING_BATCHES = 2
+_MIN_CHUNK = 1_000  # lines: a smaller batch is one request
 AckMany = Callable[[Iterable[int]], None]
 
 
@@ -74,6 +76,7 @@ class DurableCore:
         acknowledge: AckMany,
         on_spool_full: Callable[[str], None],
         max_points: int = 10_000,
+        connections: int = 2,
     ) -> None:
         self.batch = Batch()
         self.spool = spool
@@ -84,6 +87,9 @@ class DurableCore:
         self._stats = stats
         self._acknowledge = acknowledge
         self._max_points = max_points
+        self._connections = connections
+        # A batch's chunks are written at the same time, each on its own connection.
+        self._pool = ThreadPoolExecutor(connections, "gateway-write") if connections > 1 else None
         self._on_spool_full = on_spool_full
         self._unacked: list[int] = []  # QoS 1 message ids of the batch, in arrival order
         self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=_WAITING_BATCHES)
@@ -160,6 +166,8 @@ class DurableCore:
         if self._writer_thread is not None:
             self._jobs.put(None)
             self._writer_thread.join()
+        if self._pool is not None:
+            self._pool.shutdown()
         self._writer.close()
         self.spool.close()
 
@@ -190,34 +198,58 @@ class DurableCore:
         return 1.0
 
     def _complete(self, job: _Job) -> None:
-        """Make one batch durable (InfluxDB, else the spool), then acknowledge it. At
-        most ``max_points`` lines a request: the once-a-minute report of 50,000 devices
-        would otherwise be one 12 MiB body (twice, as text and as bytes)."""
-        for database, lines in job.lines.items():
-            for start in range(0, len(lines), self._max_points):
-                chunk = lines[start : start + self._max_points]
-                if (
-                    not self.storage_ready
-                    or self.spool.batches
-                    or not self._write_once(database, chunk)
-                ):
+        """Make one batch durable (InfluxDB, else the spool), then acknowledge it."""
+        chunks = self._chunks(job.lines)
+        if not self.storage_ready or self.spool.batches:  # behind the spool, in order
+            for database, chunk in chunks:
+                self._to_spool(database, chunk)
+        else:
+            for (database, chunk), error in zip(chunks, self._write_all(chunks), strict=True):
+                if not self._settled(database, chunk, error):
                     self._to_spool(database, chunk)
         if job.mids:
             self._acknowledge(job.mids)
         self._drain(final=job.final)
 
-    def _write_once(self, database: str, lines: list[str]) -> bool:
-        """True when the lines are done with: written, or refused for good (counted)."""
-        source = f"InfluxDB {self._influx.url} database {database!r}"
+    def _chunks(self, lines: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+        """Requests for a batch: as many as there are connections (InfluxDB parses each
+        on about one core), none under ``_MIN_CHUNK`` lines or over ``max_points`` (the
+        once-a-minute report of 50,000 devices would otherwise be one 12 MiB body)."""
+        chunks = []
+        for database, database_lines in lines.items():
+            count = len(database_lines)
+            parts = max(1, min(self._connections, count // _MIN_CHUNK))
+            size = min(self._max_points, -(-count // parts))
+            chunks += [(database, database_lines[start : start + size])
+                       for start in range(0, count, size)]  # fmt: skip
+        return chunks
+
+    def _write_all(self, chunks: list[tuple[str, list[str]]]) -> list[WriteError | None]:
+        """Each chunk written, at once on the pool's connections when there are more."""
+        if len(chunks) == 1 or self._pool is None:
+            return [self._attempt(database, chunk) for database, chunk in chunks]
+        return list(self._pool.map(lambda chunk: self._attempt(*chunk), chunks))
+
+    def _attempt(self, database: str, lines: list[str]) -> WriteError | None:
         try:
             self._writer.write(database, lines)
         except WriteError as exc:
-            self._states.failed(source, exc.reason)
-            if exc.retryable:
-                self.influx_problem = exc.reason
+            return exc
+        return None
+
+    def _write_once(self, database: str, lines: list[str]) -> bool:
+        return self._settled(database, lines, self._attempt(database, lines))
+
+    def _settled(self, database: str, lines: list[str], error: WriteError | None) -> bool:
+        """True when the lines are done with: written, or refused for good (counted)."""
+        source = f"InfluxDB {self._influx.url} database {database!r}"
+        if error is not None:
+            self._states.failed(source, error.reason)
+            if error.retryable:
+                self.influx_problem = error.reason
                 return False
             self._stats.points_dropped += len(lines)
-            log.error("dropped %d points for %s: %s", len(lines), database, exc.reason)
+            log.error("dropped %d points for %s: %s", len(lines), database, error.reason)
             return True
         self._states.ok(source)
         self.influx_problem = ""
