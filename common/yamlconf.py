@@ -2,16 +2,23 @@
 
 Every configuration file of civic-iot (agent, gateway, sites and devices) is read here,
 so they all fail the same way: ``sites/library.yaml:12: devices[0].profil: unknown key``.
+
+JSON is YAML, and a device's agent.yaml is JSON (``civic-iot provision`` writes it so):
+such a file is read as JSON, and the YAML parser, a megabyte of every Pi's memory, is
+loaded only for a file that is not JSON or to find the line of an error.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
-import yaml
+
+if TYPE_CHECKING:
+    import yaml
 
 T = TypeVar("T")
 _AT = re.compile(r" - at `(?P<where>[^`]*)`$")
@@ -36,10 +43,22 @@ class ConfigError(Exception):
 class Document:
     """Parsed YAML plus the line of every key, for error messages."""
 
-    def __init__(self, source: str, data: Any, lines: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, source: str, data: Any, lines: dict[str, int] | None = None, *, text: str = ""
+    ) -> None:
         self.source = source
         self.data = data
-        self.lines = lines if lines is not None else {}
+        self._lines = lines
+        self._text = text  # to find the lines in when they are asked for
+
+    @property
+    def lines(self) -> dict[str, int]:
+        if self._lines is None:
+            self._lines = {}
+            node = _compose(self._text, self.source) if self._text else None
+            if node is not None:
+                _record_lines(node, "$", self)
+        return self._lines
 
     def error(self, where: str, reason: str) -> ConfigError:
         """An error about the value at ``where`` (a ``$.a.b[0]`` path)."""
@@ -71,6 +90,50 @@ MAX_YAML_BYTES = 1_000_000
 def parse(text: str, source: str) -> Document:
     if len(text.encode("utf-8")) > MAX_YAML_BYTES:
         raise ConfigError(source, f"larger than {MAX_YAML_BYTES:,} bytes; not a config file")
+    as_json = _json_document(text)
+    if as_json is not None:
+        return Document(source, as_json[0], text=text)
+    return _parse_yaml(text, source)
+
+
+def _json_document(text: str) -> tuple[Any] | None:
+    """``(data,)`` when the text is JSON after its leading ``#`` comment lines, with no
+    key given twice (YAML names that one); else None."""
+    body = _LEADING_COMMENTS.sub(lambda match: "\n" * match[0].count("\n"), text)
+    if not body.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return (json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant),)
+    except ValueError:  # json.JSONDecodeError too
+        return None
+
+
+_LEADING_COMMENTS = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)+")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise ValueError("a key given twice")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json would take NaN and Infinity
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    import yaml  # noqa: PLC0415 - only for YAML that is not JSON, and errors
+
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _parse_yaml(text: str, source: str) -> Document:
+    import yaml  # noqa: PLC0415 - only for YAML that is not JSON, and errors
+
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
@@ -86,7 +149,7 @@ def parse(text: str, source: str) -> Document:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(source, f"not valid YAML: {problem}", line=line) from None
-    document = Document(source, data)
+    document = Document(source, data, {})
     if node is not None:
         _record_lines(node, "$", document)
     return document
@@ -157,6 +220,8 @@ def _unwrap(info: Any) -> Any:
 
 
 def _record_lines(node: yaml.Node, where: str, document: Document) -> None:
+    import yaml  # noqa: PLC0415 - loaded already by whoever made the node
+
     document.lines.setdefault(where, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()

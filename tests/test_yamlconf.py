@@ -1,7 +1,11 @@
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import msgspec
 import pytest
+import yaml
 
 from common import yamlconf
 from common.yamlconf import ConfigError
@@ -84,3 +88,37 @@ def test_a_huge_document_is_refused(tmp_path: Path) -> None:
     path.write_text("x: " + "y" * 2_000_000, encoding="utf-8")
     with pytest.raises(ConfigError, match="not a config file"):
         yamlconf.read(path)
+
+
+JSON_CONFIG = """# Agent config, by `civic-iot provision`.
+{
+  "name": "a",
+  "items": [
+    {"port": 1},
+    {"port": 2, "host": "pi"}
+  ]
+}
+"""
+
+
+def test_a_json_config_reads_as_yaml_reads_it_without_the_yaml_parser(tmp_path: Path) -> None:
+    path = tmp_path / "agent.yaml"
+    path.write_text(JSON_CONFIG, encoding="utf-8")
+    script = (
+        "import sys, msgspec\n"
+        "from common import yamlconf\n"
+        f"print(msgspec.json.encode(yamlconf.read(__import__('pathlib').Path({str(path)!r})).data)"
+        ".decode(), 'yaml' in sys.modules)\n"
+    )
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).parents[1]).stdout.split()  # fmt: skip
+    expected = yaml.safe_load(JSON_CONFIG)
+    assert (json.loads(found[0]), found[1]) == (expected, "False")
+    assert load(tmp_path, JSON_CONFIG) == Outer("a", [Inner(1), Inner(2, "pi")])
+
+
+def test_a_json_config_still_names_the_line_of_a_mistake(tmp_path: Path) -> None:
+    exc = error(tmp_path, JSON_CONFIG.replace('"host": "pi"', '"hots": "pi"'))
+    assert (exc.line, exc.key) == (6, "items[1].hots")
+    twice = error(tmp_path, JSON_CONFIG.replace('{"port": 1}', '{"port": 1, "port": 3}'))
+    assert (twice.line, twice.key, twice.reason) == (5, "items[0].port", "duplicate key")
