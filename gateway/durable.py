@@ -218,6 +218,8 @@ class DurableCore:
         chunks = []
         for database, database_lines in lines.items():
             count = len(database_lines)
+            if not count:
+                continue
             parts = max(1, min(self._connections, count // _MIN_CHUNK))
             size = min(self._max_points, -(-count // parts))
             chunks += [(database, database_lines[start : start + size])

@@ -81,6 +81,7 @@ def test_a_batch_goes_out_on_two_connections_and_is_acknowledged_once_all_is_dur
     core.start()
     lines = [f"climate,device=d{n} temperature=21 {1_700_000_000_000 + n}" for n in range(4000)]
     core.batch.add("civic_watch", lines)
+    core.batch.add("civic_ops", [])  # a report with nothing to say
     for mid in range(1, 41):
         core.received(mid, 1)
     core.flush()
