@@ -6,15 +6,16 @@ C what wire/payloads.py checks reading by reading: a known quantity, its unit, a
 of its type inside its physical range, timestamps in range, no unknown key. A sensor
 name is checked once, the first time it is seen, not in every message. Whatever is not
 faultless gets ``None`` here and the exact path in ``wire.payloads.decode_plausible``,
-which keeps the plausible readings and names what is wrong with each other one; so the
-two paths accept exactly the same messages. The types are built on first use: an agent
-never decodes telemetry and should not carry them.
+which keeps the plausible readings and names what is wrong with each other one. So the
+fast path accepts nothing the exact one refuses; what it passes on though faultless
+(a key written out with its default value, say) costs only time. The types are built
+on first use: an agent never decodes telemetry and should not carry them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from typing import Annotated, Any, Literal, TypeAlias, Union
 
 import msgspec
@@ -76,7 +77,7 @@ class SensorNames:
         self._good = good
         self._known: set[str] = set()
 
-    def all_good(self, names: Iterable[str]) -> bool:
+    def all_good(self, names: Collection[str]) -> bool:
         if self._known.issuperset(names):
             return True
         new = set(names) - self._known
