@@ -2,14 +2,16 @@
 
 It records first and last seen, the retained status (online/offline, agent version),
 desired and reported config versions, the last health readings and the sequence state.
-Records live in memory on the ingest thread; changed ones are saved to SQLite with
-every batch, before the batch is acknowledged, so a restart resumes where it stopped.
+Records live in memory on the ingest thread; changed ones are saved to SQLite every
+``registry_save_s``, within a second of a status, config or release report, and at stop
+(gateway/ingest.py), so a restart resumes at most those seconds behind.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from operator import attrgetter
 from pathlib import Path
 
 from common.city.inventory import Inventory
@@ -27,6 +29,7 @@ from wire.payloads import MessageView
 
 # The device's own health quantities (kept with its record).
 _HEALTH = frozenset(q.name for q in CATALOGUE.values() if q.zone is Zone.OPERATIONS)
+_QUANTITY = attrgetter("quantity")
 
 
 class Registry:
@@ -69,9 +72,10 @@ class Registry:
         """A reading message from the device; returns its sequence verdict."""
         record.messages += 1
         record.last_lag_ms = now_ms - message.ts
-        for reading in message.readings:
-            if reading.quantity in _HEALTH and not reading.sensor:
-                record.health[reading.quantity] = reading.value
+        if not _HEALTH.isdisjoint(map(_QUANTITY, message.readings)):  # a health message
+            for reading in message.readings:
+                if reading.quantity in _HEALTH and not reading.sensor:
+                    record.health[reading.quantity] = reading.value
         if not self.track_sequences:
             return "untracked"
         return record.sequence.observe(message.seq, message.ts)
