@@ -37,7 +37,9 @@ class Kind(enum.Enum):
 
 _BY_SUFFIX = {kind.value: kind for kind in Kind}
 # Kinds that carry readings (the Message payload).
-READING_KINDS = frozenset({Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH})
+# A tuple: looking a kind up in it compares identities, where a set would call Enum's
+# hash (Python code) for every message a receiver gets.
+READING_KINDS = (Kind.TELEMETRY, Kind.EVENT, Kind.HEALTH)
 
 
 class DeviceTopic(NamedTuple):
