@@ -33,7 +33,7 @@ from gateway.writers import Writer
 log = logging.getLogger(__name__)
 _MAX_BACKOFF_S = 30.0
 _WAITING_BATCHES = 2
-_MIN_CHUNK = 1_000  # lines: a smaller batch is one request
+_MIN_CHUNK = 5_000  # lines: smaller requests cost InfluxDB more CPU per point (its docs: 5,000)
 AckMany = Callable[[Iterable[int]], None]
 
 
