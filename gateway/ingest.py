@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+from common import memory
 from common.city.inventory import Inventory
 from common.serviceclient import Inbound, ServiceClient, ServiceStatus
 from common.systemd import Watchdog
@@ -110,6 +111,7 @@ class Ingest:
         # this thread decodes: at Python's 5 ms switch interval InfluxDB sat idle for
         # about a third of a burst.
         sys.setswitchinterval(_SWITCH_INTERVAL_S)
+        memory.big_buffers_unmapped()  # request bodies are built on the writer threads
         self.durable.start()
         self.mqtt.start(
             session_expiry_s=self.config.session_expiry_s,
