@@ -55,7 +55,7 @@ class Document:
     def lines(self) -> dict[str, int]:
         if self._lines is None:
             self._lines = {}
-            node = _compose(self._text, self.source) if self._text else None
+            node = _compose(self._text) if self._text else None
             if node is not None:
                 _record_lines(node, "$", self)
         return self._lines
@@ -122,7 +122,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # Python's json would take NaN and Infinity
 
 
-def _compose(text: str, source: str) -> yaml.Node | None:
+def _compose(text: str) -> yaml.Node | None:
     import yaml  # noqa: PLC0415 - only for YAML that is not JSON, and errors
 
     try:

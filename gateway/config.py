@@ -24,8 +24,8 @@ class InfluxConfig(Strict):
     url: str = "http://127.0.0.1:8086"
     timeout_s: Positive = 10.0
     # Writes in flight at once: InfluxDB parses each request on about one core, so two
-    # connections wrote 1.6x as many points a second as one on two cores (bench/
-    # bench_pipeline.py's InfluxDB ceiling); a batch is split among them.
+    # connections wrote 1.6x as many points a second as one on two cores (direct writes,
+    # docs/decisions.md); a batch is split among them.
     connections: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
     databases: Databases = msgspec.field(default_factory=Databases)
     # v1 dialect

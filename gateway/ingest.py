@@ -108,8 +108,8 @@ class Ingest:
         # is retried in the loop.
         self.durable.try_set_up()
         # The writer's threads wait for the GIL after every answer from InfluxDB while
-        # this thread decodes: at Python's 5 ms switch interval InfluxDB sat idle for
-        # about a third of a burst.
+        # this thread decodes: at Python's 5 ms switch interval InfluxDB waited for its
+        # next request (0.5 ms: about 12 % more points/s in alternating runs).
         sys.setswitchinterval(_SWITCH_INTERVAL_S)
         memory.big_buffers_unmapped()  # request bodies are built on the writer threads
         self.durable.start()

@@ -32,11 +32,6 @@ def series_key(measurement: str, tags: Mapping[str, str]) -> str:
     )
 
 
-def tag_value(value: str) -> str:
-    """A tag key or value, escaped."""
-    return value.translate(_KEY)
-
-
 def field_set(fields: Mapping[str, FieldValue]) -> str:
     if len(fields) == 1:  # most points carry one field
         ((key, value),) = fields.items()

@@ -411,8 +411,7 @@ def decode_faultless(data: bytes) -> MessageView | None:
     # Every key of a faultless message is known and no value holds a colon, so when
     # the bytes have exactly as many colons as the decoded message has keys, none was
     # given twice (anything else: the exact path, which looks).
-    keys = 4 + 5 * len(readings) - sensors.count("") - list(map(_TS, readings)).count(None)
-    if data.count(b":") != keys or not _sensor_names.all_good(sensors):
+    if data.count(b":") != _keys(readings, sensors) or not _sensor_names.all_good(sensors):
         return None
     return message
 
@@ -422,12 +421,13 @@ def _duplicates_possible(data: bytes, readings: Sequence[ReadingView]) -> bool:
     key of a message is known and its values cannot hold a quote, so when the number
     of ``":`` in the raw bytes is exactly the number of keys the decoded message must
     have had, none was given twice; anything else gets the exact check."""
-    count = len(readings)
-    # schema, seq, ts and readings; quantity, value and unit of each reading; the
-    # sensors and times that were given
-    keys = 4 + 5 * count - list(map(_SENSOR, readings)).count("")
-    keys -= list(map(_TS, readings)).count(None)
-    return data.count(b'":') != keys
+    return data.count(b'":') != _keys(readings, list(map(_SENSOR, readings)))
+
+
+def _keys(readings: Sequence[ReadingView], sensors: list[str]) -> int:
+    """The keys of a message with these readings (and their sensors): schema, seq, ts and
+    readings; quantity, value and unit of each reading; the sensors and times given."""
+    return 4 + 5 * len(readings) - sensors.count("") - list(map(_TS, readings)).count(None)
 
 
 def _refuse_duplicate_keys(data: bytes, topic: str | None) -> None:
