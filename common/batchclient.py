@@ -24,6 +24,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
 
+from common.roundtrip import RoundTripClient
+
 _PUBLISH = 0x30
 _PUBACK = 0x40
 _RECV_BYTES = 256 * 1024
@@ -41,7 +43,7 @@ class Received(NamedTuple):
 DeliverBatch = Callable[[list[Received]], None]
 
 
-class BatchClient(mqtt.Client):
+class BatchClient(RoundTripClient):
     """``mqtt.Client`` (MQTT v5) whose incoming PUBLISH packets go to ``deliver_batch``."""
 
     def __init__(self, deliver_batch: DeliverBatch, **kwargs: Any) -> None:

@@ -30,8 +30,10 @@ from common.mqttlink import (
     set_last_will,
     status_payload,
 )
+from common.roundtrip import RoundTripClient
 
 QOS = 1
+_ROUND_TRIP_S = 5.0
 Inbound = Received  # topic, payload, mid, qos, properties
 
 
@@ -68,10 +70,12 @@ class ServiceClient:
         self._link_log = ConnectionLog(logger, config)
         # A service that takes messages in batches gets paho's reading replaced
         # (common/batchclient.py); the others get paho's own, with v5 properties.
-        make: Callable[..., mqtt.Client] = mqtt.Client
+        make: Callable[..., RoundTripClient] = RoundTripClient
         if deliver_batch is not None:
             make = functools.partial(BatchClient, deliver_batch)
-        self.client = new_client(client_id, config, make)
+        client = new_client(client_id, config, make)
+        assert isinstance(client, RoundTripClient)
+        self.client = client
         self.client.manual_ack_set(manual_ack)
         if max_inflight is not None:
             self.client.max_inflight_messages_set(max_inflight)
@@ -117,8 +121,13 @@ class ServiceClient:
             self.client.unsubscribe(topics)
 
     def close(self) -> None:
+        """Disconnect once the broker has handled what was sent (acknowledgements
+        above all: common/roundtrip.py says why)."""
         if self._status is not None:
-            say_offline(self.client, self._status.topic, self._status.agent)
+            say_offline(self.client, self._status.topic, self._status.agent)  # a round trip
+        elif self.client.is_connected() and not self.client.round_trip(_ROUND_TRIP_S):
+            self._log.warning("the broker did not answer before disconnect; "
+                              "unconfirmed acknowledgements may bring messages again")  # fmt: skip
         self.client.disconnect()
         self.client.loop_stop()
 
