@@ -89,7 +89,7 @@ class GatewayConfig(Strict):
     # while it is written.
     max_unacked: Annotated[int, msgspec.Meta(ge=10, le=65_535)] = 10_000
     # The device registry is saved this often and at stop (not before each
-    # acknowledgement: it is not what makes a reading durable).
+    # acknowledgement), each time once what came before it is durable.
     registry_save_s: Positive = 5.0
     # Series (device, quantity, sensor) whose escaped line-protocol key is kept: size it
     # to the fleet (a miss costs most of a reading's time); about 250 bytes each.

@@ -140,6 +140,13 @@ class DurableCore:
         if final:
             self._jobs.join()
 
+    def settle(self) -> None:
+        """Hand the batch over and wait until everything received so far is durable and
+        acknowledged."""
+        self.flush()
+        if self._writer_thread is not None:
+            self._jobs.join()
+
     def try_set_up(self) -> None:
         """Create databases, retention and roll-ups once InfluxDB answers; until then
         (and with backoff between tries) everything goes to the spool."""

@@ -11,9 +11,10 @@ ack) only once its points are durable, written to InfluxDB or committed to the s
 while InfluxDB cannot take them. Until then the broker keeps it in our session and
 sends it again if the gateway dies. The spool drains, oldest first, when InfluxDB
 is back; while it holds anything, new batches queue behind it so order is kept.
-The device registry is saved every ``registry_save_s`` and at stop: it is not what
-makes a reading durable (after a crash its sequence figures may lag by those seconds,
-which at worst asks a device to resend what is stored already; points are idempotent).
+The device registry is saved every ``registry_save_s`` and at stop, each time once
+everything received before is durable: after a crash its sequence figures lag by at
+most those seconds (which at worst asks a device to resend what is stored already;
+points are idempotent) and never run ahead of what InfluxDB or the spool holds.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ class Ingest:
         if now >= self._next_registry_save or (self.registry.urgent and now >= self._saved + 1):
             self._next_registry_save = now + self.config.registry_save_s
             self._saved = now
-            self.registry.save()
+            self._save_registry()
         if now >= self._next_ops_report:
             self._next_ops_report = now + self.config.ops_interval_s
             self._report_ops()
@@ -196,8 +197,16 @@ class Ingest:
         if now >= self._next_rollout_check and self.mqtt.connected.is_set():
             self._next_rollout_check = now + self.config.rollouts.check_s
             if self.registry.urgent:  # what a rollout decides from is on disk first
-                self.registry.save()
+                self._save_registry()
             self.rollouts.check()  # from the records in memory
+
+    def _save_registry(self) -> None:
+        # The registry says which sequence numbers arrived. Saved ahead of their points,
+        # a crash of the gateway and the broker together (a power cut) would lose those
+        # messages from both while the saved registry says no number is missing, so
+        # nobody asks the device for them: what it says is durable first.
+        self.durable.settle()
+        self.registry.save()
 
     def _check_fleet(self) -> None:
         counts = self.fleet.check()

@@ -4,7 +4,8 @@ It records first and last seen, the retained status (online/offline, agent versi
 desired and reported config versions, the last health readings and the sequence state.
 Records live in memory on the ingest thread; changed ones are saved to SQLite every
 ``registry_save_s``, within a second of a status, config or release report, and at stop
-(gateway/ingest.py), so a restart resumes at most those seconds behind.
+(gateway/ingest.py), each time once the messages received before are durable: a restart
+resumes at most those seconds behind and never ahead of the stored points.
 """
 
 from __future__ import annotations
