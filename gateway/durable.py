@@ -26,6 +26,7 @@ from common.statelog import StateLog
 from gateway import retention
 from gateway.config import InfluxConfig
 from gateway.errors import WriteError
+from gateway.lineprotocol import point_count
 from gateway.spool import Spool
 from gateway.stats import IngestStats
 from gateway.writers import Writer
@@ -38,7 +39,7 @@ AckMany = Callable[[Iterable[int]], None]
 
 
 class _Job(NamedTuple):
-    lines: dict[str, list[str]]  # per database
+    lines: dict[str, list[str]]  # per database (an item may hold several lines)
     mids: list[int]  # QoS 1 messages to acknowledge once the lines are durable
     final: bool = False  # the last: the spool is drained now, whatever the backoff
 
@@ -55,7 +56,7 @@ class Batch:
         if self.started is None:
             self.started = time.monotonic()
         self.lines[database].extend(lines)
-        self.size += len(lines)
+        self.size += point_count(lines)
 
     def take(self) -> dict[str, list[str]]:
         taken = dict(self.lines)
@@ -220,17 +221,19 @@ class DurableCore:
 
     def _chunks(self, lines: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
         """Requests for a batch: as many as there are connections (InfluxDB parses each
-        on about one core), none under ``_MIN_CHUNK`` lines or over ``max_points`` (the
-        once-a-minute report of 50,000 devices would otherwise be one 12 MiB body)."""
+        on about one core), none under ``_MIN_CHUNK`` points or (items being alike) over
+        ``max_points`` (the once-a-minute report of 50,000 devices would otherwise be
+        one 12 MiB body)."""
         chunks = []
-        for database, database_lines in lines.items():
-            count = len(database_lines)
-            if not count:
+        for database, items in lines.items():
+            if not items:
                 continue
-            parts = max(1, min(self._connections, count // _MIN_CHUNK))
-            size = min(self._max_points, -(-count // parts))
-            chunks += [(database, database_lines[start : start + size])
-                       for start in range(0, count, size)]  # fmt: skip
+            points = point_count(items)
+            parts = max(1, min(self._connections, points // _MIN_CHUNK),
+                        -(-points // self._max_points))  # fmt: skip
+            size = -(-len(items) // parts)
+            chunks += [(database, items[start : start + size])
+                       for start in range(0, len(items), size)]  # fmt: skip
         return chunks
 
     def _write_all(self, chunks: list[tuple[str, list[str]]]) -> list[WriteError | None]:
@@ -257,20 +260,21 @@ class DurableCore:
             if error.retryable:
                 self.influx_problem = error.reason
                 return False
-            self._stats.points_dropped += len(lines)
-            log.error("dropped %d points for %s: %s", len(lines), database, error.reason)
+            points = point_count(lines)
+            self._stats.points_dropped += points
+            log.error("dropped %d points for %s: %s", points, database, error.reason)
             return True
         self._states.ok(source)
         self.influx_problem = ""
-        self._stats.points_written += len(lines)
+        self._stats.points_written += point_count(lines)
         return True
 
     def _to_spool(self, database: str, lines: list[str]) -> None:
         if self.spool.add(database, lines):
-            self._stats.points_spooled += len(lines)
+            self._stats.points_spooled += point_count(lines)
             self._states.ok("spool")
             return
-        self._stats.spool_overflow_points += len(lines)
+        self._stats.spool_overflow_points += point_count(lines)
         problem = f"full ({self.spool.bytes} bytes); points are being dropped"
         if self._states.failed("spool", problem):
             self._on_spool_full(problem)

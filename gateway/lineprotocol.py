@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from operator import methodcaller
 
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
@@ -39,6 +40,15 @@ def field_set(fields: Mapping[str, FieldValue]) -> str:
     return ",".join(
         f"{field_key(key)}={field_value(value)}" for key, value in sorted(fields.items())
     )
+
+
+def point_count(lines: list[str]) -> int:
+    """Points in a list whose items may each hold several lines, joined by newlines."""
+    newlines: int = sum(map(_NEWLINES, lines))
+    return newlines + len(lines)
+
+
+_NEWLINES = methodcaller("count", "\n")
 
 
 @functools.lru_cache(maxsize=4096)

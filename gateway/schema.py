@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from itertools import repeat
 from operator import attrgetter
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, NamedTuple
 
 import msgspec
 
@@ -51,6 +50,17 @@ _SHARED = {m for m in {q.measurement for q in CATALOGUE.values()}
 # up the C-speed path).
 _FEW = 4
 _DEVICE_MARK = "\0"  # stands for the device in a template (escaping never makes one)
+# A message template's slots (escaping never makes them; IDs and values never hold them).
+_DEVICE_SLOT, _SITE_SLOT, _TS_SLOT = "\x01", "\x02", "\x03"
+_MAX_SHAPES = 4096
+
+
+class _Shape(NamedTuple):
+    """The lines of a message of these readings, as one ``%`` template: a value slot per
+    reading, slots for the device, the site and the time."""
+
+    template: str
+    zone: Zone | None  # None: the site's zone
 
 
 class _Head(NamedTuple):
@@ -64,9 +74,6 @@ class _Head(NamedTuple):
     after: str  # ",sensor=…,site=… <field>=" (escaped, tags sorted)
     shared: bool  # its measurement has other fields that may share the point
     measurement: str  # (one string shared by all heads)
-    # The zone when a value's JSON text is its line-protocol text (floats, booleans);
-    # None for integers, which need their "i".
-    plain_zone: Zone | None
 
     def series(self, device: str) -> str:
         return f"{self.before}{device}{self.after[: -len(self.field) - 2]}"
@@ -87,32 +94,52 @@ class LineMaker:
         self._size = 0
         # site -> (quantity, sensor) -> head: the site is looked up once a message.
         self._heads: dict[str, dict[tuple[str, str], _Head]] = {}
+        # (quantities, sensors) -> shape, None where the readings need more than a slot
+        # per value (integers, own times, points shared by two readings).
+        self._shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Shape | None] = {}
 
     def lines(
         self, message: MessageView, device_id: str, placement: DevicePlacement
     ) -> dict[Zone, list[str]]:
         """A line per reading while no two readings are fields of one point; else points
-        merged first. ``device_id`` is valid by the contract (``[a-z0-9-]``): it needs no
-        escaping."""
+        merged first. An item may hold several lines, joined by newlines (the usual
+        message's lines are one string: a batch holds far fewer objects).
+        ``device_id`` and the site's ID are valid by the contract (``[a-z0-9-]``): they
+        need no escaping."""
+        readings = message.readings
+        if len(readings) >= _FEW and not any(map(_TS, readings)):
+            key = (tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
+            shape = self._shapes.get(key, _UNSEEN)
+            if shape is _UNSEEN:
+                shape = self._shape(key)
+            if shape is not None:
+                site = placement.site
+                text = _from_template(shape.template, readings, device_id, site.id, message.ts)
+                return {site.zone if shape.zone is None else shape.zone: [text]}
         heads = self._heads.get(placement.site.id)
         if heads is None:
             heads = self._heads[placement.site.id] = {}
-        readings = message.readings
-        if len(readings) < _FEW:
-            return self._one_by_one(message, device_id, placement, heads)
-        found: list[Any] = list(
-            map(heads.get, zip(map(_QUANTITY, readings), map(_SENSOR, readings), strict=True))
-        )
-        if None not in found and not any(map(_TS, readings)):  # so: a list of _Head
-            zone = found[0].plain_zone  # (Zone's hash is Python code: compared, not hashed)
-            count = len(readings)
-            if (
-                zone is not None
-                and list(map(_PLAIN_ZONE, found)).count(zone) == count
-                and len(set(map(_SENSOR, readings))) == count
-            ):
-                return {zone: _plain_lines(found, readings, device_id, message.ts)}
         return self._one_by_one(message, device_id, placement, heads)
+
+    def _shape(self, key: tuple[tuple[str, ...], tuple[str, ...]]) -> _Shape | None:
+        quantities, sensors = key
+        targets = [_TARGETS[quantity] for quantity in quantities]
+        zones = {zone is Zone.OPERATIONS for _, _, zone, _ in targets}
+        plain = len(set(sensors)) == len(sensors) and len(zones) == 1 and all(
+            value_type is not ValueType.INT for _, _, _, value_type in targets)  # fmt: skip
+        shape = None
+        if plain:
+            lines = []
+            for (measurement, field, _, _), sensor in zip(targets, sensors, strict=True):
+                tags = {"device": _DEVICE_SLOT, "site": _SITE_SLOT, "sensor": sensor}
+                fixed = f"{series_key(measurement, tags)} {field_key(field)}=".replace("%", "%%")
+                lines.append(f"{fixed}%s {_TS_SLOT}")
+            shape = _Shape("\n".join(lines), Zone.OPERATIONS if zones == {True} else None)
+        if len(self._shapes) >= _MAX_SHAPES:
+            self._shapes.clear()
+        interned = (tuple(map(sys.intern, quantities)), tuple(map(sys.intern, sensors)))
+        self._shapes[interned] = shape
+        return shape
 
     def _one_by_one(
         self,
@@ -179,9 +206,8 @@ class LineMaker:
         tags = {"device": _DEVICE_MARK, "site": site, "sensor": reading.sensor}
         before, after = series_key(measurement, tags).split(_DEVICE_MARK)
         key = field_key(field)
-        plain = None if value_type is ValueType.INT else target
         head = _Head(target, key, value_type is ValueType.FLOAT, before, f"{after} {key}=",
-                     measurement in _SHARED, measurement, plain)  # fmt: skip
+                     measurement in _SHARED, measurement)  # fmt: skip
         if self._size >= self._max_series:
             for site_heads in self._heads.values():
                 site_heads.clear()
@@ -194,20 +220,20 @@ class LineMaker:
 
 
 _QUANTITY, _SENSOR, _VALUE, _TS = (attrgetter(n) for n in ("quantity", "sensor", "value", "ts"))
-_BEFORE, _AFTER, _PLAIN_ZONE = attrgetter("before"), attrgetter("after"), attrgetter("plain_zone")
+_UNSEEN = _Shape("", None)
 _json = msgspec.json.Encoder().encode
 
 
-def _plain_lines(
-    heads: list[_Head], readings: Sequence[ReadingView], device_id: str, ts: int
-) -> list[str]:
-    """The usual message's lines at C speed: one JSON encoding formats every value
-    (floats and booleans are written in line protocol as in JSON; an integral float
-    as "21.0", a float all the same), and the lines are joined without a Python loop."""
+def _from_template(
+    template: str, readings: Sequence[ReadingView], device_id: str, site_id: str, ts: int
+) -> str:
+    """The usual message's lines without a Python loop: one JSON encoding formats every
+    value (floats and booleans are written in line protocol as in JSON; an integral
+    float as "21.0", a float all the same), one ``%`` puts them in their slots."""
     values = _json(list(map(_VALUE, readings)))[1:-1].decode().split(",")
-    parts = zip(map(_BEFORE, heads), repeat(device_id), map(_AFTER, heads), values,
-                repeat(f" {ts}"))  # fmt: skip
-    return list(map("".join, parts))
+    text = template % tuple(values)
+    return text.replace(_TS_SLOT, str(ts)).replace(_SITE_SLOT, site_id).replace(
+        _DEVICE_SLOT, device_id)  # fmt: skip
 
 
 _DEFAULT_MAKER = LineMaker()
@@ -216,8 +242,10 @@ _DEFAULT_MAKER = LineMaker()
 def message_lines(
     message: MessageView, device_id: str, placement: DevicePlacement
 ) -> dict[Zone, list[str]]:
-    """Line protocol per zone (with a process-wide cache; the gateway keeps its own)."""
-    return _DEFAULT_MAKER.lines(message, device_id, placement)
+    """Line protocol per zone, a line per item (with a process-wide cache; the gateway
+    keeps its own)."""
+    made = _DEFAULT_MAKER.lines(message, device_id, placement).items()
+    return {zone: "\n".join(items).split("\n") for zone, items in made}
 
 
 ALERT_MEASUREMENT = "alert"

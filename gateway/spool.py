@@ -44,15 +44,16 @@ class Spool:
 
     def add(self, database: str, lines: list[str]) -> bool:
         """Keep a batch; False (nothing kept) when it would pass the bound."""
-        text = "\n".join(lines)
+        text = "\n".join(lines)  # an item may hold several lines
         if self.bytes + len(text) > self._max_bytes:
             return False
+        points = text.count("\n") + 1
         self._db.execute(
             "INSERT INTO batch (database, points, lines) VALUES (?, ?, ?)",
-            (database, len(lines), text),
+            (database, points, text),
         )
         self.batches += 1
-        self.points += len(lines)
+        self.points += points
         self.bytes += len(text)
         return True
 

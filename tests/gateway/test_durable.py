@@ -26,6 +26,7 @@ class SlowInflux(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.refuse = refuse
         self.lines: list[str] = []
+        self.sizes: list[int] = []  # lines of each request taken
         self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
 
@@ -50,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.in_flight -= 1
             if not refused:
                 self.server.lines += body.split("\n")
+                self.server.sizes.append(body.count("\n") + 1)
         self.send_response(503 if refused else 204)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -93,3 +95,29 @@ def test_a_batch_goes_out_on_two_connections_and_is_acknowledged_once_all_is_dur
     assert core.spool.points == 0 and stats.points_spooled == 5000  # the refused half
     assert sorted(influx.lines) == sorted(lines)
     assert acknowledged == list(range(1, 41))
+
+
+def test_messages_whose_lines_are_one_string_are_counted_and_split_by_points(
+    tmp_path: Path, influx_refusing_first: SlowInflux
+) -> None:
+    """The usual message's lines come as one string (gateway/schema.py): requests,
+    the spool and the figures count its points, not the strings."""
+    influx = influx_refusing_first
+    stats = IngestStats()
+    core = DurableCore(
+        InfluxConfig(url=influx.url, create_databases=False), V1Writer(influx.url),
+        Spool(tmp_path / "spool.sqlite3", 2**24), stats,
+        acknowledge=lambda mids: None, on_spool_full=lambda problem: None,
+        max_points=4000, connections=2,
+    )  # fmt: skip
+    core.start()
+    messages = ["\n".join(f"climate,device=d{n},sensor=r{r} temperature=21 {1_700_000_000_000 + n}"
+                          for r in range(20)) for n in range(1000)]  # fmt: skip
+    core.batch.add("civic_watch", messages)
+    assert core.batch.size == 20_000
+    core.flush(final=True)  # one request refused: spooled, then drained
+    core.close()
+    assert stats.points_spooled == 4000 and stats.points_written == 20_000
+    assert core.spool.points == 0
+    assert sorted(influx.lines) == sorted("\n".join(messages).split("\n"))
+    assert max(influx.sizes) == 4000 and len(influx.sizes) == 5
