@@ -52,6 +52,7 @@ from wire import topics as wire_topics
 log = logging.getLogger(__name__)
 AGENT = "civic-iot-gateway"
 _FLEET_CHECK_S = 10.0
+_IDLE_WAKE_S = 1.0
 _SWITCH_INTERVAL_S = 0.0005
 _RETAINED_KINDS = (Kind.STATUS, Kind.CONFIG_DESIRED, Kind.CONFIG_REPORTED, Kind.RELEASE_REPORTED)
 
@@ -140,8 +141,12 @@ class Ingest:
         self.durable.flush(final=final)
 
     def _step(self) -> None:
+        # With points waiting: until the batch is due or the stream has been quiet;
+        # else at most a second, so the clock's work and a stop are not kept waiting.
+        quiet_s = self.config.batch.quiet_s if self.batch.size else _IDLE_WAKE_S
+        wait = min(self.durable.next_wake(self.config.batch.max_delay_s), quiet_s)
         try:
-            received = self.inbox.get(timeout=self.durable.next_wake(self.config.batch.max_delay_s))
+            received = self.inbox.get(timeout=wait)
         except queue.Empty:
             self.flush()
             return

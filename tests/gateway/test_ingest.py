@@ -264,3 +264,15 @@ def test_a_gateway_started_while_influxdb_is_down_spools_and_catches_up(
     assert gateway.terminate() == 0
     assert "storage set-up is failing" in gateway.log()
     assert "HTTPConnection object at" not in gateway.log()  # reasons, not object reprs
+
+
+def test_a_message_in_a_quiet_moment_is_written_without_waiting_for_the_batch_delay(
+    tmp_path: Path, mosquitto: Mosquitto, influxdb: InfluxDB, repo_root: Path
+) -> None:
+    """A batch goes out once no message has come for ``quiet_s``: a quiet city's single
+    reading (or the end of a burst) does not wait the batch's ``max_delay_s``."""
+    gateway = run_gateway(tmp_path, mosquitto, repo_root, f"  url: {influxdb.url}",
+                          batch="{max_points: 20000, max_delay_s: 120, quiet_s: 0.05}")  # fmt: skip
+    publish(mosquitto, topics.telemetry("home-a001-hub"), climate(1, 21.5))
+    wait_for(lambda: stored_temperatures(influxdb) == [21.5], 30, "the reading, long before 120 s")
+    assert gateway.terminate() == 0
