@@ -38,6 +38,7 @@ from wire.payloads import MessageView, clock_problem, decode_plausible, guard_se
 
 log = logging.getLogger(__name__)
 _UNKNOWN_EVENT_EVERY_MS = 3_600_000
+_MAX_TOPICS_KEPT = 8192  # parsed device topics (a larger city parses the rest each time)
 
 
 class Router:
@@ -67,22 +68,15 @@ class Router:
         self._name_sets: dict[frozenset[str], frozenset[str]] = {}
         self._lines = LineMaker(max_series)
         self._unknown_told: dict[str, int] = {}
+        self._device_topics: dict[str, wire_topics.DeviceTopic] = {}
 
     def handle(self, topic: str, payload: bytes) -> None:
         self._stats.messages += 1
-        service = wire_topics.parse_service(topic)
-        if service is not None and service.kind is wire_topics.ServiceKind.ALERT:
-            if service.service_id in self._alerts_services:
-                self._alert_state(topic, payload)
-            else:  # only the city's alerts service says what is open on the dashboards
-                reason = f"{service.service_id!r} is not an alerts service in firmware-config"
-                self._announce.dead_letter(topic, payload, reason, "$")
-            return
-        try:
-            device = wire_topics.parse(topic)
-        except TopicError as exc:
-            self._announce.dead_letter(topic, payload, str(exc), "$")
-            return
+        device = self._device_topics.get(topic)
+        if device is None:
+            device = self._device_topic(topic, payload)
+            if device is None:
+                return
         try:
             if device.kind in wire_topics.READING_KINDS:
                 self._readings(device.device_id, topic, payload)
@@ -90,6 +84,27 @@ class Router:
                 self._retained(device, topic, payload)
         except PayloadError as exc:
             self._announce.dead_letter(topic, payload, exc.reason, exc.where)
+
+    def _device_topic(self, topic: str, payload: bytes) -> wire_topics.DeviceTopic | None:
+        """The device topic parsed (and kept: a device uses a few); None when the topic
+        was a service's, handled here, or not one of ours (dead-lettered)."""
+        service = wire_topics.parse_service(topic)
+        if service is not None and service.kind is wire_topics.ServiceKind.ALERT:
+            if service.service_id in self._alerts_services:
+                self._alert_state(topic, payload)
+            else:  # only the city's alerts service says what is open on the dashboards
+                reason = f"{service.service_id!r} is not an alerts service in firmware-config"
+                self._announce.dead_letter(topic, payload, reason, "$")
+            return None
+        try:
+            device = wire_topics.parse(topic)
+        except TopicError as exc:
+            self._announce.dead_letter(topic, payload, str(exc), "$")
+            return None
+        if len(self._device_topics) >= _MAX_TOPICS_KEPT:
+            self._device_topics.clear()
+        self._device_topics[topic] = device
+        return device
 
     def _readings(self, device_id: str, topic: str, payload: bytes) -> None:
         received = now_ms()
