@@ -143,8 +143,8 @@ class Ingest:
     def _step(self) -> None:
         # With points waiting: until the batch is due or the stream has been quiet;
         # else at most a second, so the clock's work and a stop are not kept waiting.
-        quiet_s = self.config.batch.quiet_s if self.batch.size else _IDLE_WAKE_S
-        wait = min(self.durable.next_wake(self.config.batch.max_delay_s), quiet_s)
+        longest_s = self.config.batch.quiet_s if self.batch.size else _IDLE_WAKE_S
+        wait = min(self.durable.next_wake(self.config.batch.max_delay_s), longest_s)
         try:
             received = self.inbox.get(timeout=wait)
         except queue.Empty:

@@ -3,10 +3,8 @@ nothing before every part of it is durable."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,61 +14,17 @@ from gateway.durable import DurableCore
 from gateway.spool import Spool
 from gateway.stats import IngestStats
 from gateway.writers.v1 import V1Writer
-
-
-class SlowInflux(ThreadingHTTPServer):
-    """A stand-in of InfluxDB 1.x's /write that takes its time (so overlapping writes
-    show), answers 503 to the first ``refuse`` writes, and keeps what it took."""
-
-    def __init__(self, refuse: int) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.refuse = refuse
-        self.lines: list[str] = []
-        self.sizes: list[int] = []  # lines of each request taken
-        self.in_flight = self.most_in_flight = 0
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # kept alive, as InfluxDB does
-    server: SlowInflux
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        with self.server.lock:
-            self.server.in_flight += 1
-            self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
-            refused = self.server.refuse > 0
-            self.server.refuse -= refused
-        time.sleep(0.2)
-        with self.server.lock:
-            self.server.in_flight -= 1
-            if not refused:
-                self.server.lines += body.split("\n")
-                self.server.sizes.append(body.count("\n") + 1)
-        self.send_response(503 if refused else 204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.support.influx_writes import InfluxWrites, serving
 
 
 @pytest.fixture
-def influx_refusing_first() -> Iterator[SlowInflux]:
-    server = SlowInflux(refuse=1)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def influx_refusing_first() -> Iterator[InfluxWrites]:
+    with serving(InfluxWrites(refuse=1, delay_s=0.2)) as server:
+        yield server
 
 
 def test_a_batch_goes_out_on_two_connections_and_is_acknowledged_once_all_is_durable(
-    tmp_path: Path, influx_refusing_first: SlowInflux
+    tmp_path: Path, influx_refusing_first: InfluxWrites
 ) -> None:
     influx = influx_refusing_first
     acknowledged: list[int] = []
@@ -98,7 +52,7 @@ def test_a_batch_goes_out_on_two_connections_and_is_acknowledged_once_all_is_dur
 
 
 def test_messages_whose_lines_are_one_string_are_counted_and_split_by_points(
-    tmp_path: Path, influx_refusing_first: SlowInflux
+    tmp_path: Path, influx_refusing_first: InfluxWrites
 ) -> None:
     """The usual message's lines come as one string (gateway/schema.py): requests,
     the spool and the figures count its points, not the strings."""
