@@ -56,7 +56,8 @@ class Batch:
         if self.started is None:
             self.started = time.monotonic()
         self.lines[database].extend(lines)
-        self.size += point_count(lines)
+        # The usual message's lines come as one item.
+        self.size += lines[0].count("\n") + 1 if len(lines) == 1 else point_count(lines)
 
     def take(self) -> dict[str, list[str]]:
         taken = dict(self.lines)

@@ -27,6 +27,7 @@ from wire import (
     Zone,
 )
 from wire.payloads import MessageView
+from wire.quick import MessageShape
 
 # The device's own health quantities (kept with its record).
 _HEALTH = frozenset(q.name for q in CATALOGUE.values() if q.zone is Zone.OPERATIONS)
@@ -69,11 +70,14 @@ class Registry:
         self._dirty.add(device_id)
         return record
 
-    def message(self, record: DeviceRecord, message: MessageView, now_ms: int) -> str:
+    def message(
+        self, record: DeviceRecord, message: MessageView, now_ms: int, shape: MessageShape | None
+    ) -> str:
         """A reading message from the device; returns its sequence verdict."""
         record.messages += 1
         record.last_lag_ms = now_ms - message.ts
-        if not _HEALTH.isdisjoint(map(_QUANTITY, message.readings)):  # a health message
+        quantities = map(_QUANTITY, message.readings) if shape is None else shape.quantities
+        if not _HEALTH.isdisjoint(quantities):  # a health message
             for reading in message.readings:
                 if reading.quantity in _HEALTH and not reading.sensor:
                     record.health[reading.quantity] = reading.value

@@ -34,11 +34,13 @@ from wire import (
     now_ms,
 )
 from wire import topics as wire_topics
-from wire.payloads import MessageView, clock_problem, decode_plausible, guard_sensor_names
+from wire.payloads import MessageView, clock_problem, decode_readings, guard_sensor_names
+from wire.quick import MessageShape
 
 log = logging.getLogger(__name__)
 _UNKNOWN_EVENT_EVERY_MS = 3_600_000
 _MAX_TOPICS_KEPT = 8192  # parsed device topics (a larger city parses the rest each time)
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 class Router:
@@ -114,22 +116,26 @@ class Router:
             self._unknown_device(record, topic, received)
             return
         device_id = placement.device.id  # the inventory's string: one copy per device
-        message, implausible = decode_plausible(payload, topic=topic)
+        message, shape, implausible = decode_readings(payload, topic=topic)
         for problem in implausible:  # the reading is refused, the others are stored
             self._announce.dead_letter(topic, payload, problem.reason, problem.where)
-        clock_problem(message, received, topic=topic)
-        self._guard_sensors(device_id, message, topic)
-        verdict = self._registry.message(record, message, received)
+        clock_problem(message, received, topic=topic, shape=shape)
+        self._guard_sensors(device_id, message, topic, shape)
+        verdict = self._registry.message(record, message, received, shape)
         if record.sequence.missing:
             self._gaps.note(record, time.monotonic())
         self._ops.message(device_id, len(message.readings), received - message.ts, verdict)
         self._stats.readings += len(message.readings)
-        for zone, lines in self._lines.lines(message, device_id, placement).items():
+        for zone, lines in self._lines.lines(message, device_id, placement, shape).items():
             self._batch.add(self._databases.of(zone), lines)
 
-    def _guard_sensors(self, device_id: str, message: MessageView, topic: str) -> None:
+    def _guard_sensors(
+        self, device_id: str, message: MessageView, topic: str, shape: MessageShape | None
+    ) -> None:
         """Devices with the same sensors share one set of their names."""
-        known = self._sensors.get(device_id, frozenset())
+        known = self._sensors.get(device_id, _NO_NAMES)
+        if shape is not None and known.issuperset(shape.sensors):  # the usual case
+            return
         names = guard_sensor_names(known, device_id, message, topic)
         if names is not known:
             self._sensors[device_id] = self._name_sets.setdefault(names, names)

@@ -16,7 +16,8 @@ import msgspec
 from common.city.inventory import DevicePlacement
 from gateway.lineprotocol import FieldValue, field_key, field_value, line, series_key
 from wire import CATALOGUE, AlertState, ValueType, Zone
-from wire.payloads import MessageView, ReadingView
+from wire.payloads import MessageView, ReadingView, shape_of
+from wire.quick import MessageShape
 
 TAGS = ("device", "site", "sensor")
 # Database, bucket and retention policy names go into InfluxQL statements.
@@ -95,16 +96,20 @@ class LineMaker:
         self._size = 0
         # site -> (quantity, sensor) -> head: the site is looked up once a message.
         self._heads: dict[str, dict[tuple[str, str], _Head]] = {}
-        # (quantities, sensors) -> shape, None where the readings need more than a slot
-        # per value (integers, own times, points shared by two readings).
-        self._shapes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Shape | None] = {}
+        # message shape -> its template, None where the readings need more than a slot
+        # per value (integers, points shared by two readings).
+        self._shapes: dict[MessageShape, _Shape | None] = {}
         # device -> (shape's template, site, the template with both in): a message then
         # costs one slot fill less per line (bounded: a city of 50,000 multi-reading
         # devices fills some again).
         self._filled: dict[str, tuple[str, str, str]] = {}
 
     def lines(
-        self, message: MessageView, device_id: str, placement: DevicePlacement
+        self,
+        message: MessageView,
+        device_id: str,
+        placement: DevicePlacement,
+        shape: MessageShape | None,
     ) -> dict[Zone, list[str]]:
         """A line per reading while no two readings are fields of one point; else points
         merged first. An item may hold several lines, joined by newlines (the usual
@@ -112,18 +117,17 @@ class LineMaker:
         ``device_id`` and the site's ID are valid by the contract (``[a-z0-9-]``): they
         need no escaping."""
         readings = message.readings
-        if len(readings) >= _FEW and not any(map(_TS, readings)):
-            key = (tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
-            shape = self._shapes.get(key, _UNSEEN)
-            if shape is _UNSEEN:
-                shape = self._shape(key)
-            if shape is not None:
+        if shape is not None and len(readings) >= _FEW:
+            made = self._shapes.get(shape, _UNSEEN)
+            if made is _UNSEEN:
+                made = self._shape(shape)
+            if made is not None:
                 site = placement.site
                 template = self._filled.get(device_id)
-                if template is None or template[0] is not shape.template or template[1] != site.id:
-                    template = self._fill(shape.template, device_id, site.id)
+                if template is None or template[0] is not made.template or template[1] != site.id:
+                    template = self._fill(made.template, device_id, site.id)
                 text = _from_template(template[2], readings, message.ts)
-                return {site.zone if shape.zone is None else shape.zone: [text]}
+                return {site.zone if made.zone is None else made.zone: [text]}
         heads = self._heads.get(placement.site.id)
         if heads is None:
             heads = self._heads[placement.site.id] = {}
@@ -137,8 +141,8 @@ class LineMaker:
         self._filled[device_id] = entry = (template, site_id, filled)
         return entry
 
-    def _shape(self, key: tuple[tuple[str, ...], tuple[str, ...]]) -> _Shape | None:
-        quantities, sensors = key
+    def _shape(self, message_shape: MessageShape) -> _Shape | None:
+        quantities, sensors = message_shape.quantities, message_shape.sensors
         targets = [_TARGETS[quantity] for quantity in quantities]
         zones = {zone is Zone.OPERATIONS for _, _, zone, _ in targets}
         plain = len(set(sensors)) == len(sensors) and len(zones) == 1 and all(
@@ -153,8 +157,7 @@ class LineMaker:
             shape = _Shape("\n".join(lines), Zone.OPERATIONS if zones == {True} else None)
         if len(self._shapes) >= _MAX_SHAPES:
             self._shapes.clear()
-        interned = (tuple(map(sys.intern, quantities)), tuple(map(sys.intern, sensors)))
-        self._shapes[interned] = shape
+        self._shapes[message_shape] = shape
         return shape
 
     def _one_by_one(
@@ -235,7 +238,7 @@ class LineMaker:
         return head
 
 
-_QUANTITY, _SENSOR, _VALUE, _TS = (attrgetter(n) for n in ("quantity", "sensor", "value", "ts"))
+_VALUE = attrgetter("value")
 _UNSEEN = _Shape("", None)
 _json = msgspec.json.Encoder().encode
 
@@ -256,7 +259,7 @@ def message_lines(
 ) -> dict[Zone, list[str]]:
     """Line protocol per zone, a line per item (with a process-wide cache; the gateway
     keeps its own)."""
-    made = _DEFAULT_MAKER.lines(message, device_id, placement).items()
+    made = _DEFAULT_MAKER.lines(message, device_id, placement, shape_of(message)).items()
     return {zone: "\n".join(items).split("\n") for zone, items in made}
 
 

@@ -22,7 +22,7 @@ import msgspec
 
 from wire.errors import PayloadError
 from wire.quantities import CATALOGUE, Quantity, ValueType
-from wire.quick import QuickDecoder, SensorNames, message_decoder
+from wire.quick import MessageShape, QuickDecoder, SensorNames, Shapes, message_decoder
 from wire.topics import DEVICE_ID_PATTERN
 
 SCHEMA_VERSION = 1
@@ -370,8 +370,9 @@ def _sensor_name_good(name: str) -> bool:
 
 
 _SENSOR_NAME_RE = re.compile(_SENSOR_NAME)
-_SENSOR, _TS = attrgetter("sensor"), attrgetter("ts")
+_QUANTITY, _SENSOR, _TS = attrgetter("quantity"), attrgetter("sensor"), attrgetter("ts")
 _sensor_names = SensorNames(_sensor_name_good)
+_shapes = Shapes(_sensor_name_good)
 
 
 @functools.cache
@@ -399,21 +400,50 @@ def _all_plausible(readings: list[Reading]) -> bool:
     return _sensor_names.all_good(set(map(_SENSOR, readings)))
 
 
+class Decoded(NamedTuple):
+    """A message of readings as a receiver takes it."""
+
+    message: MessageView
+    # The usual message's shape (wire/quick.py); None when a reading has a time of its
+    # own, or when the exact path decoded it.
+    shape: MessageShape | None
+    implausible: list[PayloadError]  # readings taken out, each with what was wrong
+
+
 def decode_faultless(data: bytes) -> MessageView | None:
     """The message, decoded at C speed (wire/quick.py), if every part of it is
     faultless; None sends the caller to the exact path, which names what is wrong."""
+    quick = _decode_quick(data)
+    return None if quick is None else quick[0]
+
+
+def shape_of(message: MessageView) -> MessageShape | None:
+    """The shape of a decoded message; None when a reading has a time of its own."""
+    readings = message.readings
+    if any(map(_TS, readings)):
+        return None
+    return _shapes.of(tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
+
+
+def _decode_quick(data: bytes) -> tuple[MessageView, MessageShape | None] | None:
     try:
         message: MessageView = _quick_decoder().decode(data)
     except msgspec.DecodeError:  # a ValidationError too
         return None
     readings = message.readings
-    sensors = list(map(_SENSOR, readings))
+    shape = _shapes.of(tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
+    if shape is None:  # a sensor name that is no name: the exact path says which
+        return None
     # Every key of a faultless message is known and no value holds a colon, so when
     # the bytes have exactly as many colons as the decoded message has keys, none was
-    # given twice (anything else: the exact path, which looks).
-    if data.count(b":") != _keys(readings, sensors) or not _sensor_names.all_good(sensors):
+    # given twice. The usual message: as many as its shape has (so no reading has a
+    # time of its own, which would be one key more).
+    colons = data.count(b":")
+    if colons == shape.keys:
+        return message, shape
+    if colons != _keys(readings, shape.sensors):
         return None
-    return message
+    return message, None
 
 
 def _duplicates_possible(data: bytes, readings: Sequence[ReadingView]) -> bool:
@@ -424,7 +454,7 @@ def _duplicates_possible(data: bytes, readings: Sequence[ReadingView]) -> bool:
     return data.count(b'":') != _keys(readings, list(map(_SENSOR, readings)))
 
 
-def _keys(readings: Sequence[ReadingView], sensors: list[str]) -> int:
+def _keys(readings: Sequence[ReadingView], sensors: Sequence[str]) -> int:
     """The keys of a message with these readings (and their sensors): schema, seq, ts and
     readings; quantity, value and unit of each reading; the sensors and times given."""
     return 4 + 5 * len(readings) - sensors.count("") - list(map(_TS, readings)).count(None)
@@ -482,12 +512,18 @@ def decode_plausible(
     """A message whose impossible readings (out of range, not finite, beyond 64 bits)
     are taken out one by one, with an error naming each; the others are kept. Raises
     PayloadError when the message itself is malformed or no reading remains."""
-    quick = decode_faultless(data)
+    decoded = decode_readings(data, topic=topic)
+    return decoded.message, decoded.implausible
+
+
+def decode_readings(data: bytes, *, topic: str | None = None) -> Decoded:
+    """``decode_plausible``, with the usual message's shape."""
+    quick = _decode_quick(data)
     if quick is not None:  # the usual case
-        return quick, []
+        return Decoded(quick[0], quick[1], [])
     message = _decode_struct(data, Message, topic)  # raises if the message is malformed
     if _all_plausible(message.readings):
-        return message, []
+        return Decoded(message, None, [])
     _check_readings(message, topic, ranges=False)
     problems: list[PayloadError] = []
     kept = []
@@ -503,7 +539,7 @@ def decode_plausible(
         raise problems[0]
     if problems:
         message = msgspec.structs.replace(message, readings=kept)
-    return message, problems
+    return Decoded(message, None, problems)
 
 
 def plausible_readings(readings: list[Reading]) -> tuple[list[Reading], list[str]]:
@@ -583,13 +619,20 @@ def _shown(value: int | float) -> str:
     return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
 
 
-def clock_problem(message: MessageView, received_ms: int, *, topic: str | None = None) -> None:
+def clock_problem(
+    message: MessageView,
+    received_ms: int,
+    *,
+    topic: str | None = None,
+    shape: MessageShape | None = None,
+) -> None:
     """PayloadError if the message or one of its readings is stamped more than
-    MAX_AHEAD_MS after ``received_ms`` (the receiver's clock)."""
+    MAX_AHEAD_MS after ``received_ms`` (the receiver's clock). A message with a shape
+    has no reading with a time of its own."""
     latest = received_ms + MAX_AHEAD_MS
     if message.ts > latest:
         raise PayloadError(_ahead(message.ts, received_ms), where="$.ts", topic=topic)
-    if max(filter(None, map(_TS, message.readings)), default=0) <= latest:  # the usual case
+    if shape is not None or max(filter(None, map(_TS, message.readings)), default=0) <= latest:
         return
     for index, reading in enumerate(message.readings):
         if reading.ts is not None and reading.ts > latest:

@@ -3,8 +3,10 @@
 The gateway decodes thousands of messages a second, most of them faultless. Here each
 quantity has its own msgspec type (a union tagged by ``quantity``), so msgspec checks in
 C what wire/payloads.py checks reading by reading: a known quantity, its unit, a value
-of its type inside its physical range, timestamps in range, no unknown key. A sensor
-name is checked once, the first time it is seen, not in every message. Whatever is not
+of its type inside its physical range, timestamps in range, no unknown key. A message's
+shape (its readings' quantities and sensors, in order) is kept once seen, with its
+sensor names checked then: a device sends the same shape each time, and a receiver
+keys by it what it works out once (key count, sensor names, line templates). Whatever is not
 faultless gets ``None`` here and the exact path in ``wire.payloads.decode_plausible``,
 which keeps the plausible readings and names what is wrong with each other one. So the
 fast path accepts nothing the exact one refuses; what it passes on though faultless
@@ -15,6 +17,7 @@ on first use: an agent never decodes telemetry and should not carry them.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Collection
 from typing import Annotated, Any, Literal, TypeAlias, Union
 
@@ -26,6 +29,7 @@ Check: TypeAlias = Callable[[str], bool]
 QuickDecoder: TypeAlias = "msgspec.json.Decoder[Any]"
 _LIMIT = 2**62  # inside it a value is finite and fits 64 bits, whatever the quantity says
 _SENSORS_KEPT_MAX = 100_000
+_SHAPES_KEPT_MAX = 4096
 
 
 def _value_type(quantity: Quantity) -> Any:
@@ -87,3 +91,51 @@ class SensorNames:
         if new and len(self._known) < _SENSORS_KEPT_MAX:
             self._known |= new
         return True
+
+
+class MessageShape:
+    """The readings of the usual message, quantity and sensor in order, none with a time
+    of its own: what every message of this shape has in common (a device sends the same
+    shape each time). One object per shape, compared by identity, so a receiver can key
+    what it works out from a message by its shape instead of looking at every reading."""
+
+    __slots__ = ("keys", "quantities", "sensors")
+
+    def __init__(self, quantities: tuple[str, ...], sensors: tuple[str, ...]) -> None:
+        self.quantities = quantities
+        self.sensors = sensors
+        # schema, seq, ts and readings; quantity, value and unit of each reading; each
+        # sensor given (a time of a reading's own would be one key more).
+        self.keys = 4 + 3 * len(quantities) + len(sensors) - sensors.count("")
+
+
+class Shapes:
+    """The message shapes seen, each with sensor names found good (bounded: past the
+    limit it starts again empty)."""
+
+    def __init__(self, good: Check) -> None:
+        self._good = good
+        self._known: dict[tuple[tuple[str, ...], tuple[str, ...]], MessageShape | None] = {}
+
+    def of(self, quantities: tuple[str, ...], sensors: tuple[str, ...]) -> MessageShape | None:
+        """The shape of these readings; None when a sensor name is not good."""
+        key = (quantities, sensors)
+        shape = self._known.get(key, _UNSEEN)
+        if shape is _UNSEEN:
+            shape = self._add(quantities, sensors)
+        return shape
+
+    def _add(self, quantities: tuple[str, ...], sensors: tuple[str, ...]) -> MessageShape | None:
+        if len(self._known) >= _SHAPES_KEPT_MAX:
+            self._known.clear()
+        # Interned: the decoded message's own strings would be kept once per shape.
+        quantities = tuple(map(sys.intern, quantities))
+        sensors = tuple(map(sys.intern, sensors))
+        good = all(map(self._good, set(sensors)))
+        shape = self._known[(quantities, sensors)] = (
+            MessageShape(quantities, sensors) if good else None
+        )
+        return shape
+
+
+_UNSEEN = MessageShape((), ())

@@ -30,6 +30,22 @@ def test_a_full_inbox_makes_the_network_thread_wait_until_the_gateway_takes_some
     waiting.join()
 
 
+def test_a_waiting_network_thread_goes_on_once_the_inbox_is_down_to_half() -> None:
+    inbox = Inbox(max_messages=100)
+    for _ in range(10):
+        inbox.put(messages(10))
+    done = threading.Event()
+    waiting = threading.Thread(target=lambda: (inbox.put(messages(5)), done.set()))
+    waiting.start()
+    for _ in range(4):  # 60 left: still more than half
+        inbox.get(timeout=1)
+    assert not done.wait(0.3), "the network thread was let go above half"
+    inbox.get(timeout=1)  # 50 left
+    assert done.wait(5)
+    assert inbox.qsize() == 55
+    waiting.join()
+
+
 def test_an_empty_inbox_says_so_after_the_timeout() -> None:
     with pytest.raises(queue.Empty):
         Inbox(10).get(timeout=0.05)

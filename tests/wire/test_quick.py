@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wire import CATALOGUE, Message, PayloadError, ValueType, decode, encode, now_ms
-from wire.payloads import decode_faultless, decode_plausible
+from wire.payloads import decode_faultless, decode_plausible, decode_readings
 
 QUANTITIES = sorted(CATALOGUE)
 NOW = now_ms()
@@ -89,6 +89,13 @@ def test_the_fast_path_takes_only_what_the_exact_decoder_takes_and_every_agents_
         assert _fields(fast) == _fields(exact)
     if exact is not None:  # what is accepted, as an agent encodes it, goes the fast way
         assert decode_faultless(encode(exact)) is not None, payload
+        # A shape says what the readings are, and that none has a time of its own.
+        shape = decode_readings(payload).shape
+        if shape is not None:
+            assert shape.quantities == tuple(r.quantity for r in exact.readings)
+            assert shape.sensors == tuple(r.sensor for r in exact.readings)
+            assert all(r.ts is None for r in exact.readings), payload
+            assert decode_readings(encode(exact)).shape is shape  # one object per shape
 
 
 def test_a_faulty_reading_still_gets_its_exact_reason_and_the_others_are_kept() -> None:
