@@ -40,6 +40,7 @@ AckMany = Callable[[Iterable[int]], None]
 
 class _Job(NamedTuple):
     lines: dict[str, list[str]]  # per database (an item may hold several lines)
+    points: dict[str, int]  # per database
     mids: list[int]  # QoS 1 messages to acknowledge once the lines are durable
     final: bool = False  # the last: the spool is drained now, whatever the backoff
 
@@ -49,6 +50,7 @@ class Batch:
 
     def __init__(self) -> None:
         self.lines: dict[str, list[str]] = defaultdict(list)
+        self.points: dict[str, int] = defaultdict(int)  # counted once, here
         self.size = 0
         self.started: float | None = None
 
@@ -57,11 +59,14 @@ class Batch:
             self.started = time.monotonic()
         self.lines[database].extend(lines)
         # The usual message's lines come as one item.
-        self.size += lines[0].count("\n") + 1 if len(lines) == 1 else point_count(lines)
+        points = lines[0].count("\n") + 1 if len(lines) == 1 else point_count(lines)
+        self.points[database] += points
+        self.size += points
 
-    def take(self) -> dict[str, list[str]]:
-        taken = dict(self.lines)
+    def take(self) -> tuple[dict[str, list[str]], dict[str, int]]:
+        taken = dict(self.lines), dict(self.points)
         self.lines.clear()
+        self.points.clear()
         self.size = 0
         self.started = None
         return taken
@@ -133,7 +138,7 @@ class DurableCore:
         ``final`` waits until everything handed over is durable and acknowledged."""
         if not (self.batch.size or self._unacked or final):
             return
-        job = _Job(self.batch.take(), self._unacked, final)
+        job = _Job(*self.batch.take(), self._unacked, final)
         self._unacked = []
         if self._writer_thread is None:
             self._complete(job)
@@ -208,19 +213,23 @@ class DurableCore:
 
     def _complete(self, job: _Job) -> None:
         """Make one batch durable (InfluxDB, else the spool), then acknowledge it."""
-        chunks = self._chunks(job.lines)
+        chunks = self._chunks(job.lines, job.points)
         if not self.storage_ready or self.spool.batches:  # behind the spool, in order
-            for database, chunk in chunks:
-                self._to_spool(database, chunk)
+            for database, chunk, points in chunks:
+                self._to_spool(database, chunk, points)
         else:
-            for (database, chunk), error in zip(chunks, self._write_all(chunks), strict=True):
-                if not self._settled(database, chunk, error):
-                    self._to_spool(database, chunk)
+            for (database, chunk, points), error in zip(
+                chunks, self._write_all(chunks), strict=True
+            ):
+                if not self._settled(database, chunk, error, points):
+                    self._to_spool(database, chunk, points)
         if job.mids:
             self._acknowledge(job.mids)
         self._drain(final=job.final)
 
-    def _chunks(self, lines: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    def _chunks(
+        self, lines: dict[str, list[str]], points: dict[str, int]
+    ) -> list[tuple[str, list[str], int]]:
         """Requests for a batch: as many as there are connections (InfluxDB parses each
         on about one core), none under ``_MIN_CHUNK`` points or (items being alike) over
         ``max_points`` (the once-a-minute report of 50,000 devices would otherwise be
@@ -229,19 +238,21 @@ class DurableCore:
         for database, items in lines.items():
             if not items:
                 continue
-            points = point_count(items)
-            parts = max(1, min(self._connections, points // _MIN_CHUNK),
-                        -(-points // self._max_points))  # fmt: skip
+            total = points[database]
+            parts = max(1, min(self._connections, total // _MIN_CHUNK),
+                        -(-total // self._max_points))  # fmt: skip
             size = -(-len(items) // parts)
-            chunks += [(database, items[start : start + size])
-                       for start in range(0, len(items), size)]  # fmt: skip
+            pieces = [items[start : start + size] for start in range(0, len(items), size)]
+            counts = [point_count(piece) for piece in pieces[:-1]]  # the last: what is left
+            counts.append(total - sum(counts))
+            chunks += [(database, *pair) for pair in zip(pieces, counts, strict=True)]
         return chunks
 
-    def _write_all(self, chunks: list[tuple[str, list[str]]]) -> list[WriteError | None]:
+    def _write_all(self, chunks: list[tuple[str, list[str], int]]) -> list[WriteError | None]:
         """Each chunk written, at once on the pool's connections when there are more."""
         if len(chunks) == 1 or self._pool is None:
-            return [self._attempt(database, chunk) for database, chunk in chunks]
-        return list(self._pool.map(lambda chunk: self._attempt(*chunk), chunks))
+            return [self._attempt(database, chunk) for database, chunk, _ in chunks]
+        return list(self._pool.map(lambda chunk: self._attempt(chunk[0], chunk[1]), chunks))
 
     def _attempt(self, database: str, lines: list[str]) -> WriteError | None:
         try:
@@ -251,9 +262,11 @@ class DurableCore:
         return None
 
     def _write_once(self, database: str, lines: list[str]) -> bool:
-        return self._settled(database, lines, self._attempt(database, lines))
+        return self._settled(database, lines, self._attempt(database, lines), point_count(lines))
 
-    def _settled(self, database: str, lines: list[str], error: WriteError | None) -> bool:
+    def _settled(
+        self, database: str, lines: list[str], error: WriteError | None, points: int
+    ) -> bool:
         """True when the lines are done with: written, or refused for good (counted)."""
         source = f"InfluxDB {self._influx.url} database {database!r}"
         if error is not None:
@@ -261,21 +274,20 @@ class DurableCore:
             if error.retryable:
                 self.influx_problem = error.reason
                 return False
-            points = point_count(lines)
             self._stats.points_dropped += points
             log.error("dropped %d points for %s: %s", points, database, error.reason)
             return True
         self._states.ok(source)
         self.influx_problem = ""
-        self._stats.points_written += point_count(lines)
+        self._stats.points_written += points
         return True
 
-    def _to_spool(self, database: str, lines: list[str]) -> None:
+    def _to_spool(self, database: str, lines: list[str], points: int) -> None:
         if self.spool.add(database, lines):
-            self._stats.points_spooled += point_count(lines)
+            self._stats.points_spooled += points
             self._states.ok("spool")
             return
-        self._stats.spool_overflow_points += point_count(lines)
+        self._stats.spool_overflow_points += points
         problem = f"full ({self.spool.bytes} bytes); points are being dropped"
         if self._states.failed("spool", problem):
             self._on_spool_full(problem)

@@ -45,7 +45,7 @@ def message(seq: int, sensors: list[str], *, own_ts: dict[int, int] | None = Non
 
 
 def stored(ingest: Ingest) -> list[str]:
-    return "\n".join(ingest.batch.take().get("civic_watch", [])).splitlines()
+    return "\n".join(ingest.batch.take()[0].get("civic_watch", [])).splitlines()
 
 
 ROOMS = [f"room-{n}" for n in range(8)]
