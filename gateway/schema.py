@@ -51,18 +51,16 @@ _SHARED = {m for m in {q.measurement for q in CATALOGUE.values()}
 # up the C-speed path).
 _FEW = 4
 _DEVICE_MARK = "\0"  # stands for the device in a template (escaping never makes one)
-# A message template's slots (escaping never makes them; IDs and values never hold them).
-_DEVICE_SLOT, _SITE_SLOT = "\x01", "\x02"
-_MAX_SHAPES = 4096
-_MAX_FILLED = 4096  # about 2.5 KiB each with 20 readings
+_MAX_TEMPLATES = 4096  # (site, message shape) pairs
 
 
-class _Shape(NamedTuple):
-    """The lines of a message of these readings: each line's text up to its value, with
-    slots for the device and the site."""
+class _Template(NamedTuple):
+    """The usual message's lines at one site as pieces to join, five a reading: the text
+    before the device, the device, the text after it up to the value, the value and the
+    time (each message's own pieces left empty)."""
 
-    heads: tuple[str, ...]
-    zone: Zone | None  # None: the site's zone
+    parts: list[str]
+    zone: Zone
 
 
 class _Head(NamedTuple):
@@ -96,12 +94,11 @@ class LineMaker:
         self._size = 0
         # site -> (quantity, sensor) -> head: the site is looked up once a message.
         self._heads: dict[str, dict[tuple[str, str], _Head]] = {}
-        # message shape -> its template, None where the readings need more than a slot
-        # per value (integers, points shared by two readings).
-        self._shapes: dict[MessageShape, _Shape | None] = {}
-        # device -> (shape's heads, site, the heads with both in): a message then costs
-        # no slot fill (bounded: a city of 50,000 multi-reading devices fills some again).
-        self._filled: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
+        # site -> message shape -> template; None where the readings need more than a
+        # slot per value (integers, points shared by two readings). Nothing per device:
+        # a city of 50,000 devices in 500 homes with the same rooms needs 500.
+        self._templates: dict[str, dict[MessageShape, _Template | None]] = {}
+        self._template_count = 0
 
     def lines(
         self,
@@ -117,49 +114,38 @@ class LineMaker:
         need no escaping."""
         readings = message.readings
         if shape is not None and len(readings) >= _FEW:
-            made = self._shapes.get(shape, _UNSEEN)
-            if made is _UNSEEN:
-                made = self._shape(shape)
-            if made is not None:
-                site = placement.site
-                filled = self._filled.get(device_id)
-                if filled is None or filled[0] is not made.heads or filled[1] != site.id:
-                    filled = self._fill(made.heads, device_id, site.id)
-                text = _from_heads(filled[2], readings, message.ts)
-                return {site.zone if made.zone is None else made.zone: [text]}
+            templates = self._templates.get(placement.site.id)
+            template = _UNSEEN if templates is None else templates.get(shape, _UNSEEN)
+            if template is _UNSEEN:
+                template = self._template(shape, placement)
+            if template is not None:
+                text = _from_template(template.parts, device_id, readings, message.ts)
+                return {template.zone: [text]}
         heads = self._heads.get(placement.site.id)
         if heads is None:
             heads = self._heads[placement.site.id] = {}
         return self._one_by_one(message, device_id, placement, heads)
 
-    def _fill(
-        self, heads: tuple[str, ...], device_id: str, site_id: str
-    ) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-        """The shape's heads with the device and its site in."""
-        if len(self._filled) >= _MAX_FILLED:
-            self._filled.clear()
-        filled = tuple(h.replace(_SITE_SLOT, site_id).replace(_DEVICE_SLOT, device_id)
-                       for h in heads)  # fmt: skip
-        self._filled[device_id] = entry = (heads, site_id, filled)
-        return entry
-
-    def _shape(self, message_shape: MessageShape) -> _Shape | None:
-        quantities, sensors = message_shape.quantities, message_shape.sensors
-        targets = [_TARGETS[quantity] for quantity in quantities]
+    def _template(self, shape: MessageShape, placement: DevicePlacement) -> _Template | None:
+        site = placement.site
+        targets = [_TARGETS[quantity] for quantity in shape.quantities]
         zones = {zone is Zone.OPERATIONS for _, _, zone, _ in targets}
-        plain = len(set(sensors)) == len(sensors) and len(zones) == 1 and all(
+        plain = len(set(shape.sensors)) == len(shape.sensors) and len(zones) == 1 and all(
             value_type is not ValueType.INT for _, _, _, value_type in targets)  # fmt: skip
-        shape = None
+        template = None
         if plain:
-            heads = []
-            for (measurement, field, _, _), sensor in zip(targets, sensors, strict=True):
-                tags = {"device": _DEVICE_SLOT, "site": _SITE_SLOT, "sensor": sensor}
-                heads.append(f"{series_key(measurement, tags)} {field_key(field)}=")
-            shape = _Shape(tuple(heads), Zone.OPERATIONS if zones == {True} else None)
-        if len(self._shapes) >= _MAX_SHAPES:
-            self._shapes.clear()
-        self._shapes[message_shape] = shape
-        return shape
+            parts: list[str] = []
+            for (measurement, field, _, _), sensor in zip(targets, shape.sensors, strict=True):
+                tags = {"device": _DEVICE_MARK, "site": site.id, "sensor": sensor}
+                before, after = series_key(measurement, tags).split(_DEVICE_MARK)
+                parts += [before, "", f"{after} {field_key(field)}=", "", ""]
+            template = _Template(parts, Zone.OPERATIONS if zones == {True} else site.zone)
+        if self._template_count >= _MAX_TEMPLATES:
+            self._templates.clear()
+            self._template_count = 0
+        self._templates.setdefault(site.id, {})[shape] = template
+        self._template_count += 1
+        return template
 
     def _one_by_one(
         self,
@@ -240,26 +226,28 @@ class LineMaker:
 
 
 _VALUE = attrgetter("value")
-_UNSEEN = _Shape((), None)
 _json = msgspec.json.Encoder().encode
 
 
-def _from_heads(heads: tuple[str, ...], readings: Sequence[ReadingView], ts: int) -> str:
+def _from_template(
+    parts: list[str], device_id: str, readings: Sequence[ReadingView], ts: int
+) -> str:
     """The usual message's lines without a Python loop: one JSON encoding formats every
     value (floats and booleans are written in line protocol as in JSON; an integral
-    float as "21.0", a float all the same), one join puts heads, values and times
-    together (quicker than a ``%`` template, which is parsed every time)."""
+    float as "21.0", a float all the same), one join puts the pieces together (quicker
+    than a ``%`` template, which is parsed every time)."""
     values = _json(list(map(_VALUE, readings)))[1:-1].decode().split(",")
-    count = len(heads)
-    parts: list[str] = [""] * (3 * count)
-    parts[0::3] = heads
-    parts[1::3] = values
+    count = len(values)
+    joined = parts.copy()
+    joined[1::5] = [device_id] * count
+    joined[3::5] = values
     end = f" {ts}"
-    parts[2::3] = [f"{end}\n"] * count
-    parts[-1] = end
-    return "".join(parts)
+    joined[4::5] = [f"{end}\n"] * count
+    joined[-1] = end
+    return "".join(joined)
 
 
+_UNSEEN = _Template([], Zone.OPERATIONS)
 _DEFAULT_MAKER = LineMaker()
 
 

@@ -91,3 +91,45 @@ def test_a_key_given_twice_in_a_usual_message_is_refused(
     ingest.handle(topics.telemetry(HOME), twice)
     assert dead_letters and "given twice" in dead_letters[0][1]
     assert len(stored(ingest)) == 8
+
+
+def test_one_shape_from_devices_at_two_sites_is_stored_with_each_ones_own_tags(
+    ingest: Ingest,
+) -> None:
+    ingest.handle(topics.telemetry(HOME), message(1, ROOMS))
+    ingest.handle(topics.telemetry("kitahama-wifi1"), message(1, ROOMS))
+    ingest.handle(topics.telemetry("home-a002-hub"), message(1, ROOMS))
+    lines, _ = ingest.batch.take()
+    homes = "\n".join(lines["civic_watch"]).splitlines()
+    facility = "\n".join(lines["civic_facility"]).splitlines()
+    assert [line.split(" ")[0] for line in homes[:1] + homes[8:9]] == [
+        f"climate,device={HOME},sensor=room-0,site=home-a001",
+        "climate,device=home-a002-hub,sensor=room-0,site=home-a002",
+    ]
+    assert len(homes) == 16 and len(facility) == 8
+    assert all(",device=kitahama-wifi1," in line and ",site=community-kitahama " in line
+               for line in facility)  # fmt: skip
+
+
+def test_a_devices_health_readings_go_to_the_operations_database(ingest: Ingest) -> None:
+    health = ["system.cpu_percent", "system.mem_used_percent", "system.disk_used_percent",
+              "system.load1"]  # fmt: skip
+    units = {"system.load1": "1"}
+    readings = [Reading(quantity, 40.5, units.get(quantity, "%")) for quantity in health]
+    ingest.handle(topics.health(HOME), encode(Message(schema=1, seq=1, ts=now_ms(),
+                                                      readings=readings)))  # fmt: skip
+    cores = [Reading("system.cpu_temperature", 50.0 + n, "Cel", sensor=f"core{n}")
+             for n in range(4)]  # fmt: skip
+    ingest.handle(topics.health(HOME), encode(Message(schema=1, seq=2, ts=now_ms(),
+                                                      readings=cores)))  # fmt: skip
+    lines, _ = ingest.batch.take()
+    assert list(lines) == ["civic_ops"]
+    made = "\n".join(lines["civic_ops"]).splitlines()
+    # One point of the system measurement, then one a core.
+    assert [line.split(" ")[1] for line in made] == [
+        "cpu_percent=40.5,disk_used_percent=40.5,load1=40.5,mem_used_percent=40.5",
+        "cpu_temperature=50.0", "cpu_temperature=51.0", "cpu_temperature=52.0",
+        "cpu_temperature=53.0"]  # fmt: skip
+    assert made[4].startswith(f"system,device={HOME},sensor=core3,site=home-a001 ")
+    record = ingest.registry.get(HOME)
+    assert record is not None and record.health["system.cpu_percent"] == 40.5
