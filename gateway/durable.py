@@ -54,12 +54,13 @@ class Batch:
         self.size = 0
         self.started: float | None = None
 
-    def add(self, database: str, lines: list[str]) -> None:
+    def add(self, database: str, lines: list[str], points: int | None = None) -> None:
+        """Lines (an item may hold several) and, where the caller knows, their points."""
         if self.started is None:
             self.started = time.monotonic()
         self.lines[database].extend(lines)
-        # The usual message's lines come as one item.
-        points = lines[0].count("\n") + 1 if len(lines) == 1 else point_count(lines)
+        if points is None:
+            points = point_count(lines)
         self.points[database] += points
         self.size += points
 

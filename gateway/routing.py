@@ -126,8 +126,8 @@ class Router:
             self._gaps.note(record, time.monotonic())
         self._ops.message(device_id, len(message.readings), received - message.ts, verdict)
         self._stats.readings += len(message.readings)
-        for zone, lines in self._lines.lines(message, device_id, placement, shape).items():
-            self._batch.add(self._databases.of(zone), lines)
+        for zone, lines, points in self._lines.lines(message, device_id, placement, shape):
+            self._batch.add(self._databases.of(zone), lines, points)
 
     def _guard_sensors(
         self, device_id: str, message: MessageView, topic: str, shape: MessageShape | None

@@ -54,6 +54,10 @@ _DEVICE_MARK = "\0"  # stands for the device in a template (escaping never makes
 _MAX_TEMPLATES = 4096  # (site, message shape) pairs
 
 
+# A zone's lines of a message (an item may hold several) and how many points they are.
+ZoneLines = tuple[Zone, list[str], int]
+
+
 class _Template(NamedTuple):
     """The usual message's lines at one site as pieces to join, five a reading: the text
     before the device, the device, the text after it up to the value, the value and the
@@ -106,7 +110,7 @@ class LineMaker:
         device_id: str,
         placement: DevicePlacement,
         shape: MessageShape | None,
-    ) -> dict[Zone, list[str]]:
+    ) -> list[ZoneLines]:
         """A line per reading while no two readings are fields of one point; else points
         merged first. An item may hold several lines, joined by newlines (the usual
         message's lines are one string: a batch holds far fewer objects).
@@ -120,11 +124,12 @@ class LineMaker:
                 template = self._template(shape, placement)
             if template is not None:
                 text = _from_template(template.parts, device_id, readings, message.ts)
-                return {template.zone: [text]}
+                return [(template.zone, [text], len(readings))]
         heads = self._heads.get(placement.site.id)
         if heads is None:
             heads = self._heads[placement.site.id] = {}
-        return self._one_by_one(message, device_id, placement, heads)
+        made = self._one_by_one(message, device_id, placement, heads)
+        return [(zone, items, len(items)) for zone, items in made.items()]
 
     def _template(self, shape: MessageShape, placement: DevicePlacement) -> _Template | None:
         site = placement.site
@@ -256,8 +261,8 @@ def message_lines(
 ) -> dict[Zone, list[str]]:
     """Line protocol per zone, a line per item (with a process-wide cache; the gateway
     keeps its own)."""
-    made = _DEFAULT_MAKER.lines(message, device_id, placement, shape_of(message)).items()
-    return {zone: "\n".join(items).split("\n") for zone, items in made}
+    made = _DEFAULT_MAKER.lines(message, device_id, placement, shape_of(message))
+    return {zone: "\n".join(items).split("\n") for zone, items, _ in made}
 
 
 ALERT_MEASUREMENT = "alert"
