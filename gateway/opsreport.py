@@ -42,6 +42,8 @@ class OpsReport:
         window.readings += readings
         window.lag_max_ms = max(window.lag_max_ms, lag_ms)
         window.lag_sum_ms += lag_ms
+        if verdict == "new":  # the usual case
+            return
         if verdict == "late":
             window.late += 1
         elif verdict == "duplicate":

@@ -407,14 +407,14 @@ class Decoded(NamedTuple):
     # The usual message's shape (wire/quick.py); None when a reading has a time of its
     # own, or when the exact path decoded it.
     shape: MessageShape | None
-    implausible: list[PayloadError]  # readings taken out, each with what was wrong
+    implausible: Sequence[PayloadError]  # readings taken out, each with what was wrong
 
 
 def decode_faultless(data: bytes) -> MessageView | None:
     """The message, decoded at C speed (wire/quick.py), if every part of it is
     faultless; None sends the caller to the exact path, which names what is wrong."""
     quick = _decode_quick(data)
-    return None if quick is None else quick[0]
+    return None if quick is None else quick.message
 
 
 def shape_of(message: MessageView) -> MessageShape | None:
@@ -425,7 +425,7 @@ def shape_of(message: MessageView) -> MessageShape | None:
     return _shapes.of(tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
 
 
-def _decode_quick(data: bytes) -> tuple[MessageView, MessageShape | None] | None:
+def _decode_quick(data: bytes) -> Decoded | None:
     try:
         message: MessageView = _quick_decoder().decode(data)
     except msgspec.DecodeError:  # a ValidationError too
@@ -440,10 +440,10 @@ def _decode_quick(data: bytes) -> tuple[MessageView, MessageShape | None] | None
     # time of its own, which would be one key more).
     colons = data.count(b":")
     if colons == shape.keys:
-        return message, shape
+        return Decoded(message, shape, ())
     if colons != _keys(readings, shape.sensors):
         return None
-    return message, None
+    return Decoded(message, None, ())
 
 
 def _duplicates_possible(data: bytes, readings: Sequence[ReadingView]) -> bool:
@@ -508,7 +508,7 @@ def guard_sensor_names(
 
 def decode_plausible(
     data: bytes, *, topic: str | None = None
-) -> tuple[MessageView, list[PayloadError]]:
+) -> tuple[MessageView, Sequence[PayloadError]]:
     """A message whose impossible readings (out of range, not finite, beyond 64 bits)
     are taken out one by one, with an error naming each; the others are kept. Raises
     PayloadError when the message itself is malformed or no reading remains."""
@@ -520,10 +520,10 @@ def decode_readings(data: bytes, *, topic: str | None = None) -> Decoded:
     """``decode_plausible``, with the usual message's shape."""
     quick = _decode_quick(data)
     if quick is not None:  # the usual case
-        return Decoded(quick[0], quick[1], [])
+        return quick
     message = _decode_struct(data, Message, topic)  # raises if the message is malformed
     if _all_plausible(message.readings):
-        return Decoded(message, None, [])
+        return Decoded(message, None, ())
     _check_readings(message, topic, ranges=False)
     problems: list[PayloadError] = []
     kept = []
