@@ -420,8 +420,10 @@ def decode_faultless(data: bytes) -> MessageView | None:
 def shape_of(message: MessageView) -> MessageShape | None:
     """The shape of a decoded message; None when a reading has a time of its own."""
     readings = message.readings
-    if any(map(_TS, readings)):
-        return None
+    return None if any(map(_TS, readings)) else _shape(readings)
+
+
+def _shape(readings: Sequence[ReadingView]) -> MessageShape | None:
     return _shapes.of(tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
 
 
@@ -431,7 +433,7 @@ def _decode_quick(data: bytes) -> Decoded | None:
     except msgspec.DecodeError:  # a ValidationError too
         return None
     readings = message.readings
-    shape = _shapes.of(tuple(map(_QUANTITY, readings)), tuple(map(_SENSOR, readings)))
+    shape = _shape(readings)
     if shape is None:  # a sensor name that is no name: the exact path says which
         return None
     # Every key of a faultless message is known and no value holds a colon, so when

@@ -6,12 +6,13 @@ C what wire/payloads.py checks reading by reading: a known quantity, its unit, a
 of its type inside its physical range, timestamps in range, no unknown key. A message's
 shape (its readings' quantities and sensors, in order) is kept once seen, with its
 sensor names checked then: a device sends the same shape each time, and a receiver
-keys by it what it works out once (key count, sensor names, line templates). Whatever is not
-faultless gets ``None`` here and the exact path in ``wire.payloads.decode_plausible``,
-which keeps the plausible readings and names what is wrong with each other one. So the
-fast path accepts nothing the exact one refuses; what it passes on though faultless
-(a key written out with its default value, say) costs only time. The types are built
-on first use: an agent never decodes telemetry and should not carry them.
+keys by it what it works out once (key count, sensor names, line templates). Whatever
+is not faultless gets ``None`` here and the exact path in
+``wire.payloads.decode_plausible``, which keeps the plausible readings and names what
+is wrong with each other one. So the fast path accepts nothing the exact one refuses;
+what it passes on though faultless (a key written out with its default value, say)
+costs only time. The types are built on first use: an agent never decodes telemetry
+and should not carry them.
 """
 
 from __future__ import annotations
